@@ -1,0 +1,654 @@
+//! The command line: parse flags, call the library, print JSON or a table.
+//! Every error becomes one `error: …` line on stderr and exit code 2.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Value, json};
+
+use dpo_lab::compare::head_to_head;
+use dpo_lab::method::MethodKind;
+use dpo_lab::metrics::Metrics;
+use dpo_lab::optimal::{check_beta, objective, optimum, recovered_reward};
+use dpo_lab::reference::check_distribution;
+use dpo_lab::scenario::{Overrides, Scenario, builtins, summary_of};
+use dpo_lab::space::ResponseSpace;
+use dpo_lab::sweep::{log_grid, sweep};
+use dpo_lab::train::{Outcome, train};
+
+/// DPO Lab: exact, interactive preference alignment (DPO, online DPO, IPO,
+/// RLHF) on small enumerable response spaces.
+#[derive(Debug, Parser)]
+#[command(name = "dpo-lab", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do (no command opens the desktop app).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the desktop app.
+    App {
+        /// Scenario to open (built-in name or .toml path).
+        #[arg(long)]
+        scenario: Option<String>,
+    },
+    /// List the built-in scenarios.
+    Scenarios {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The closed-form optimum π* ∝ π_ref·exp(r/β) for one prompt.
+    Optimal {
+        /// Reference probabilities, comma-separated (zeros allowed).
+        #[arg(long = "pi-ref", allow_hyphen_values = true)]
+        pi_ref: String,
+        /// Rewards, comma-separated.
+        #[arg(long, allow_hyphen_values = true)]
+        reward: String,
+        /// KL weight β > 0.
+        #[arg(long, allow_hyphen_values = true)]
+        beta: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train one method and print its final metrics (and history).
+    Run {
+        #[command(flatten)]
+        common: Common,
+        /// Method: dpo, online-dpo, ipo, rlhf, optimal.
+        #[arg(long)]
+        method: String,
+        /// Write the history as CSV to this file.
+        #[arg(long)]
+        csv: Option<String>,
+    },
+    /// Train two methods and compare them exactly (win/tie/loss, quality).
+    Compare {
+        #[command(flatten)]
+        common: Common,
+        /// First method (the one whose wins are counted).
+        #[arg(long)]
+        a: String,
+        /// Second method.
+        #[arg(long)]
+        b: String,
+        /// Rewards within this margin count as a tie (default 0).
+        #[arg(long = "tie-margin", default_value = "0", allow_hyphen_values = true)]
+        tie_margin: String,
+        /// Average over this many seeds (seed, seed+1, …; default 1).
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
+    },
+    /// One run per β: the reward–KL frontier beside the exact optimal curve.
+    Sweep {
+        #[command(flatten)]
+        common: Common,
+        /// Method: dpo, online-dpo, ipo, rlhf, optimal.
+        #[arg(long)]
+        method: String,
+        /// Keep the scenario's lr at every β (default: keep lr·β² fixed for
+        /// DPO-type losses).
+        #[arg(long = "no-lr-scaling")]
+        no_lr_scaling: bool,
+        /// Write the points as CSV to this file.
+        #[arg(long)]
+        csv: Option<String>,
+    },
+}
+
+/// Flags shared by run, compare and sweep.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Built-in scenario name or path to a .toml file.
+    #[arg(long)]
+    scenario: String,
+    /// KL weight β (sweep: a comma-separated list).
+    #[arg(long, allow_hyphen_values = true)]
+    beta: Option<String>,
+    /// Learning rate.
+    #[arg(long, allow_hyphen_values = true)]
+    lr: Option<String>,
+    /// Number of updates.
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Seed of the run's generator.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// sgd or adam.
+    #[arg(long)]
+    optimizer: Option<String>,
+    /// History every K steps (0 = none).
+    #[arg(long = "log-every")]
+    log_every: Option<u64>,
+    /// Pairs per step (0 = whole data).
+    #[arg(long)]
+    batch: Option<u64>,
+    /// Pair loss of `dpo`: dpo, ipo, hinge, cdpo.
+    #[arg(long)]
+    loss: Option<String>,
+    /// Policy class: tabular, autoregressive, loglinear.
+    #[arg(long)]
+    policy: Option<String>,
+    /// Online DPO: steps between fresh samples.
+    #[arg(long = "resample-every")]
+    resample_every: Option<u64>,
+    /// Online DPO: bt, argmax, reward-model.
+    #[arg(long)]
+    annotator: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parses a comma-separated list of numbers for `flag`.
+pub fn parse_list(flag: &str, s: &str) -> Result<Vec<f64>> {
+    if s.trim().is_empty() {
+        bail!("{flag}: expected a comma-separated list of numbers, got an empty string");
+    }
+    s.split(',')
+        .enumerate()
+        .map(|(i, x)| {
+            let x = x.trim();
+            x.parse::<f64>()
+                .map_err(|_| anyhow!("{flag}: entry {i} ({x:?}) is not a number"))
+        })
+        .collect()
+}
+
+fn parse_number(flag: &str, s: &str) -> Result<f64> {
+    s.trim()
+        .parse::<f64>()
+        .map_err(|_| anyhow!("{flag}: {s:?} is not a number"))
+}
+
+impl Common {
+    fn overrides(&self, single_beta: bool) -> Result<Overrides> {
+        let beta = match (&self.beta, single_beta) {
+            (Some(b), true) => Some(parse_number("--beta", b)?),
+            _ => None,
+        };
+        Ok(Overrides {
+            beta,
+            lr: self
+                .lr
+                .as_deref()
+                .map(|s| parse_number("--lr", s))
+                .transpose()?,
+            steps: self.steps,
+            seed: self.seed,
+            optimizer: self.optimizer.clone(),
+            log_every: self.log_every,
+            batch: self.batch,
+            loss: self.loss.clone(),
+            policy: self.policy.clone(),
+            resample_every: self.resample_every,
+            annotator: self.annotator.clone(),
+        })
+    }
+}
+
+/// Runs a parsed command (everything but the app).
+pub fn execute(command: Command, out: &mut dyn Write) -> Result<()> {
+    match command {
+        Command::App { .. } => unreachable!("the app is dispatched in main"),
+        Command::Scenarios { json } => scenarios(json, out),
+        Command::Optimal {
+            pi_ref,
+            reward,
+            beta,
+            json,
+        } => optimal_cmd(&pi_ref, &reward, &beta, json, out),
+        Command::Run {
+            common,
+            method,
+            csv,
+        } => run_cmd(&common, &method, csv.as_deref(), out),
+        Command::Compare {
+            common,
+            a,
+            b,
+            tie_margin,
+            seeds,
+        } => compare_cmd(&common, &a, &b, &tie_margin, seeds, out),
+        Command::Sweep {
+            common,
+            method,
+            no_lr_scaling,
+            csv,
+        } => sweep_cmd(&common, &method, !no_lr_scaling, csv.as_deref(), out),
+    }
+}
+
+fn scenarios(json: bool, out: &mut dyn Write) -> Result<()> {
+    let all = builtins();
+    if json {
+        let v: Vec<Value> = all
+            .iter()
+            .map(|s| json!({"name": s.name, "summary": summary_of(s)}))
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        let w = all.iter().map(|s| s.name.len()).max().unwrap_or(0);
+        for s in &all {
+            writeln!(out, "{:w$}  {}", s.name, summary_of(s))?;
+        }
+    }
+    Ok(())
+}
+
+fn optimal_cmd(
+    pi_ref: &str,
+    reward: &str,
+    beta: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let p = parse_list("--pi-ref", pi_ref)?;
+    let r = parse_list("--reward", reward)?;
+    let beta = check_beta("--beta", parse_number("--beta", beta)?)?;
+    if p.len() != r.len() {
+        bail!(
+            "--reward: has {} entries but --pi-ref has {}",
+            r.len(),
+            p.len()
+        );
+    }
+    let p = check_distribution("--pi-ref", &p)?;
+    for (i, x) in r.iter().enumerate() {
+        if !x.is_finite() {
+            bail!("--reward: entry {i} must be finite, got {x}");
+        }
+    }
+    let log_ref: Vec<f64> = p.iter().map(|x| x.ln()).collect();
+    let opt = optimum(&log_ref, &r, beta);
+    let policy: Vec<f64> = opt.log_policy.iter().map(|l| l.exp()).collect();
+    let j = objective(&opt.log_policy, &log_ref, &r, beta);
+    let rec = recovered_reward(&opt, &log_ref);
+    if json {
+        let v = json!({
+            "beta": beta,
+            "policy": policy,
+            "log_partition": opt.log_partition,
+            "objective": j,
+            "reward_recovered": rec,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        writeln!(
+            out,
+            "β = {beta}   log Z = {:.6}   J(π*) = β log Z = {:.6}",
+            opt.log_partition, j
+        )?;
+        writeln!(
+            out,
+            "{:>4}  {:>12}  {:>12}  {:>12}  {:>12}",
+            "y", "π_ref", "reward", "π*", "recovered r"
+        )?;
+        for i in 0..p.len() {
+            let rec_s = rec[i].map_or("—".to_string(), |x| format!("{x:.6}"));
+            writeln!(
+                out,
+                "{i:>4}  {:>12.6}  {:>12.6}  {:>12.6}  {:>12}",
+                p[i], r[i], policy[i], rec_s
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The SPEC's `final.policy`: the full vector for flat spaces of at most
+/// 10,000 responses, else the 50 most probable as `[name, p]`.
+fn policy_json(space: &ResponseSpace, log_probs: &[f64]) -> Value {
+    if !space.is_sequences() && log_probs.len() <= 10_000 {
+        return json!(log_probs.iter().map(|l| l.exp()).collect::<Vec<f64>>());
+    }
+    let mut idx: Vec<usize> = (0..log_probs.len()).collect();
+    let k = 50.min(idx.len());
+    idx.select_nth_unstable_by(k - 1, |&a, &b| {
+        log_probs[b].total_cmp(&log_probs[a]).then(a.cmp(&b))
+    });
+    idx.truncate(k);
+    idx.sort_by(|&a, &b| log_probs[b].total_cmp(&log_probs[a]).then(a.cmp(&b)));
+    json!(
+        idx.iter()
+            .map(|&i| json!([space.name(i), log_probs[i].exp()]))
+            .collect::<Vec<_>>()
+    )
+}
+
+fn metrics_row(step: usize, m: &Metrics) -> Value {
+    let mut map = serde_json::Map::new();
+    map.insert("step".into(), json!(step));
+    map.extend(m.to_json());
+    Value::Object(map)
+}
+
+fn write_history_csv(path: &str, history: &[(usize, Metrics)]) -> Result<()> {
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("--csv: cannot write {path:?}"))?;
+    if let Some((_, first)) = history.first() {
+        let mut header: Vec<String> = vec!["step".into()];
+        header.extend(first.scalars().into_iter().map(|(k, _)| k));
+        header.extend([
+            "ood_top".into(),
+            "ood_top/probability".into(),
+            "ood_top/implicit_reward".into(),
+        ]);
+        w.write_record(&header)?;
+    }
+    for (k, m) in history {
+        let mut row: Vec<String> = vec![k.to_string()];
+        row.extend(m.scalars().into_iter().map(|(_, v)| v.to_string()));
+        match &m.ood_top {
+            Some(t) => row.extend([
+                t.response.clone(),
+                t.probability.to_string(),
+                t.implicit_reward.to_string(),
+            ]),
+            None => row.extend([String::new(), String::new(), String::new()]),
+        }
+        w.write_record(&row)?;
+    }
+    w.flush()
+        .with_context(|| format!("--csv: cannot write {path:?}"))?;
+    Ok(())
+}
+
+fn run_cmd(
+    common: &Common,
+    method: &str,
+    csv_path: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let method = MethodKind::parse(method)?;
+    let scenario = Scenario::load(&common.scenario, &common.overrides(true)?)?;
+    let cfg = scenario.run_config(method);
+    let outcome = train(&cfg, |_, _| {})?;
+    if let Some(path) = csv_path {
+        write_history_csv(path, &outcome.history)?;
+    }
+    let steps = if method == MethodKind::Optimal {
+        0
+    } else {
+        cfg.train.steps
+    };
+    if common.json {
+        let mut fin = outcome.final_metrics.to_json();
+        fin.insert(
+            "policy".into(),
+            policy_json(&scenario.problem.space, &outcome.final_log_probs),
+        );
+        let v = json!({
+            "scenario": scenario.name(),
+            "method": method.name(),
+            "beta": cfg.train.beta,
+            "steps": steps,
+            "seed": cfg.train.seed,
+            "policy_class": cfg.policy.name(),
+            "loss_function": if method == MethodKind::Ipo { "ipo" } else { cfg.train.loss.name() },
+            "final": fin,
+            "history": outcome.history.iter().map(|(k, m)| metrics_row(*k, m)).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        print_run_table(&scenario, method, &cfg.train, &outcome, out)?;
+    }
+    Ok(())
+}
+
+fn print_run_table(
+    scenario: &Scenario,
+    method: MethodKind,
+    t: &dpo_lab::train::TrainSettings,
+    o: &Outcome,
+    out: &mut dyn Write,
+) -> Result<()> {
+    writeln!(
+        out,
+        "{} — {} (β = {}, lr = {}, {} steps, {}, seed {})",
+        scenario.name(),
+        method.name(),
+        t.beta,
+        t.lr,
+        if method == MethodKind::Optimal {
+            0
+        } else {
+            t.steps
+        },
+        t.optimizer.name(),
+        t.seed
+    )?;
+    if !o.history.is_empty() {
+        writeln!(
+            out,
+            "{:>8} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9}",
+            "step", "loss", "E[r]", "KL(π‖ref)", "KL(π‖π*)", "ood_mass", "accuracy"
+        )?;
+        let stride = (o.history.len() / 12).max(1);
+        for (n, (k, m)) in o.history.iter().enumerate() {
+            if n % stride == 0 || n + 1 == o.history.len() {
+                writeln!(
+                    out,
+                    "{k:>8} {:>11.5} {:>11.5} {:>11.5} {:>11.5} {:>11.5} {:>9.3}",
+                    m.loss,
+                    m.expected_reward,
+                    m.kl_to_ref,
+                    m.kl_to_optimal,
+                    m.ood_mass,
+                    m.rewards_accuracies
+                )?;
+            }
+        }
+    }
+    writeln!(out, "final:")?;
+    for (k, v) in o.final_metrics.scalars() {
+        writeln!(out, "  {k:<20} {v:.6}")?;
+    }
+    if let Some(top) = &o.final_metrics.ood_top {
+        writeln!(
+            out,
+            "  ood_top              {:?}: π = {:.6} (π_ref = {:.6}, ×{:.2}), implicit reward β·h = {:.4}",
+            top.response,
+            top.probability,
+            top.reference,
+            top.probability / top.reference,
+            top.implicit_reward
+        )?;
+    }
+    Ok(())
+}
+
+fn compare_cmd(
+    common: &Common,
+    a: &str,
+    b: &str,
+    margin: &str,
+    seeds: u64,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let (ma, mb) = (MethodKind::parse(a)?, MethodKind::parse(b)?);
+    let margin = parse_number("--tie-margin", margin)?;
+    if !(margin.is_finite() && margin >= 0.0) {
+        bail!("--tie-margin: must be a finite number ≥ 0, got {margin}");
+    }
+    if seeds == 0 || seeds > 1000 {
+        bail!("--seeds: must be between 1 and 1000, got {seeds}");
+    }
+    let overrides = common.overrides(true)?;
+    let scenario = Scenario::load(&common.scenario, &overrides)?;
+    let base_seed = scenario.train.seed;
+    let (mut win, mut tie, mut loss, mut qa, mut qb) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for s in 0..seeds {
+        let mut ca = scenario.run_config(ma);
+        let mut cb = scenario.run_config(mb);
+        for c in [&mut ca, &mut cb] {
+            c.train.seed = base_seed.wrapping_add(s);
+            c.train.log_every = 0;
+        }
+        let oa = train(&ca, |_, _| {})?;
+        let ob = train(&cb, |_, _| {})?;
+        let h = head_to_head(
+            &oa.final_log_probs,
+            &ob.final_log_probs,
+            &scenario.problem.reward,
+            margin,
+        );
+        win += h.win;
+        tie += h.tie;
+        loss += h.loss;
+        qa += h.quality_a;
+        qb += h.quality_b;
+    }
+    let n = seeds as f64;
+    let (win, tie, loss, qa, qb) = (win / n, tie / n, loss / n, qa / n, qb / n);
+    if common.json {
+        let v = json!({
+            "scenario": scenario.name(),
+            "a": ma.name(), "b": mb.name(),
+            "win": win, "tie": tie, "loss": loss,
+            "quality_a": qa, "quality_b": qb,
+            "tie_margin": margin,
+            "seeds": seeds,
+            "beta": scenario.train.beta,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        writeln!(
+            out,
+            "{}: {} vs {} (β = {}, {} seed(s), tie margin {})",
+            scenario.name(),
+            ma.name(),
+            mb.name(),
+            scenario.train.beta,
+            seeds,
+            margin
+        )?;
+        writeln!(
+            out,
+            "{:>8} {:>8} {:>8} {:>12} {:>12}",
+            "win", "tie", "loss", "quality a", "quality b"
+        )?;
+        writeln!(
+            out,
+            "{:>7.2}% {:>7.2}% {:>7.2}% {:>12.4} {:>12.4}",
+            100.0 * win,
+            100.0 * tie,
+            100.0 * loss,
+            qa,
+            qb
+        )?;
+    }
+    Ok(())
+}
+
+fn sweep_cmd(
+    common: &Common,
+    method: &str,
+    scale_lr: bool,
+    csv_path: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let method = MethodKind::parse(method)?;
+    let betas = match &common.beta {
+        Some(b) => parse_list("--beta", b)?,
+        None => log_grid(0.01, 10.0, 7),
+    };
+    for (i, b) in betas.iter().enumerate() {
+        check_beta(&format!("--beta (entry {i})"), *b)?;
+    }
+    let scenario = Scenario::load(&common.scenario, &common.overrides(false)?)?;
+    let points = sweep(&scenario, method, &betas, scale_lr)?;
+    let lo = betas.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = betas.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let p = &scenario.problem;
+    let curve = dpo_lab::optimal::frontier(&p.log_ref, &p.reward, &log_grid(lo, hi.max(lo), 25));
+    if let Some(path) = csv_path {
+        let mut w = csv::Writer::from_path(path)
+            .with_context(|| format!("--csv: cannot write {path:?}"))?;
+        w.write_record([
+            "beta",
+            "lr",
+            "expected_reward",
+            "kl_to_ref",
+            "kl_to_optimal",
+            "objective",
+            "ood_mass",
+            "optimal_expected_reward",
+            "optimal_kl_to_ref",
+            "optimal_objective",
+        ])?;
+        for pt in &points {
+            let m = &pt.metrics;
+            w.write_record(
+                [
+                    pt.beta,
+                    pt.lr,
+                    m.expected_reward,
+                    m.kl_to_ref,
+                    m.kl_to_optimal,
+                    m.objective,
+                    m.ood_mass,
+                    pt.optimal.expected_reward,
+                    pt.optimal.kl_to_ref,
+                    pt.optimal_objective,
+                ]
+                .map(|x| x.to_string()),
+            )?;
+        }
+        w.flush()?;
+    }
+    if common.json {
+        let v = json!({
+            "scenario": scenario.name(),
+            "method": method.name(),
+            "lr_scaling": scale_lr,
+            "points": points.iter().map(|pt| {
+                let mut m = pt.metrics.to_json();
+                m.insert("beta".into(), json!(pt.beta));
+                m.insert("lr".into(), json!(pt.lr));
+                m.insert("optimal".into(), json!({
+                    "expected_reward": pt.optimal.expected_reward,
+                    "kl_to_ref": pt.optimal.kl_to_ref,
+                    "objective": pt.optimal_objective,
+                }));
+                Value::Object(m)
+            }).collect::<Vec<_>>(),
+            "optimal_frontier": curve.iter().map(|c| json!({"beta": c.beta, "expected_reward": c.expected_reward, "kl_to_ref": c.kl_to_ref})).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        writeln!(
+            out,
+            "{} — {} over β (lr·β² {})",
+            scenario.name(),
+            method.name(),
+            if scale_lr { "held fixed" } else { "not scaled" }
+        )?;
+        writeln!(
+            out,
+            "{:>9} {:>10} {:>11} {:>11} {:>11} {:>11} {:>11}",
+            "β", "lr", "E[r]", "KL(π‖ref)", "E_π*[r]", "KL(π*‖ref)", "KL(π‖π*)"
+        )?;
+        for pt in &points {
+            let m = &pt.metrics;
+            writeln!(
+                out,
+                "{:>9.4} {:>10.4} {:>11.5} {:>11.5} {:>11.5} {:>11.5} {:>11.5}",
+                pt.beta,
+                pt.lr,
+                m.expected_reward,
+                m.kl_to_ref,
+                pt.optimal.expected_reward,
+                pt.optimal.kl_to_ref,
+                m.kl_to_optimal
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Preference data as weights on ordered (chosen, rejected) pairs
+//! (SPEC "Definitions"; SCIENCE §2–3).
+//!
+//! - `population`: the exact expectation over `y1, y2 ~ μ` with
+//!   Bradley–Terry labels, `W[i,j] = μ_i μ_j σ(ℓ_i − ℓ_j)`, diagonal included;
+//! - `pairs`: explicit (chosen, rejected) names, each pair weighted 1/count;
+//! - `sampled`: `size` seeded draws from μ, labels drawn from Bradley–Terry.
+//!
+//! `ℓ` is the labelling score: the true reward plus an optional length bonus
+//! (an annotator with a bias the true reward does not share). The data
+//! support — responses with `μ > 0`, named in a pair, or drawn — defines the
+//! out-of-data set used by every method.
+
+use rand::{Rng, SeedableRng};
+
+use crate::error::{Error, Result};
+use crate::numerics::sigmoid;
+use crate::problem::Problem;
+
+/// The largest population support: its pairs number support².
+pub const MAX_POPULATION_SUPPORT: usize = 2000;
+/// The most pairs a `sampled` data set may draw.
+pub const MAX_SAMPLED_PAIRS: usize = 10_000_000;
+
+/// How the scenario's preference data is made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataSpec {
+    /// Exact expectation over pairs from the sampler (default `π_ref`).
+    Population {
+        /// Weights over responses; `None` means `π_ref`.
+        sampler: Option<Vec<f64>>,
+    },
+    /// Explicit (chosen, rejected) response names.
+    Pairs(Vec<(String, String)>),
+    /// `size` pairs drawn from the sampler with Bradley–Terry labels.
+    Sampled {
+        /// Number of pairs.
+        size: usize,
+        /// Generator seed.
+        seed: u64,
+        /// Weights over responses; `None` means `π_ref`.
+        sampler: Option<Vec<f64>>,
+    },
+}
+
+/// Weighted ordered pairs and the data support.
+#[derive(Debug, Clone)]
+pub struct PairData {
+    /// `(chosen, rejected, weight)`; weights sum to one.
+    pub pairs: Vec<(usize, usize, f64)>,
+    /// Whether each response is in the data support.
+    pub in_data: Vec<bool>,
+    cumulative: Vec<f64>,
+}
+
+impl PairData {
+    /// Builds the pairs from explicit weights.
+    pub fn from_pairs(n: usize, pairs: Vec<(usize, usize, f64)>) -> Self {
+        let mut in_data = vec![false; n];
+        let mut cumulative = Vec::with_capacity(pairs.len());
+        let mut acc = 0.0;
+        for &(i, j, w) in &pairs {
+            if w > 0.0 {
+                in_data[i] = true;
+                in_data[j] = true;
+            }
+            acc += w;
+            cumulative.push(acc);
+        }
+        PairData {
+            pairs,
+            in_data,
+            cumulative,
+        }
+    }
+
+    /// Builds the scenario's data. `label` is the labelling score ℓ.
+    pub fn build(problem: &Problem, spec: &DataSpec, label: &[f64]) -> Result<Self> {
+        let n = problem.len();
+        match spec {
+            DataSpec::Population { sampler } => {
+                let mu = sampler_weights(problem, sampler.as_deref(), "data.sampler")?;
+                let support: Vec<usize> = (0..n).filter(|&i| mu[i] > 0.0).collect();
+                if support.len() > MAX_POPULATION_SUPPORT {
+                    return Err(Error::invalid(
+                        "data.kind",
+                        format!(
+                            "\"population\" enumerates support² pairs and supports at most {MAX_POPULATION_SUPPORT} responses, this sampler has {}: use kind = \"sampled\"",
+                            support.len()
+                        ),
+                    ));
+                }
+                let mut pairs = Vec::with_capacity(support.len() * support.len());
+                for &i in &support {
+                    for &j in &support {
+                        pairs.push((i, j, mu[i] * mu[j] * sigmoid(label[i] - label[j])));
+                    }
+                }
+                let mut d = PairData::from_pairs(n, pairs);
+                // Zero-weight pairs (underflow) must not hide support.
+                for &i in &support {
+                    d.in_data[i] = true;
+                }
+                Ok(d)
+            }
+            DataSpec::Pairs(named) => {
+                if named.is_empty() {
+                    return Err(Error::invalid("data.pairs", "must list at least one pair"));
+                }
+                let w = 1.0 / named.len() as f64;
+                let mut pairs = Vec::with_capacity(named.len());
+                for (k, (c, r)) in named.iter().enumerate() {
+                    let field = format!("data.pairs[{k}]");
+                    let ci = lookup(problem, c, &field)?;
+                    let ri = lookup(problem, r, &field)?;
+                    pairs.push((ci, ri, w));
+                }
+                Ok(PairData::from_pairs(n, pairs))
+            }
+            DataSpec::Sampled {
+                size,
+                seed,
+                sampler,
+            } => {
+                if *size == 0 || *size > MAX_SAMPLED_PAIRS {
+                    return Err(Error::invalid(
+                        "data.size",
+                        format!("must be between 1 and {MAX_SAMPLED_PAIRS}, got {size}"),
+                    ));
+                }
+                let mu = sampler_weights(problem, sampler.as_deref(), "data.sampler")?;
+                let mut cum = Vec::with_capacity(n);
+                let mut acc = 0.0;
+                for &m in &mu {
+                    acc += m;
+                    cum.push(acc);
+                }
+                let mut rng = rand::rngs::StdRng::seed_from_u64(*seed);
+                let w = 1.0 / *size as f64;
+                let mut pairs = Vec::with_capacity(*size);
+                for _ in 0..*size {
+                    let a = draw_cumulative(&cum, &mu, &mut rng);
+                    let b = draw_cumulative(&cum, &mu, &mut rng);
+                    let (c, r) = label_bradley_terry(a, b, label, &mut rng);
+                    pairs.push((c, r, w));
+                }
+                Ok(PairData::from_pairs(n, pairs))
+            }
+        }
+    }
+
+    /// Draws one pair index in proportion to its weight.
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> usize {
+        let total = self.cumulative.last().copied().unwrap_or(0.0);
+        let u = rng.random::<f64>() * total;
+        self.cumulative
+            .partition_point(|&c| c <= u)
+            .min(self.pairs.len() - 1)
+    }
+
+    /// Number of responses in the data support.
+    pub fn support_size(&self) -> usize {
+        self.in_data.iter().filter(|b| **b).count()
+    }
+}
+
+/// Orders `(a, b)` as (chosen, rejected): `a` wins with probability
+/// `σ(ℓ_a − ℓ_b)` (Bradley–Terry).
+pub fn label_bradley_terry<R: Rng + ?Sized>(
+    a: usize,
+    b: usize,
+    label: &[f64],
+    rng: &mut R,
+) -> (usize, usize) {
+    let u: f64 = rng.random();
+    if u < sigmoid(label[a] - label[b]) {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Orders `(a, b)` by the higher score; ties are broken by a fair coin.
+pub fn label_argmax<R: Rng + ?Sized>(
+    a: usize,
+    b: usize,
+    label: &[f64],
+    rng: &mut R,
+) -> (usize, usize) {
+    if label[a] > label[b] {
+        (a, b)
+    } else if label[b] > label[a] {
+        (b, a)
+    } else if rng.random::<bool>() {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+fn draw_cumulative<R: Rng + ?Sized>(cum: &[f64], weights: &[f64], rng: &mut R) -> usize {
+    let total = cum.last().copied().unwrap_or(0.0);
+    let u = rng.random::<f64>() * total;
+    let mut i = cum.partition_point(|&c| c <= u).min(cum.len() - 1);
+    while weights[i] <= 0.0 && i > 0 {
+        i -= 1;
+    }
+    i
+}
+
+fn lookup(problem: &Problem, name: &str, field: &str) -> Result<usize> {
+    let Some(i) = problem.space.index_of(name) else {
+        return Err(Error::invalid(
+            field,
+            format!("{name:?} is not a response of the space"),
+        ));
+    };
+    if problem.log_ref[i] == f64::NEG_INFINITY {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{name:?} has reference probability 0, so no policy that starts at π_ref can produce it"
+            ),
+        ));
+    }
+    Ok(i)
+}
+
+/// The normalised sampler weights μ (default `π_ref`).
+pub fn sampler_weights(
+    problem: &Problem,
+    sampler: Option<&[f64]>,
+    field: &str,
+) -> Result<Vec<f64>> {
+    let n = problem.len();
+    let Some(s) = sampler else {
+        return Ok(problem.log_ref.iter().map(|l| l.exp()).collect());
+    };
+    if s.len() != n {
+        return Err(Error::invalid(
+            field,
+            format!("has {} weights but the space has {n} responses", s.len()),
+        ));
+    }
+    for (i, &w) in s.iter().enumerate() {
+        if !w.is_finite() || w < 0.0 {
+            return Err(Error::invalid(
+                field,
+                format!("weight {i} must be a finite number ≥ 0, got {w}"),
+            ));
+        }
+        if w > 0.0 && problem.log_ref[i] == f64::NEG_INFINITY {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "weight {i} ({:?}) is positive but its reference probability is 0",
+                    problem.space.name(i)
+                ),
+            ));
+        }
+    }
+    let sum: f64 = s.iter().sum();
+    if sum <= 0.0 || !sum.is_finite() {
+        return Err(Error::invalid(
+            field,
+            format!("weights must have a positive finite sum, got {sum}"),
+        ));
+    }
+    Ok(s.iter().map(|w| w / sum).collect())
+}

@@ -1,0 +1,30 @@
+//! DPO Lab: an exact simulator of language-model preference alignment.
+//!
+//! On small, fully enumerable response spaces everything is computed
+//! exactly: the KL-regularised optimum `π* ∝ π_ref · exp(r/β)` and its
+//! identities ([`optimal`]), DPO-family losses ([`loss`]) on tabular,
+//! autoregressive and log-linear policies ([`policy`]), offline and online
+//! training ([`method`], [`train`]) and exact metrics ([`metrics`],
+//! [`compare`]). The command line and the desktop app are thin clients of
+//! this library. The maths follows `SCIENCE.md`; the file formats `SPEC.md`.
+
+pub mod compare;
+pub mod data;
+pub mod error;
+pub mod loss;
+pub mod method;
+pub mod metrics;
+pub mod numerics;
+pub mod optim;
+pub mod optimal;
+pub mod policy;
+pub mod problem;
+pub mod reference;
+pub mod reward;
+pub mod scenario;
+pub mod space;
+pub mod sweep;
+pub mod tolerance;
+pub mod train;
+
+pub use error::{Error, Result};

@@ -1,0 +1,131 @@
+//! Pairwise preference losses and their derivatives, side by side
+//! (SCIENCE §3 and §5).
+//!
+//! Each loss is a function of the implicit-reward difference
+//! `d = h(y+) − h(y−)`, `h = log π_θ − log π_ref`; the trainer multiplies its
+//! derivative into `±∂h/∂θ`. The Bradley–Terry likelihood of a reward model
+//! is the DPO loss with `β = 1` applied to reward differences.
+
+use crate::error::{Error, Result};
+use crate::numerics::{sigmoid, softplus};
+
+/// A pairwise loss of `d = h(y+) − h(y−)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PairLoss {
+    /// DPO: `−log σ(βd) = softplus(−βd)`; `ℓ' = −β σ(−βd)`.
+    Dpo,
+    /// IPO (Azar et al. 2023): `(d − 1/(2β))²`; `ℓ' = 2(d − 1/(2β))`.
+    Ipo,
+    /// Hinge / SLiC: `max(0, 1 − βd)`; `ℓ' = −β` while `βd < 1`, else 0.
+    Hinge,
+    /// Conservative DPO with label smoothing ε:
+    /// `(1−ε) softplus(−βd) + ε softplus(βd)`;
+    /// `ℓ' = −(1−ε) β σ(−βd) + ε β σ(βd)`.
+    Conservative {
+        /// Probability that a label is flipped, in [0, 1/2).
+        epsilon: f64,
+    },
+}
+
+impl PairLoss {
+    /// Parses a loss name (`dpo`, `ipo`, `hinge`, `cdpo`).
+    pub fn parse(name: &str, epsilon: f64) -> Result<Self> {
+        match name {
+            "dpo" | "sigmoid" => Ok(PairLoss::Dpo),
+            "ipo" => Ok(PairLoss::Ipo),
+            "hinge" | "slic" => Ok(PairLoss::Hinge),
+            "cdpo" | "conservative" => {
+                if !(epsilon.is_finite() && (0.0..0.5).contains(&epsilon)) {
+                    return Err(Error::invalid(
+                        "train.label_smoothing",
+                        format!("must be in [0, 0.5), got {epsilon}"),
+                    ));
+                }
+                Ok(PairLoss::Conservative { epsilon })
+            }
+            other => Err(Error::invalid(
+                "train.loss",
+                format!("unknown loss {other:?}: expected \"dpo\", \"ipo\", \"hinge\" or \"cdpo\""),
+            )),
+        }
+    }
+
+    /// The loss's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PairLoss::Dpo => "dpo",
+            PairLoss::Ipo => "ipo",
+            PairLoss::Hinge => "hinge",
+            PairLoss::Conservative { .. } => "cdpo",
+        }
+    }
+
+    /// `ℓ(d)`.
+    pub fn value(&self, d: f64, beta: f64) -> f64 {
+        match *self {
+            PairLoss::Dpo => softplus(-beta * d),
+            PairLoss::Ipo => {
+                let e = d - 1.0 / (2.0 * beta);
+                e * e
+            }
+            PairLoss::Hinge => (1.0 - beta * d).max(0.0),
+            PairLoss::Conservative { epsilon } => {
+                (1.0 - epsilon) * softplus(-beta * d) + epsilon * softplus(beta * d)
+            }
+        }
+    }
+
+    /// `ℓ'(d)`.
+    pub fn derivative(&self, d: f64, beta: f64) -> f64 {
+        match *self {
+            PairLoss::Dpo => -beta * sigmoid(-beta * d),
+            PairLoss::Ipo => 2.0 * (d - 1.0 / (2.0 * beta)),
+            PairLoss::Hinge => {
+                if beta * d < 1.0 {
+                    -beta
+                } else {
+                    0.0
+                }
+            }
+            PairLoss::Conservative { epsilon } => {
+                -(1.0 - epsilon) * beta * sigmoid(-beta * d) + epsilon * beta * sigmoid(beta * d)
+            }
+        }
+    }
+}
+
+/// Bradley–Terry negative log-likelihood of one labelled pair,
+/// `−log σ(r+ − r−) = softplus(−(r+ − r−))` (SCIENCE §2).
+pub fn bradley_terry_nll(margin: f64) -> f64 {
+    softplus(-margin)
+}
+
+/// Its derivative with respect to the margin, `−σ(−margin)`.
+pub fn bradley_terry_nll_derivative(margin: f64) -> f64 {
+    -sigmoid(-margin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dpo_at_zero_margin_is_log_two() {
+        assert!((PairLoss::Dpo.value(0.0, 0.1) - 2f64.ln()).abs() < 1e-15);
+        assert!((PairLoss::Dpo.derivative(0.0, 0.1) + 0.05).abs() < 1e-15);
+    }
+
+    #[test]
+    fn ipo_minimum_sits_at_its_target() {
+        let beta = 0.25;
+        assert_eq!(PairLoss::Ipo.value(2.0, beta), 0.0);
+        assert_eq!(PairLoss::Ipo.derivative(2.0, beta), 0.0);
+    }
+
+    #[test]
+    fn unknown_loss_names_the_field() {
+        let e = PairLoss::parse("kto", 0.0).expect_err("unknown");
+        assert!(e.to_string().starts_with("train.loss"));
+        assert!(PairLoss::parse("cdpo", 0.7).is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! The `dpo-lab` binary: parse flags, call the library, map every error to
+//! one `error:` line and exit code 2.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+fn open_app(_scenario: Option<String>) -> ExitCode {
+    if !has_display() {
+        return fail(
+            "no display found (DISPLAY/WAYLAND_DISPLAY unset), so the desktop app cannot open; use the command line instead: `dpo-lab --help` (scenarios, optimal, run, compare, sweep)",
+        );
+    }
+    fail("the desktop app is not part of this build yet; use the command line: `dpo-lab --help`")
+}
+
+fn main() -> ExitCode {
+    let parsed = match cli::Cli::try_parse() {
+        Ok(p) => p,
+        Err(e) => {
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // clap's message is several lines (usage, tips); keep the first.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            return fail(&format!("{first} (see `dpo-lab --help`)"));
+        }
+    };
+    match parsed.command {
+        None => open_app(None),
+        Some(cli::Command::App { scenario }) => open_app(scenario),
+        Some(cmd) => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            match cli::execute(cmd, &mut out) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    // Broken pipes (e.g. `| head`) are not the user's error.
+                    if e.downcast_ref::<std::io::Error>()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                    {
+                        return ExitCode::SUCCESS;
+                    }
+                    let msg = format!("{e:#}").replace('\n', " ");
+                    fail(&msg)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Training methods that plug into the generic trainer ([`crate::train`]).
+//!
+//! A method knows its loss; the trainer knows the policy, the optimiser and
+//! the loop. Each step the method returns its loss at the current policy and
+//! the coefficients `c_y` of its gradient `Σ_y c_y ∂log π(y)/∂θ`.
+
+mod offline;
+mod online;
+
+pub use offline::OfflinePairs;
+pub use online::{Annotator, OnlineDpo};
+
+use rand::rngs::StdRng;
+
+use crate::error::{Error, Result};
+use crate::loss::PairLoss;
+use crate::policy::Policy;
+use crate::problem::Problem;
+
+/// The methods of the command line (`--method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodKind {
+    /// Offline DPO on the scenario's data (with `--loss`, any pair loss).
+    Dpo,
+    /// Online DPO: fresh pairs from the current policy, judged by an annotator.
+    OnlineDpo,
+    /// IPO on the scenario's data.
+    Ipo,
+    /// Reward model + policy gradient / PPO.
+    Rlhf,
+    /// The closed form with the true reward; no training.
+    Optimal,
+}
+
+impl MethodKind {
+    /// Every method, in the order the app and tables show them.
+    pub const ALL: [MethodKind; 5] = [
+        MethodKind::Optimal,
+        MethodKind::Dpo,
+        MethodKind::OnlineDpo,
+        MethodKind::Ipo,
+        MethodKind::Rlhf,
+    ];
+
+    /// Parses a method name.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "dpo" => Ok(MethodKind::Dpo),
+            "online-dpo" => Ok(MethodKind::OnlineDpo),
+            "ipo" => Ok(MethodKind::Ipo),
+            "rlhf" => Ok(MethodKind::Rlhf),
+            "optimal" => Ok(MethodKind::Optimal),
+            other => Err(Error::invalid(
+                "method",
+                format!(
+                    "unknown method {other:?}: expected \"dpo\", \"online-dpo\", \"ipo\", \"rlhf\" or \"optimal\""
+                ),
+            )),
+        }
+    }
+
+    /// Its command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MethodKind::Dpo => "dpo",
+            MethodKind::OnlineDpo => "online-dpo",
+            MethodKind::Ipo => "ipo",
+            MethodKind::Rlhf => "rlhf",
+            MethodKind::Optimal => "optimal",
+        }
+    }
+}
+
+/// What a method sees each step.
+pub struct StepContext<'a> {
+    /// The prompt's problem.
+    pub problem: &'a Problem,
+    /// The KL weight.
+    pub beta: f64,
+    /// Number of updates done so far.
+    pub step: usize,
+    /// The run's seeded generator.
+    pub rng: &'a mut StdRng,
+}
+
+/// A training method.
+pub trait Method: Send {
+    /// Called once before the first step, with the policy at `π_ref`.
+    fn prepare(&mut self, _ctx: &mut StepContext<'_>, _policy: &Policy) {}
+
+    /// Loss at the current policy, with the gradient's coefficients written
+    /// to `coefs` (cleared first). Returns `(loss, Σ c_y)` where the sum is
+    /// the exact value (0 for pair losses).
+    fn gradient(
+        &mut self,
+        ctx: &mut StepContext<'_>,
+        policy: &Policy,
+        coefs: &mut Vec<(usize, f64)>,
+    ) -> Result<(f64, f64)>;
+
+    /// The loss reported in metrics for the current policy.
+    fn current_loss(&self, problem: &Problem, beta: f64, policy: &Policy) -> f64;
+
+    /// Extra metrics of this method, in order.
+    fn extra_metrics(&self) -> Vec<(String, f64)> {
+        Vec::new()
+    }
+}
+
+/// `Σ_p w_p ℓ(h(y+) − h(y−))` over `pairs`, with its gradient coefficients
+/// `±w_p ℓ'` appended to `coefs` when given. `h = log π − log π_ref`.
+pub fn pair_loss(
+    pairs: &[(usize, usize, f64)],
+    loss: PairLoss,
+    beta: f64,
+    problem: &Problem,
+    policy: &Policy,
+    mut coefs: Option<&mut Vec<(usize, f64)>>,
+) -> f64 {
+    // Many pairs over few responses: read every log π once.
+    let all = (pairs.len() >= policy.len()).then(|| policy.log_probs());
+    let lp = |i: usize| all.as_ref().map_or_else(|| policy.log_prob(i), |a| a[i]);
+    let mut total = 0.0;
+    for &(i, j, w) in pairs {
+        if w == 0.0 {
+            continue;
+        }
+        let d = (lp(i) - problem.log_ref[i]) - (lp(j) - problem.log_ref[j]);
+        total += w * loss.value(d, beta);
+        if let Some(c) = coefs.as_deref_mut() {
+            let g = w * loss.derivative(d, beta);
+            if g != 0.0 && i != j {
+                c.push((i, g));
+                c.push((j, -g));
+            }
+        }
+    }
+    total
+}

@@ -1,0 +1,62 @@
+//! Offline pair losses (DPO, IPO, hinge, conservative DPO) on the scenario's
+//! fixed data, full batch or seeded minibatches.
+
+use std::sync::Arc;
+
+use super::{Method, StepContext, pair_loss};
+use crate::data::PairData;
+use crate::error::Result;
+use crate::loss::PairLoss;
+use crate::policy::Policy;
+use crate::problem::Problem;
+
+/// A pair loss on fixed data.
+pub struct OfflinePairs {
+    data: Arc<PairData>,
+    loss: PairLoss,
+    batch: usize,
+    minibatch: Vec<(usize, usize, f64)>,
+}
+
+impl OfflinePairs {
+    /// `batch = 0` uses the whole data (weights `W`) every step; otherwise
+    /// each step draws `batch` pairs in proportion to `W`, weighted 1/batch.
+    pub fn new(data: Arc<PairData>, loss: PairLoss, batch: usize) -> Self {
+        OfflinePairs {
+            data,
+            loss,
+            batch,
+            minibatch: Vec::with_capacity(batch),
+        }
+    }
+}
+
+impl Method for OfflinePairs {
+    fn gradient(
+        &mut self,
+        ctx: &mut StepContext<'_>,
+        policy: &Policy,
+        coefs: &mut Vec<(usize, f64)>,
+    ) -> Result<(f64, f64)> {
+        coefs.clear();
+        let pairs: &[(usize, usize, f64)] = if self.batch == 0 {
+            &self.data.pairs
+        } else {
+            self.minibatch.clear();
+            let w = 1.0 / self.batch as f64;
+            for _ in 0..self.batch {
+                let (i, j, _) = self.data.pairs[self.data.draw(ctx.rng)];
+                self.minibatch.push((i, j, w));
+            }
+            &self.minibatch
+        };
+        let l = pair_loss(pairs, self.loss, ctx.beta, ctx.problem, policy, Some(coefs));
+        Ok((l, 0.0))
+    }
+
+    /// The loss on the whole data (for minibatches too: a deterministic
+    /// number that describes the policy, not the draw).
+    fn current_loss(&self, problem: &Problem, beta: f64, policy: &Policy) -> f64 {
+        pair_loss(&self.data.pairs, self.loss, beta, problem, policy, None)
+    }
+}

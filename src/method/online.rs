@@ -1,0 +1,136 @@
+//! Online DPO (Guo et al. 2024, OAIF; SCIENCE §4): every `resample_every`
+//! steps, draw `batch` fresh pairs from the *current* policy, let an
+//! annotator pick the preferred one, and take DPO steps on them. A response
+//! whose probability grows gets sampled, gets a low score and is pushed back
+//! down. `resample_every ≥ steps` samples once from `π_ref`: offline DPO on
+//! sampled data.
+
+use super::{Method, StepContext, pair_loss};
+use crate::data::{label_argmax, label_bradley_terry};
+use crate::error::{Error, Result};
+use crate::loss::PairLoss;
+use crate::policy::Policy;
+use crate::problem::Problem;
+
+/// Who judges the sampled pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Annotator {
+    /// Bradley–Terry with the true reward: `y1 ≻ y2` w.p. `σ(r1 − r2)`.
+    BradleyTerry,
+    /// The higher true reward wins (ties: a fair coin).
+    Argmax,
+    /// A learned reward model (RLHF issue).
+    RewardModel,
+}
+
+impl Annotator {
+    /// Parses `bt`, `argmax` or `reward-model`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "bt" => Ok(Annotator::BradleyTerry),
+            "argmax" => Ok(Annotator::Argmax),
+            "reward-model" => Ok(Annotator::RewardModel),
+            other => Err(Error::invalid(
+                "online.annotator",
+                format!(
+                    "unknown annotator {other:?}: expected \"bt\", \"argmax\" or \"reward-model\""
+                ),
+            )),
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Annotator::BradleyTerry => "bt",
+            Annotator::Argmax => "argmax",
+            Annotator::RewardModel => "reward-model",
+        }
+    }
+}
+
+/// Online DPO's state: the current batch of judged pairs.
+pub struct OnlineDpo {
+    loss: PairLoss,
+    resample_every: usize,
+    batch_size: usize,
+    annotator: Annotator,
+    scores: Vec<f64>,
+    batch: Vec<(usize, usize, f64)>,
+}
+
+impl OnlineDpo {
+    /// `scores` is what the annotator judges by (the true reward for `bt`
+    /// and `argmax`).
+    pub fn new(
+        loss: PairLoss,
+        resample_every: usize,
+        batch_size: usize,
+        annotator: Annotator,
+        scores: Vec<f64>,
+    ) -> Self {
+        OnlineDpo {
+            loss,
+            resample_every,
+            batch_size,
+            annotator,
+            scores,
+            batch: Vec::with_capacity(batch_size),
+        }
+    }
+
+    /// Draws and labels a fresh batch from `policy`.
+    pub fn resample(&mut self, policy: &Policy, rng: &mut rand::rngs::StdRng) {
+        self.batch.clear();
+        let w = 1.0 / self.batch_size as f64;
+        for _ in 0..self.batch_size {
+            let a = policy.sample(rng);
+            let b = policy.sample(rng);
+            let (c, r) = match self.annotator {
+                Annotator::Argmax => label_argmax(a, b, &self.scores, rng),
+                Annotator::BradleyTerry | Annotator::RewardModel => {
+                    label_bradley_terry(a, b, &self.scores, rng)
+                }
+            };
+            self.batch.push((c, r, w));
+        }
+    }
+
+    /// The current batch.
+    pub fn batch(&self) -> &[(usize, usize, f64)] {
+        &self.batch
+    }
+}
+
+impl Method for OnlineDpo {
+    /// Draws the first batch from `π_ref`, so step 0 already has a loss.
+    fn prepare(&mut self, ctx: &mut StepContext<'_>, policy: &Policy) {
+        self.resample(policy, ctx.rng);
+    }
+
+    fn gradient(
+        &mut self,
+        ctx: &mut StepContext<'_>,
+        policy: &Policy,
+        coefs: &mut Vec<(usize, f64)>,
+    ) -> Result<(f64, f64)> {
+        coefs.clear();
+        if self.batch.is_empty() || (ctx.step > 0 && ctx.step.is_multiple_of(self.resample_every)) {
+            self.resample(policy, ctx.rng);
+        }
+        let l = pair_loss(
+            &self.batch,
+            self.loss,
+            ctx.beta,
+            ctx.problem,
+            policy,
+            Some(coefs),
+        );
+        Ok((l, 0.0))
+    }
+
+    /// The loss on the current batch (0 before the first one is drawn).
+    fn current_loss(&self, problem: &Problem, beta: f64, policy: &Policy) -> f64 {
+        pair_loss(&self.batch, self.loss, beta, problem, policy, None)
+    }
+}

@@ -1,0 +1,196 @@
+//! Exact metrics of one policy over the whole response space (SPEC "run
+//! --json" METRICS), named as TRL's DPO trainer logs them.
+
+use serde_json::{Map, Value, json};
+
+use crate::data::PairData;
+use crate::problem::Problem;
+
+/// The out-of-data response that gained the most probability relative to
+/// the reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OodTop {
+    /// Its index.
+    pub index: usize,
+    /// Its name.
+    pub response: String,
+    /// `π(y)`.
+    pub probability: f64,
+    /// `π_ref(y)`.
+    pub reference: f64,
+    /// `β·log(π(y)/π_ref(y))`.
+    pub implicit_reward: f64,
+}
+
+/// Every SPEC metric of one policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    /// The method's training loss on its current batch or data.
+    pub loss: f64,
+    /// `E_π r`.
+    pub expected_reward: f64,
+    /// `KL(π ‖ π_ref)`.
+    pub kl_to_ref: f64,
+    /// `KL(π ‖ π*)`.
+    pub kl_to_optimal: f64,
+    /// `E_π r − β KL(π ‖ π_ref)`.
+    pub objective: f64,
+    /// Probability outside the data support.
+    pub ood_mass: f64,
+    /// `Σ W_ij β h_i`.
+    pub rewards_chosen: f64,
+    /// `Σ W_ij β h_j`.
+    pub rewards_rejected: f64,
+    /// `Σ W_ij β (h_i − h_j)`.
+    pub rewards_margins: f64,
+    /// `Σ W_ij [h_i > h_j]`.
+    pub rewards_accuracies: f64,
+    /// `Σ W_ij log π_i`.
+    pub logps_chosen: f64,
+    /// `Σ W_ij log π_j`.
+    pub logps_rejected: f64,
+    /// Expected number of tokens (sequence spaces).
+    pub mean_length: Option<f64>,
+    /// See [`OodTop`]; `None` when every response is in the data.
+    pub ood_top: Option<OodTop>,
+    /// Method-specific extras (e.g. `objective/kl`), in order.
+    pub extra: Vec<(String, f64)>,
+}
+
+/// Evaluates every metric of the policy `log_pi` exactly.
+pub fn evaluate(
+    problem: &Problem,
+    log_optimal: &[f64],
+    data: &PairData,
+    log_pi: &[f64],
+    beta: f64,
+    loss: f64,
+) -> Metrics {
+    let reward = &problem.reward;
+    let log_ref = &problem.log_ref;
+    let mut expected_reward = 0.0;
+    let mut kl_to_ref = 0.0;
+    let mut kl_to_optimal = 0.0;
+    let mut ood_mass = 0.0;
+    let mut mean_length = 0.0;
+    let mut best: Option<(usize, f64)> = None;
+    let sequences = problem.space.is_sequences();
+    for y in 0..log_pi.len() {
+        let lp = log_pi[y];
+        if !data.in_data[y] && log_ref[y] > f64::NEG_INFINITY {
+            let gain = lp - log_ref[y];
+            if best.is_none_or(|(_, g)| gain > g) {
+                best = Some((y, gain));
+            }
+        }
+        if lp == f64::NEG_INFINITY {
+            continue;
+        }
+        let p = lp.exp();
+        expected_reward += p * reward[y];
+        kl_to_ref += p * (lp - log_ref[y]);
+        kl_to_optimal += p * (lp - log_optimal[y]);
+        if !data.in_data[y] {
+            ood_mass += p;
+        }
+        if sequences {
+            mean_length += p * problem.space.length(y) as f64;
+        }
+    }
+    let mut m = Metrics {
+        loss,
+        expected_reward,
+        kl_to_ref,
+        kl_to_optimal,
+        objective: expected_reward - beta * kl_to_ref,
+        ood_mass,
+        rewards_chosen: 0.0,
+        rewards_rejected: 0.0,
+        rewards_margins: 0.0,
+        rewards_accuracies: 0.0,
+        logps_chosen: 0.0,
+        logps_rejected: 0.0,
+        mean_length: sequences.then_some(mean_length),
+        ood_top: best.map(|(y, gain)| OodTop {
+            index: y,
+            response: problem.space.name(y),
+            probability: log_pi[y].exp(),
+            reference: log_ref[y].exp(),
+            implicit_reward: beta * gain,
+        }),
+        extra: Vec::new(),
+    };
+    for &(i, j, w) in &data.pairs {
+        let hi = log_pi[i] - log_ref[i];
+        let hj = log_pi[j] - log_ref[j];
+        m.rewards_chosen += w * beta * hi;
+        m.rewards_rejected += w * beta * hj;
+        m.rewards_margins += w * beta * (hi - hj);
+        if hi - hj > 0.0 {
+            m.rewards_accuracies += w;
+        }
+        m.logps_chosen += w * log_pi[i];
+        m.logps_rejected += w * log_pi[j];
+    }
+    m
+}
+
+impl Metrics {
+    /// The scalar metrics as `(key, value)` in SPEC order (no `ood_top`).
+    pub fn scalars(&self) -> Vec<(String, f64)> {
+        let mut v: Vec<(String, f64)> = vec![
+            ("loss".into(), self.loss),
+            ("expected_reward".into(), self.expected_reward),
+            ("kl_to_ref".into(), self.kl_to_ref),
+            ("kl_to_optimal".into(), self.kl_to_optimal),
+            ("objective".into(), self.objective),
+            ("ood_mass".into(), self.ood_mass),
+            ("rewards/chosen".into(), self.rewards_chosen),
+            ("rewards/rejected".into(), self.rewards_rejected),
+            ("rewards/margins".into(), self.rewards_margins),
+            ("rewards/accuracies".into(), self.rewards_accuracies),
+            ("logps/chosen".into(), self.logps_chosen),
+            ("logps/rejected".into(), self.logps_rejected),
+        ];
+        if let Some(l) = self.mean_length {
+            v.push(("mean_length".into(), l));
+        }
+        v.extend(self.extra.iter().cloned());
+        v
+    }
+
+    /// The first scalar that is not finite, if any.
+    pub fn first_non_finite(&self) -> Option<String> {
+        self.scalars()
+            .into_iter()
+            .find(|(_, v)| !v.is_finite())
+            .map(|(k, _)| k)
+            .or_else(|| {
+                self.ood_top
+                    .as_ref()
+                    .filter(|t| !(t.probability.is_finite() && t.implicit_reward.is_finite()))
+                    .map(|_| "ood_top".to_string())
+            })
+    }
+
+    /// The metrics as a JSON object in SPEC order, `ood_top` last.
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        for (k, v) in self.scalars() {
+            map.insert(k, json!(v));
+        }
+        map.insert(
+            "ood_top".into(),
+            match &self.ood_top {
+                None => Value::Null,
+                Some(t) => json!({
+                    "response": t.response,
+                    "probability": t.probability,
+                    "reference": t.reference,
+                    "implicit_reward": t.implicit_reward,
+                }),
+            },
+        );
+        map
+    }
+}

@@ -1,0 +1,92 @@
+//! Stable scalar and vector kernels used everywhere: log-sum-exp, the
+//! logistic function and its logarithm, KL divergences over log-probabilities.
+//!
+//! All probabilities in DPO Lab live in log space; these are the only places
+//! that exponentiate.
+
+/// `log Σ exp(x_i)`, shifted by the maximum so nothing overflows.
+/// Returns −∞ for an empty slice or when every entry is −∞.
+pub fn log_sum_exp(xs: &[f64]) -> f64 {
+    let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return f64::NEG_INFINITY;
+    }
+    if m == f64::INFINITY {
+        return f64::INFINITY;
+    }
+    let s: f64 = xs.iter().map(|&x| (x - m).exp()).sum();
+    m + s.ln()
+}
+
+/// The logistic function `σ(t) = 1 / (1 + e^−t)`, evaluated on the side that
+/// does not overflow.
+pub fn sigmoid(t: f64) -> f64 {
+    if t >= 0.0 {
+        1.0 / (1.0 + (-t).exp())
+    } else {
+        let e = t.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `softplus(t) = log(1 + e^t)`, stable for all `t`
+/// (`max(t, 0) + log1p(e^−|t|)`, the standard rewriting).
+pub fn softplus(t: f64) -> f64 {
+    t.max(0.0) + (-t.abs()).exp().ln_1p()
+}
+
+/// `log σ(t) = −softplus(−t)`, never computed as `ln(sigmoid(t))`, which
+/// underflows to −∞ for large negative `t`.
+pub fn log_sigmoid(t: f64) -> f64 {
+    -softplus(-t)
+}
+
+/// `KL(p ‖ q) = Σ_{p>0} p (log p − log q)` from log-probabilities.
+/// Terms with `p = 0` contribute nothing; a `p > 0` where `q = 0` gives +∞.
+pub fn kl_from_logs(log_p: &[f64], log_q: &[f64]) -> f64 {
+    log_p
+        .iter()
+        .zip(log_q)
+        .filter(|(lp, _)| **lp > f64::NEG_INFINITY)
+        .map(|(&lp, &lq)| lp.exp() * (lp - lq))
+        .sum()
+}
+
+/// Normalises log-weights in place to log-probabilities and returns the
+/// log-normaliser.
+pub fn log_normalize(xs: &mut [f64]) -> f64 {
+    let z = log_sum_exp(xs);
+    for x in xs.iter_mut() {
+        *x -= z;
+    }
+    z
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_sigmoid_is_finite_far_out() {
+        // ln(sigmoid(-800)) would be ln(0) = -inf.
+        assert!((log_sigmoid(-800.0) + 800.0).abs() < 1e-12);
+        assert!(log_sigmoid(800.0).abs() < 1e-300);
+        assert!((sigmoid(0.0) - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn log_sum_exp_by_hand() {
+        let v = log_sum_exp(&[0.0, 0.0]);
+        assert!((v - 2f64.ln()).abs() < 1e-15);
+        assert_eq!(log_sum_exp(&[f64::NEG_INFINITY]), f64::NEG_INFINITY);
+        assert!((log_sum_exp(&[1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
+    }
+
+    #[test]
+    fn softplus_matches_definition() {
+        for t in [-5.0, -0.5, 0.0, 0.5, 5.0] {
+            let direct = (1.0 + f64::exp(t)).ln();
+            assert!((softplus(t) - direct).abs() < 1e-14);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The closed-form optimum of the KL-regularised objective (SCIENCE §1).
+//!
+//! `J(π) = E_π r − β·KL(π ‖ π_ref)` is maximised by
+//! `π*(y) = π_ref(y)·exp(r(y)/β) / Z`, `Z = Σ_y π_ref(y)·exp(r(y)/β)`.
+//! Everything is computed in log space: `log π* = log π_ref + r/β − log Z`
+//! with `log Z` a log-sum-exp, so β from 1e-4 to 1e4 stays finite.
+
+use crate::error::{Error, Result};
+use crate::numerics::{kl_from_logs, log_sum_exp};
+
+/// π* for one prompt and one β.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Optimum {
+    /// The KL weight.
+    pub beta: f64,
+    /// `log π*(y)`; −∞ exactly where `π_ref(y) = 0`.
+    pub log_policy: Vec<f64>,
+    /// `log Z`.
+    pub log_partition: f64,
+}
+
+/// Checks the KL weight: a finite number > 0.
+pub fn check_beta(field: &str, beta: f64) -> Result<f64> {
+    if beta.is_finite() && beta > 0.0 {
+        Ok(beta)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("must be a finite number > 0, got {beta}"),
+        ))
+    }
+}
+
+/// `π* ∝ π_ref · exp(r/β)`, in log space.
+pub fn optimum(log_ref: &[f64], reward: &[f64], beta: f64) -> Optimum {
+    let mut log_policy: Vec<f64> = log_ref
+        .iter()
+        .zip(reward)
+        .map(|(&lr, &r)| lr + r / beta)
+        .collect();
+    let log_partition = log_sum_exp(&log_policy);
+    for l in log_policy.iter_mut() {
+        *l -= log_partition;
+    }
+    Optimum {
+        beta,
+        log_policy,
+        log_partition,
+    }
+}
+
+/// `E_π f = Σ π(y) f(y)` over `π(y) > 0`.
+pub fn expectation(log_pi: &[f64], values: &[f64]) -> f64 {
+    log_pi
+        .iter()
+        .zip(values)
+        .filter(|(l, _)| **l > f64::NEG_INFINITY)
+        .map(|(l, v)| l.exp() * v)
+        .sum()
+}
+
+/// `J(π) = E_π r − β·KL(π ‖ π_ref)`.
+pub fn objective(log_pi: &[f64], log_ref: &[f64], reward: &[f64], beta: f64) -> f64 {
+    expectation(log_pi, reward) - beta * kl_from_logs(log_pi, log_ref)
+}
+
+/// Reward recovery: `β·log(π*(y)/π_ref(y)) + β·log Z` (equals `r(y)`);
+/// `None` where `π_ref(y) = 0`.
+pub fn recovered_reward(opt: &Optimum, log_ref: &[f64]) -> Vec<Option<f64>> {
+    opt.log_policy
+        .iter()
+        .zip(log_ref)
+        .map(|(&lp, &lr)| {
+            (lr > f64::NEG_INFINITY).then_some(opt.beta * (lp - lr) + opt.beta * opt.log_partition)
+        })
+        .collect()
+}
+
+/// The Lagrange multiplier λ of stationarity,
+/// `r(y) − β(1 + log π*(y)/π_ref(y)) + λ = 0`, read off each response in the
+/// support: the identity holds when they all agree (they equal `β − β log Z`).
+pub fn stationarity_multipliers(opt: &Optimum, log_ref: &[f64], reward: &[f64]) -> Vec<f64> {
+    opt.log_policy
+        .iter()
+        .zip(log_ref)
+        .zip(reward)
+        .filter(|((_, lr), _)| **lr > f64::NEG_INFINITY)
+        .map(|((&lp, &lr), &r)| opt.beta * (1.0 + (lp - lr)) - r)
+        .collect()
+}
+
+/// A point of the exact reward–KL frontier: π* at one β.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrontierPoint {
+    /// The KL weight.
+    pub beta: f64,
+    /// `E_{π*} r`.
+    pub expected_reward: f64,
+    /// `KL(π* ‖ π_ref)`.
+    pub kl_to_ref: f64,
+}
+
+/// The optimal frontier over the given β values.
+pub fn frontier(log_ref: &[f64], reward: &[f64], betas: &[f64]) -> Vec<FrontierPoint> {
+    betas
+        .iter()
+        .map(|&beta| {
+            let opt = optimum(log_ref, reward, beta);
+            FrontierPoint {
+                beta,
+                expected_reward: expectation(&opt.log_policy, reward),
+                kl_to_ref: kl_from_logs(&opt.log_policy, log_ref),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_responses_by_hand() {
+        // π_ref = (1/2, 1/2), r = (1, 0), β = 1: π* = (e, 1)/(e + 1).
+        let lr = [0.5f64.ln(), 0.5f64.ln()];
+        let opt = optimum(&lr, &[1.0, 0.0], 1.0);
+        let e = std::f64::consts::E;
+        assert!((opt.log_policy[0].exp() - e / (e + 1.0)).abs() < 1e-15);
+        assert!((opt.log_partition - ((e + 1.0) / 2.0).ln()).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,260 @@
+//! Autoregressive tabular policy: one logit vector per prefix over the
+//! vocabulary plus an end token.
+//!
+//! `log π(y) = Σ_t log π(y_t | y_<t) + log π(end | y)` (the end factor is 1
+//! at `max_len`; the empty prefix cannot end). Gradient (SCIENCE §3):
+//! `∂log π(y)/∂θ_{p,v} = Σ_t 1[prefix_t(y) = p] · (1[y_t = v] − π(v|p))`.
+//! Pushing a rejected token down at prefix `p` raises every other token at
+//! `p`, which is where this class leaks mass.
+//!
+//! Row 0 is the empty prefix; the prefix equal to response `j` (shorter than
+//! `max_len`) is row `j + 1`. Column `V` is the end token.
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+
+use super::GradBuffer;
+use crate::numerics::log_sum_exp;
+use crate::space::ResponseSpace;
+
+/// Per-prefix softmax over `vocab + end`.
+#[derive(Debug, Clone)]
+pub struct AutoregressivePolicy {
+    space: ResponseSpace,
+    vocab: usize,
+    max_len: usize,
+    logits: Vec<f64>,
+    row_lse: Vec<f64>,
+}
+
+impl AutoregressivePolicy {
+    /// The per-prefix conditionals of any distribution over the sequence
+    /// space, so the policy starts exactly at it: with subtree masses
+    /// `M(p) = Σ_{y extends p} π(y)`, `π(v|p) = M(pv)/M(p)` and
+    /// `π(end|p) = π(p)/M(p)`. Rows never reached get uniform logits (they
+    /// carry no mass and their gradient is zero).
+    pub fn from_log_probs(space: &ResponseSpace, log_probs: &[f64]) -> Self {
+        let v = space.vocab_len();
+        let max_len = space.max_len();
+        let n = space.len();
+        // Subtree log-masses, children before parents (higher index first).
+        let mut subtree = log_probs.to_vec();
+        for j in (0..n).rev() {
+            if let Some(p) = space.parent(j) {
+                subtree[p] = log_sum_exp(&[subtree[p], subtree[j]]);
+            }
+        }
+        let rows = 1 + Self::inner_count(space);
+        let mut logits = vec![0.0; rows * (v + 1)];
+        for row in 0..rows {
+            let (mass, end) = if row == 0 {
+                let firsts: Vec<f64> = (0..v).map(|u| subtree[u]).collect();
+                (log_sum_exp(&firsts), f64::NEG_INFINITY)
+            } else {
+                (subtree[row - 1], log_probs[row - 1])
+            };
+            let base = row * (v + 1);
+            if mass == f64::NEG_INFINITY {
+                logits[base + v] = if row == 0 { f64::NEG_INFINITY } else { 0.0 };
+                continue;
+            }
+            for u in 0..v {
+                let child = Self::child_of(space, row, u);
+                logits[base + u] = subtree[child] - mass;
+            }
+            logits[base + v] = end - mass;
+        }
+        let mut p = AutoregressivePolicy {
+            space: space.clone(),
+            vocab: v,
+            max_len,
+            logits,
+            row_lse: vec![0.0; rows],
+        };
+        for r in 0..rows {
+            p.refresh_row(r);
+        }
+        p
+    }
+
+    /// Responses shorter than `max_len` (each is a row's prefix).
+    fn inner_count(space: &ResponseSpace) -> usize {
+        let v = space.vocab_len();
+        let mut total = 0usize;
+        let mut pow = 1usize;
+        for _ in 1..space.max_len() {
+            pow *= v;
+            total += pow;
+        }
+        total
+    }
+
+    /// The response reached from row `row` by token `u`.
+    fn child_of(space: &ResponseSpace, row: usize, u: usize) -> usize {
+        if row == 0 {
+            u
+        } else {
+            let mut toks = space.tokens(row - 1);
+            toks.push(u);
+            space.index_of_tokens(&toks)
+        }
+    }
+
+    fn refresh_row(&mut self, row: usize) {
+        let w = self.vocab + 1;
+        self.row_lse[row] = log_sum_exp(&self.logits[row * w..(row + 1) * w]);
+    }
+
+    /// Number of responses.
+    pub fn len(&self) -> usize {
+        self.space.len()
+    }
+
+    /// Always false.
+    pub fn is_empty(&self) -> bool {
+        self.space.is_empty()
+    }
+
+    /// Number of parameters: rows × (V + 1) (masked entries included).
+    pub fn num_params(&self) -> usize {
+        self.logits.len()
+    }
+
+    /// The logits, row-major.
+    pub fn logits(&self) -> &[f64] {
+        &self.logits
+    }
+
+    /// `log π(u | row)`.
+    #[inline]
+    pub fn log_cond(&self, row: usize, u: usize) -> f64 {
+        self.logits[row * (self.vocab + 1) + u] - self.row_lse[row]
+    }
+
+    /// Calls `f(row, token)` for every factor of response `i`, the end token
+    /// included (token `V`).
+    fn for_each_step(&self, i: usize, mut f: impl FnMut(usize, usize)) {
+        let toks = self.space.tokens(i);
+        let mut row = 0;
+        for (t, &u) in toks.iter().enumerate() {
+            f(row, u);
+            row = if t == 0 {
+                u + 1
+            } else {
+                self.space.index_of_tokens(&toks[..=t]) + 1
+            };
+        }
+        if toks.len() < self.max_len {
+            f(row, self.vocab);
+        }
+    }
+
+    /// `log π(y_i)`, O(max_len).
+    pub fn log_prob(&self, i: usize) -> f64 {
+        let mut lp = 0.0;
+        self.for_each_step(i, |row, u| lp += self.log_cond(row, u));
+        lp
+    }
+
+    /// Every `log π(y)` in one pass, parents before children.
+    pub fn log_probs_into(&self, out: &mut [f64]) {
+        let v = self.vocab;
+        let inner = self.row_lse.len() - 1;
+        // prefix[j] = log-probability of generating response j's tokens.
+        let mut prefix = vec![0.0; self.len()];
+        for j in 0..self.len() {
+            let (row, u) = match self.space.parent(j) {
+                None => (0, j),
+                Some(p) => (p + 1, self.space.last_token(j)),
+            };
+            let base = if row == 0 { 0.0 } else { prefix[row - 1] };
+            prefix[j] = base + self.log_cond(row, u);
+            out[j] = if j < inner {
+                prefix[j] + self.log_cond(j + 1, v)
+            } else {
+                prefix[j]
+            };
+        }
+    }
+
+    /// Adds `Σ_y c_y ∂log π(y)/∂θ`: per row, `flow(p,v) − total(p)·π(v|p)`.
+    pub fn accumulate_grad(&self, coefs: &[(usize, f64)], grad: &mut GradBuffer) {
+        let w = self.vocab + 1;
+        let mut row_total: BTreeMap<usize, f64> = BTreeMap::new();
+        for &(y, c) in coefs {
+            self.for_each_step(y, |row, u| {
+                grad.add(row * w + u, c);
+                *row_total.entry(row).or_insert(0.0) += c;
+            });
+        }
+        for (row, total) in row_total {
+            if total == 0.0 {
+                continue;
+            }
+            for u in 0..w {
+                let p = self.log_cond(row, u).exp();
+                if p > 0.0 {
+                    grad.add(row * w + u, -total * p);
+                }
+            }
+        }
+    }
+
+    /// `θ_k += δ`, refreshing the touched rows' normalisers.
+    pub fn apply(&mut self, deltas: &[(usize, f64)]) {
+        let w = self.vocab + 1;
+        let mut rows: Vec<usize> = Vec::with_capacity(deltas.len());
+        for &(k, d) in deltas {
+            self.logits[k] += d;
+            rows.push(k / w);
+        }
+        rows.sort_unstable();
+        rows.dedup();
+        for r in rows {
+            self.refresh_row(r);
+        }
+    }
+
+    /// Samples token by token, O(max_len · V).
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> usize {
+        let v = self.vocab;
+        let mut row = 0;
+        let mut toks: Vec<usize> = Vec::with_capacity(self.max_len);
+        loop {
+            let u = rng.random::<f64>();
+            let mut acc = 0.0;
+            let mut pick = None;
+            let mut last_positive = 0;
+            for t in 0..=v {
+                let p = self.log_cond(row, t).exp();
+                if p > 0.0 {
+                    last_positive = t;
+                }
+                acc += p;
+                if u < acc && p > 0.0 {
+                    pick = Some(t);
+                    break;
+                }
+            }
+            let t = pick.unwrap_or(last_positive);
+            if t == v {
+                return self.space.index_of_tokens(&toks);
+            }
+            toks.push(t);
+            if toks.len() == self.max_len {
+                return self.space.index_of_tokens(&toks);
+            }
+            row = self.space.index_of_tokens(&toks) + 1;
+        }
+    }
+
+    /// Whether every logit is finite or −∞ and every row normalises.
+    pub fn is_finite(&self) -> bool {
+        self.row_lse.iter().all(|l| l.is_finite())
+            && self
+                .logits
+                .iter()
+                .all(|l| l.is_finite() || *l == f64::NEG_INFINITY)
+    }
+}

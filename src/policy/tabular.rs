@@ -1,0 +1,146 @@
+//! Tabular softmax: one logit per response, `π(y) = exp(θ_y) / Σ exp(θ)`.
+//!
+//! Gradient (SCIENCE §3): `∂log π(y)/∂θ_k = 1[k=y] − π(k)`, so
+//! `Σ_y c_y ∂log π(y)/∂θ_k = c_k − π(k)·Σ_y c_y`. For pair losses the sum is
+//! zero and only the logits named in pairs move. The normaliser lives in a
+//! [`SumTree`], so reading `log π(y)`, changing a logit and sampling all cost
+//! O(log n) however large the space.
+
+use rand::Rng;
+
+use super::{GradBuffer, SumTree};
+
+/// One logit per response; starts at `θ = log π_ref` (−∞ stays −∞).
+#[derive(Debug, Clone)]
+pub struct TabularPolicy {
+    logits: Vec<f64>,
+    tree: SumTree,
+    log_z: f64,
+}
+
+impl TabularPolicy {
+    /// A tabular policy with these logits.
+    pub fn new(logits: Vec<f64>) -> Self {
+        let tree = SumTree::new(&logits);
+        let log_z = tree.log_total();
+        TabularPolicy {
+            logits,
+            tree,
+            log_z,
+        }
+    }
+
+    /// Number of responses.
+    pub fn len(&self) -> usize {
+        self.logits.len()
+    }
+
+    /// Always false.
+    pub fn is_empty(&self) -> bool {
+        self.logits.is_empty()
+    }
+
+    /// Number of parameters (= responses).
+    pub fn num_params(&self) -> usize {
+        self.logits.len()
+    }
+
+    /// The logits θ.
+    pub fn logits(&self) -> &[f64] {
+        &self.logits
+    }
+
+    /// `log Σ exp(θ)`.
+    pub fn log_normalizer(&self) -> f64 {
+        self.log_z
+    }
+
+    /// `log π(y_i) = θ_i − log Z`.
+    #[inline]
+    pub fn log_prob(&self, i: usize) -> f64 {
+        self.logits[i] - self.log_z
+    }
+
+    /// Every `log π(y)`.
+    pub fn log_probs_into(&self, out: &mut [f64]) {
+        let z = self.log_z;
+        for (o, &l) in out.iter_mut().zip(&self.logits) {
+            *o = l - z;
+        }
+    }
+
+    /// `grad_k += c_k − π(k)·total`.
+    pub fn accumulate_grad(&self, coefs: &[(usize, f64)], total: f64, grad: &mut GradBuffer) {
+        for &(y, c) in coefs {
+            grad.add(y, c);
+        }
+        if total != 0.0 {
+            for k in 0..self.logits.len() {
+                let p = self.log_prob(k).exp();
+                if p > 0.0 {
+                    grad.add(k, -total * p);
+                }
+            }
+        }
+    }
+
+    /// `θ_k += δ`, keeping the normaliser exact.
+    pub fn apply(&mut self, deltas: &[(usize, f64)]) {
+        let mut healthy = true;
+        for &(k, d) in deltas {
+            self.logits[k] += d;
+            healthy &= self.tree.update(k, self.logits[k]);
+        }
+        if !healthy {
+            self.tree.rebuild(&self.logits);
+        }
+        self.log_z = self.tree.log_total();
+    }
+
+    /// Draws a response in O(log n).
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> usize {
+        self.tree.find(rng.random::<f64>())
+    }
+
+    /// Whether every logit is finite or −∞ and the normaliser is finite.
+    pub fn is_finite(&self) -> bool {
+        self.log_z.is_finite()
+            && self
+                .logits
+                .iter()
+                .all(|l| l.is_finite() || *l == f64::NEG_INFINITY)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::numerics::log_sum_exp;
+    use crate::tolerance::{FAST_PATH_REL, close};
+    use rand::SeedableRng;
+
+    #[test]
+    fn normaliser_stays_exact_after_many_updates() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let logits: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.37).sin() * 3.0).collect();
+        let mut p = TabularPolicy::new(logits);
+        for step in 0..20_000 {
+            let k = rng.random_range(0..1000);
+            let d = rng.random_range(-2.0..2.0) * if step % 1000 == 0 { 30.0 } else { 1.0 };
+            p.apply(&[(k, d)]);
+        }
+        let exact = log_sum_exp(p.logits());
+        assert!(close(p.log_normalizer(), exact, FAST_PATH_REL, 0.0));
+    }
+
+    #[test]
+    fn zero_probability_is_never_sampled() {
+        let p = TabularPolicy::new(vec![0.0, f64::NEG_INFINITY, 0.0, f64::NEG_INFINITY]);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        for _ in 0..2000 {
+            let y = p.sample(&mut rng);
+            assert!(y == 0 || y == 2);
+        }
+        assert!(p.tree.find(0.999_999_999_999) == 2);
+    }
+}

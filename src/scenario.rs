@@ -1,0 +1,808 @@
+//! Scenario files (SPEC "Scenario files"): raw TOML settings, checked once
+//! into a [`Scenario`] that only holds valid values.
+//!
+//! Built-in scenarios are the files in `assets/scenarios/`, compiled into the
+//! binary so `dpo-lab` works from any directory; each loads by its `name` or
+//! by path.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{DataSpec, PairData};
+use crate::error::{Error, Result};
+use crate::loss::PairLoss;
+use crate::method::{Annotator, MethodKind};
+use crate::optim::OptimizerKind;
+use crate::optimal::check_beta;
+use crate::policy::{FeatureSet, PolicyKind};
+use crate::problem::Problem;
+use crate::reference::{BigramReference, ReferenceSpec, build_log_reference};
+use crate::reward::{RewardSpec, SequenceReward, build_reward};
+use crate::space::ResponseSpace;
+use crate::train::{OnlineSettings, RunConfig, TrainSettings};
+
+/// The built-in scenarios, in lesson order: `(file name, TOML text)`.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "optimal-policy.toml",
+        include_str!("../assets/scenarios/optimal-policy.toml"),
+    ),
+    (
+        "ratio-intuition.toml",
+        include_str!("../assets/scenarios/ratio-intuition.toml"),
+    ),
+    (
+        "ood-leak.toml",
+        include_str!("../assets/scenarios/ood-leak.toml"),
+    ),
+    (
+        "the-the-the.toml",
+        include_str!("../assets/scenarios/the-the-the.toml"),
+    ),
+    (
+        "offline-vs-online.toml",
+        include_str!("../assets/scenarios/offline-vs-online.toml"),
+    ),
+    (
+        "deterministic-preferences.toml",
+        include_str!("../assets/scenarios/deterministic-preferences.toml"),
+    ),
+];
+
+/// A scenario file as written (every key optional here; `check` decides).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Short name (`dpo-lab run --scenario NAME`).
+    pub name: String,
+    /// What the class should notice, readable aloud.
+    #[serde(default)]
+    pub description: String,
+    /// A one-line summary for `dpo-lab scenarios` (default: the
+    /// description's first sentence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The response space.
+    pub space: RawSpace,
+    /// The reference policy.
+    pub reference: RawReference,
+    /// The true reward.
+    pub reward: RawReward,
+    /// The preference data (default: population over π_ref).
+    #[serde(default)]
+    pub data: RawData,
+    /// The policy class (default tabular).
+    #[serde(default)]
+    pub policy: RawPolicy,
+    /// Training settings.
+    #[serde(default)]
+    pub train: RawTrain,
+    /// Online DPO settings.
+    #[serde(default)]
+    pub online: RawOnline,
+}
+
+/// `[space]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpace {
+    /// `flat` (default) or `sequences`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Flat: response names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responses: Option<Vec<String>>,
+    /// Flat: number of generated responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Sequences: token names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vocab: Option<Vec<String>>,
+    /// Sequences: longest sequence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_len: Option<u64>,
+}
+
+/// `[reference]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReference {
+    /// `explicit` (default when `probs` is given), `uniform`, `dirichlet`, `bigram`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Explicit probabilities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probs: Option<Vec<f64>>,
+    /// Dirichlet concentration (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// Dirichlet seed (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Bigram: first-token distribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Vec<f64>>,
+    /// Bigram: next-token rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<Vec<Vec<f64>>>,
+    /// Bigram: end probability after each token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Vec<f64>>,
+    /// Bigram: per-prefix rows over vocab + end.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<RawOverride>,
+}
+
+/// One `[[reference.overrides]]` row.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOverride {
+    /// The prefix, tokens separated by spaces.
+    pub prefix: String,
+    /// Probabilities of each vocabulary token, then of ending.
+    pub probs: Vec<f64>,
+}
+
+/// `[reward]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReward {
+    /// `explicit` (default when `values` is given), `gaussian`, `sequence`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Explicit values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<f64>>,
+    /// Gaussian mean (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    /// Gaussian standard deviation (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<f64>,
+    /// Gaussian seed (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Sequence: score per token (default zeros).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Vec<f64>>,
+    /// Sequence: score per adjacent pair (default zeros).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transitions: Option<Vec<Vec<f64>>>,
+    /// Sequence: score per token of length (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<f64>,
+    /// Sequence: named responses' rewards.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub overrides: std::collections::BTreeMap<String, f64>,
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawData {
+    /// `population` (default), `pairs`, `sampled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Weights over responses (default π_ref).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampler: Option<Vec<f64>>,
+    /// Explicit (chosen, rejected) pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<Vec<(String, String)>>,
+    /// Sampled: number of pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Sampled: seed (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The labelling annotator's bonus per token of length (default 0): a
+    /// bias the true reward does not have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length_bonus: Option<f64>,
+}
+
+/// `[policy]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// `tabular` (default), `autoregressive`, `loglinear`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Log-linear features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<RawFeatures>,
+}
+
+/// Log-linear features: names (sequences), rows (flat) or random (flat).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawFeatures {
+    /// Any of `"tokens"`, `"length"`, `"bigrams"`.
+    Names(Vec<String>),
+    /// One row of numbers per response.
+    Rows(Vec<Vec<f64>>),
+    /// `{ kind = "random", dim = D, seed = S }`.
+    Random {
+        /// Must be `random`.
+        kind: String,
+        /// Features per response.
+        dim: u64,
+        /// Seed (default 0).
+        #[serde(default)]
+        seed: u64,
+    },
+}
+
+/// `[train]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrain {
+    /// KL weight (default 0.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    /// Learning rate (default 0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+    /// `sgd` (default) or `adam`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<String>,
+    /// Updates (default 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<u64>,
+    /// Pairs per step, 0 = whole data (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u64>,
+    /// Run seed (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// History every K steps (default steps/50, at least 1; 0 = none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_every: Option<u64>,
+    /// Pair loss of `dpo`: `dpo` (default), `ipo`, `hinge`, `cdpo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<String>,
+    /// Label smoothing ε of `cdpo` (default 0.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_smoothing: Option<f64>,
+}
+
+/// `[online]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOnline {
+    /// Steps between fresh samples (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resample_every: Option<u64>,
+    /// Pairs per resample (default 64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u64>,
+    /// `bt` (default), `argmax`, `reward-model`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotator: Option<String>,
+}
+
+/// Command-line overrides of `[train]` (and the policy class).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// `--beta`.
+    pub beta: Option<f64>,
+    /// `--lr`.
+    pub lr: Option<f64>,
+    /// `--steps`.
+    pub steps: Option<u64>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--optimizer`.
+    pub optimizer: Option<String>,
+    /// `--log-every`.
+    pub log_every: Option<u64>,
+    /// `--batch`.
+    pub batch: Option<u64>,
+    /// `--loss`.
+    pub loss: Option<String>,
+    /// `--policy`.
+    pub policy: Option<String>,
+    /// `--resample-every`.
+    pub resample_every: Option<u64>,
+    /// `--annotator`.
+    pub annotator: Option<String>,
+}
+
+impl RawScenario {
+    /// Parses TOML text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            let mut message = e.message().trim().replace('\n', " ");
+            if let Some(span) = e.span() {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                let src = text.lines().nth(line - 1).unwrap_or("").trim();
+                message = format!("line {line} (`{src}`): {message}");
+            }
+            Error::File {
+                path: origin.to_string(),
+                message,
+            }
+        })
+    }
+
+    /// Applies command-line overrides.
+    pub fn apply(&mut self, o: &Overrides) {
+        let t = &mut self.train;
+        t.beta = o.beta.or(t.beta);
+        t.lr = o.lr.or(t.lr);
+        t.steps = o.steps.or(t.steps);
+        t.seed = o.seed.or(t.seed);
+        t.batch = o.batch.or(t.batch);
+        t.log_every = o.log_every.or(t.log_every);
+        if o.optimizer.is_some() {
+            t.optimizer = o.optimizer.clone();
+        }
+        if o.loss.is_some() {
+            t.loss = o.loss.clone();
+        }
+        if o.policy.is_some() {
+            self.policy.kind = o.policy.clone();
+            if o.policy.as_deref() != Some("loglinear") {
+                self.policy.features = None;
+            }
+        }
+        self.online.resample_every = o.resample_every.or(self.online.resample_every);
+        if o.annotator.is_some() {
+            self.online.annotator = o.annotator.clone();
+        }
+    }
+
+    /// Writes the scenario back as TOML (reloads to the same settings).
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string_pretty(self)
+            .map_err(|e| Error::Unsupported(format!("cannot write scenario as TOML: {e}")))
+    }
+}
+
+/// A checked scenario: every value valid, the problem and data built.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The settings it was checked from (for export).
+    pub raw: RawScenario,
+    /// The prompt's problem.
+    pub problem: Arc<Problem>,
+    /// How the data was specified.
+    pub data_spec: DataSpec,
+    /// The data.
+    pub data: Arc<PairData>,
+    /// Annotator length bonus of the data.
+    pub length_bonus: f64,
+    /// The policy class.
+    pub policy: PolicyKind,
+    /// Training settings.
+    pub train: TrainSettings,
+    /// Online settings.
+    pub online: OnlineSettings,
+}
+
+fn to_usize(field: &str, v: u64) -> Result<usize> {
+    usize::try_from(v).map_err(|_| Error::invalid(field, format!("{v} is too large")))
+}
+
+fn require<T: Clone>(field: &str, v: &Option<T>, why: &str) -> Result<T> {
+    v.clone()
+        .ok_or_else(|| Error::invalid(field, format!("is required {why}")))
+}
+
+impl Scenario {
+    /// Checks raw settings and builds the problem and data.
+    pub fn check(raw: RawScenario) -> Result<Self> {
+        if raw.name.trim().is_empty() {
+            return Err(Error::invalid("name", "must not be empty"));
+        }
+        let space = check_space(&raw.space)?;
+        let log_ref = build_log_reference(&space, &reference_spec(&raw.reference, &space)?)?;
+        let reward = build_reward(&space, &reward_spec(&raw.reward, &space)?)?;
+        let problem = Problem::new(space, log_ref, reward)?;
+
+        let length_bonus = raw.data.length_bonus.unwrap_or(0.0);
+        if !length_bonus.is_finite() {
+            return Err(Error::invalid(
+                "data.length_bonus",
+                format!("must be finite, got {length_bonus}"),
+            ));
+        }
+        let data_spec = data_spec(&raw.data)?;
+        let label: Vec<f64> = (0..problem.len())
+            .map(|y| problem.reward[y] + length_bonus * problem.space.length(y) as f64)
+            .collect();
+        let data = PairData::build(&problem, &data_spec, &label)?;
+
+        let policy = policy_kind(&raw.policy, &problem)?;
+        let train = check_train(&raw.train)?;
+        let online = check_online(&raw.online)?;
+        Ok(Scenario {
+            raw,
+            problem: Arc::new(problem),
+            data_spec,
+            data: Arc::new(data),
+            length_bonus,
+            policy,
+            train,
+            online,
+        })
+    }
+
+    /// Loads a built-in by name or a `.toml` file by path, applies the
+    /// overrides and checks it.
+    pub fn load(name_or_path: &str, overrides: &Overrides) -> Result<Self> {
+        let mut raw = load_raw(name_or_path)?;
+        raw.apply(overrides);
+        Scenario::check(raw)
+    }
+
+    /// The scenario's name.
+    pub fn name(&self) -> &str {
+        &self.raw.name
+    }
+
+    /// The run configuration for one method.
+    pub fn run_config(&self, method: MethodKind) -> RunConfig {
+        RunConfig {
+            problem: self.problem.clone(),
+            data: self.data.clone(),
+            policy: self.policy.clone(),
+            train: self.train.clone(),
+            online: self.online.clone(),
+            method,
+        }
+    }
+
+    /// The one-line summary.
+    pub fn summary(&self) -> String {
+        summary_of(&self.raw)
+    }
+}
+
+/// The one-line summary of a raw scenario.
+pub fn summary_of(raw: &RawScenario) -> String {
+    raw.summary.clone().unwrap_or_else(|| {
+        let d = raw.description.trim();
+        let first = d.split(". ").next().unwrap_or(d);
+        first.trim_end_matches('.').to_string()
+    })
+}
+
+/// Reads a built-in scenario by name, or a file by path.
+pub fn load_raw(name_or_path: &str) -> Result<RawScenario> {
+    for (file, text) in BUILTIN {
+        if file.trim_end_matches(".toml") == name_or_path {
+            return RawScenario::parse(text, file);
+        }
+    }
+    let path = Path::new(name_or_path);
+    if path.extension().is_some_and(|e| e == "toml") || path.exists() {
+        let meta = std::fs::metadata(path).map_err(|e| Error::File {
+            path: name_or_path.to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        // Scenario files are small; refuse to read something enormous.
+        if meta.len() > 64 * 1024 * 1024 {
+            return Err(Error::File {
+                path: name_or_path.to_string(),
+                message: format!("is {} bytes, more than the 64 MiB limit", meta.len()),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| Error::File {
+            path: name_or_path.to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        return RawScenario::parse(&text, name_or_path);
+    }
+    Err(Error::UnknownScenario(name_or_path.to_string()))
+}
+
+/// Every built-in scenario, parsed.
+pub fn builtins() -> Vec<RawScenario> {
+    BUILTIN
+        .iter()
+        .map(|(file, text)| {
+            RawScenario::parse(text, file).expect("built-in scenarios are tested to parse")
+        })
+        .collect()
+}
+
+fn check_space(s: &RawSpace) -> Result<ResponseSpace> {
+    match s.kind.as_deref().unwrap_or("flat") {
+        "flat" => match (&s.responses, s.size) {
+            (Some(names), None) => ResponseSpace::flat(names.clone()),
+            (None, Some(size)) => ResponseSpace::generated(size),
+            (Some(_), Some(_)) => Err(Error::invalid(
+                "space",
+                "give either `responses` or `size`, not both",
+            )),
+            (None, None) => Err(Error::invalid(
+                "space",
+                "a flat space needs `responses = [names]` or `size = N`",
+            )),
+        },
+        "sequences" => {
+            let vocab = require("space.vocab", &s.vocab, "for a sequence space")?;
+            let max_len = require("space.max_len", &s.max_len, "for a sequence space")?;
+            if max_len > 64 {
+                return Err(Error::invalid(
+                    "space.max_len",
+                    format!("must be at most 64, got {max_len}"),
+                ));
+            }
+            ResponseSpace::sequences(vocab, max_len as usize)
+        }
+        other => Err(Error::invalid(
+            "space.kind",
+            format!("unknown kind {other:?}: expected \"flat\" or \"sequences\""),
+        )),
+    }
+}
+
+fn reference_spec(r: &RawReference, space: &ResponseSpace) -> Result<ReferenceSpec> {
+    let kind = match (&r.kind, &r.probs) {
+        (Some(k), _) => k.as_str(),
+        (None, Some(_)) => "explicit",
+        (None, None) => {
+            return Err(Error::invalid(
+                "reference",
+                "give `probs = [...]` or `kind = \"uniform\" | \"dirichlet\" | \"bigram\"`",
+            ));
+        }
+    };
+    Ok(match kind {
+        "explicit" => ReferenceSpec::Explicit(require(
+            "reference.probs",
+            &r.probs,
+            "for kind \"explicit\"",
+        )?),
+        "uniform" => ReferenceSpec::Uniform,
+        "dirichlet" => ReferenceSpec::Dirichlet {
+            alpha: r.alpha.unwrap_or(1.0),
+            seed: r.seed.unwrap_or(0),
+        },
+        "bigram" => {
+            let v = space.vocab_len();
+            ReferenceSpec::Bigram(BigramReference {
+                start: r.start.clone().unwrap_or_else(|| vec![1.0 / v as f64; v]),
+                transition: r
+                    .transition
+                    .clone()
+                    .unwrap_or_else(|| vec![vec![1.0 / v as f64; v]; v]),
+                end: require("reference.end", &r.end, "for kind \"bigram\"")?,
+                overrides: r
+                    .overrides
+                    .iter()
+                    .map(|o| (o.prefix.clone(), o.probs.clone()))
+                    .collect(),
+            })
+        }
+        other => {
+            return Err(Error::invalid(
+                "reference.kind",
+                format!(
+                    "unknown kind {other:?}: expected \"explicit\", \"uniform\", \"dirichlet\" or \"bigram\""
+                ),
+            ));
+        }
+    })
+}
+
+fn reward_spec(r: &RawReward, space: &ResponseSpace) -> Result<RewardSpec> {
+    let kind = match (&r.kind, &r.values) {
+        (Some(k), _) => k.as_str(),
+        (None, Some(_)) => "explicit",
+        (None, None) => {
+            return Err(Error::invalid(
+                "reward",
+                "give `values = [...]` or `kind = \"gaussian\" | \"sequence\"`",
+            ));
+        }
+    };
+    Ok(match kind {
+        "explicit" => RewardSpec::Explicit(require(
+            "reward.values",
+            &r.values,
+            "for kind \"explicit\"",
+        )?),
+        "gaussian" => RewardSpec::Gaussian {
+            mean: r.mean.unwrap_or(0.0),
+            std: r.std.unwrap_or(1.0),
+            seed: r.seed.unwrap_or(0),
+        },
+        "sequence" => {
+            let v = space.vocab_len();
+            RewardSpec::Sequence(SequenceReward {
+                tokens: r.tokens.clone().unwrap_or_else(|| vec![0.0; v]),
+                transitions: r
+                    .transitions
+                    .clone()
+                    .unwrap_or_else(|| vec![vec![0.0; v]; v]),
+                length: r.length.unwrap_or(0.0),
+                overrides: r.overrides.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            })
+        }
+        other => {
+            return Err(Error::invalid(
+                "reward.kind",
+                format!(
+                    "unknown kind {other:?}: expected \"explicit\", \"gaussian\" or \"sequence\""
+                ),
+            ));
+        }
+    })
+}
+
+fn data_spec(d: &RawData) -> Result<DataSpec> {
+    match d.kind.as_deref().unwrap_or("population") {
+        "population" => Ok(DataSpec::Population {
+            sampler: d.sampler.clone(),
+        }),
+        "pairs" => Ok(DataSpec::Pairs(require(
+            "data.pairs",
+            &d.pairs,
+            "for kind \"pairs\"",
+        )?)),
+        "sampled" => Ok(DataSpec::Sampled {
+            size: to_usize(
+                "data.size",
+                require("data.size", &d.size, "for kind \"sampled\"")?,
+            )?,
+            seed: d.seed.unwrap_or(0),
+            sampler: d.sampler.clone(),
+        }),
+        other => Err(Error::invalid(
+            "data.kind",
+            format!("unknown kind {other:?}: expected \"population\", \"pairs\" or \"sampled\""),
+        )),
+    }
+}
+
+fn policy_kind(p: &RawPolicy, problem: &Problem) -> Result<PolicyKind> {
+    let kind = match p.kind.as_deref().unwrap_or("tabular") {
+        "tabular" => PolicyKind::Tabular,
+        "autoregressive" => PolicyKind::Autoregressive,
+        "loglinear" => {
+            let features = match &p.features {
+                None if problem.space.is_sequences() => FeatureSet::Sequence {
+                    tokens: true,
+                    length: true,
+                    bigrams: false,
+                },
+                None => {
+                    return Err(Error::invalid(
+                        "policy.features",
+                        "a flat log-linear policy needs `features = [[…], …]` (one row per response) or `features = { kind = \"random\", dim = D, seed = S }`",
+                    ));
+                }
+                Some(RawFeatures::Names(names)) => {
+                    let mut f = (false, false, false);
+                    for n in names {
+                        match n.as_str() {
+                            "tokens" => f.0 = true,
+                            "length" => f.1 = true,
+                            "bigrams" => f.2 = true,
+                            other => {
+                                return Err(Error::invalid(
+                                    "policy.features",
+                                    format!(
+                                        "unknown feature {other:?}: expected \"tokens\", \"length\" or \"bigrams\""
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    FeatureSet::Sequence {
+                        tokens: f.0,
+                        length: f.1,
+                        bigrams: f.2,
+                    }
+                }
+                Some(RawFeatures::Rows(rows)) => FeatureSet::Explicit(rows.clone()),
+                Some(RawFeatures::Random { kind, dim, seed }) => {
+                    if kind != "random" {
+                        return Err(Error::invalid(
+                            "policy.features.kind",
+                            format!("unknown kind {kind:?}: expected \"random\""),
+                        ));
+                    }
+                    FeatureSet::Random {
+                        dim: to_usize("policy.features.dim", *dim)?,
+                        seed: *seed,
+                    }
+                }
+            };
+            // Build once so a bad table fails here, not in the first run.
+            features.table(problem)?;
+            PolicyKind::LogLinear(features)
+        }
+        other => {
+            return Err(Error::invalid(
+                "policy.kind",
+                format!(
+                    "unknown kind {other:?}: expected \"tabular\", \"autoregressive\" or \"loglinear\""
+                ),
+            ));
+        }
+    };
+    if kind == PolicyKind::Autoregressive && !problem.space.is_sequences() {
+        return Err(Error::invalid(
+            "policy.kind",
+            "\"autoregressive\" needs a sequence space (space.kind = \"sequences\")",
+        ));
+    }
+    Ok(kind)
+}
+
+/// The largest number of steps a run may take.
+pub const MAX_STEPS: u64 = 100_000_000;
+
+fn check_train(t: &RawTrain) -> Result<TrainSettings> {
+    let beta = check_beta("train.beta", t.beta.unwrap_or(0.1))?;
+    let lr = t.lr.unwrap_or(0.5);
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(Error::invalid(
+            "train.lr",
+            format!("must be a finite number > 0, got {lr}"),
+        ));
+    }
+    let optimizer = OptimizerKind::parse(t.optimizer.as_deref().unwrap_or("sgd"))?;
+    let steps = t.steps.unwrap_or(500);
+    if steps > MAX_STEPS {
+        return Err(Error::invalid(
+            "train.steps",
+            format!("must be at most {MAX_STEPS}, got {steps}"),
+        ));
+    }
+    let steps = to_usize("train.steps", steps)?;
+    let batch = to_usize("train.batch", t.batch.unwrap_or(0))?;
+    if batch > crate::data::MAX_SAMPLED_PAIRS {
+        return Err(Error::invalid(
+            "train.batch",
+            format!(
+                "must be at most {}, got {batch}",
+                crate::data::MAX_SAMPLED_PAIRS
+            ),
+        ));
+    }
+    let log_every = match t.log_every {
+        Some(k) => to_usize("train.log_every", k)?,
+        None => (steps / 50).max(1),
+    };
+    let eps = t.label_smoothing.unwrap_or(0.1);
+    let loss = PairLoss::parse(t.loss.as_deref().unwrap_or("dpo"), eps)?;
+    Ok(TrainSettings {
+        beta,
+        lr,
+        optimizer,
+        steps,
+        batch,
+        seed: t.seed.unwrap_or(0),
+        log_every,
+        loss,
+    })
+}
+
+fn check_online(o: &RawOnline) -> Result<OnlineSettings> {
+    let resample_every = o.resample_every.unwrap_or(1);
+    if resample_every == 0 {
+        return Err(Error::invalid(
+            "online.resample_every",
+            "must be at least 1 (1 = fresh pairs every step), got 0",
+        ));
+    }
+    let batch = o.batch.unwrap_or(64);
+    if batch == 0 || batch > 1_000_000 {
+        return Err(Error::invalid(
+            "online.batch",
+            format!("must be between 1 and 1000000, got {batch}"),
+        ));
+    }
+    Ok(OnlineSettings {
+        resample_every: to_usize("online.resample_every", resample_every)?,
+        batch: batch as usize,
+        annotator: Annotator::parse(o.annotator.as_deref().unwrap_or("bt"))?,
+    })
+}

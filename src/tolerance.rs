@@ -1,0 +1,32 @@
+//! Named numeric tolerances, in one place.
+//!
+//! Every float comparison in the library and its tests uses one of these, so
+//! a reader can see how exact each claim is.
+
+/// A reference distribution must sum to one within this (SPEC).
+pub const REFERENCE_SUM: f64 = 1e-9;
+
+/// Identities of the closed form (stationarity, value, gap) checked in
+/// relative terms at this level: they hold to rounding.
+pub const IDENTITY_REL: f64 = 1e-9;
+
+/// Absolute floor used with [`IDENTITY_REL`] for quantities near zero.
+pub const IDENTITY_ABS: f64 = 1e-9;
+
+/// Fast paths (sum tree, cached normalisers) agree with a plain recomputation
+/// to this relative error.
+pub const FAST_PATH_REL: f64 = 1e-12;
+
+/// Central finite differences agree with analytic gradients to this.
+pub const FINITE_DIFF: f64 = 1e-5;
+
+/// Step used for central finite differences.
+pub const FINITE_DIFF_STEP: f64 = 1e-5;
+
+/// Training "converged to π*" means KL(π ‖ π*) below this.
+pub const CONVERGED_KL: f64 = 1e-3;
+
+/// `a` and `b` agree to `rel` relative error with an absolute floor `abs`.
+pub fn close(a: f64, b: f64, rel: f64, abs: f64) -> bool {
+    (a - b).abs() <= abs.max(rel * a.abs().max(b.abs()))
+}

@@ -1,0 +1,305 @@
+//! The generic trainer: one loop, one seeded generator, any method.
+//!
+//! A [`Run`] holds a policy, a method and an optimiser. [`Run::step`] does
+//! one update; [`Run::metrics`] evaluates every SPEC metric exactly;
+//! [`train`] runs the whole schedule and reports each logged step to an
+//! observer (the CLI prints from it, the app plots from it, tests assert on
+//! it).
+
+use std::sync::Arc;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::data::PairData;
+use crate::error::{Error, Result};
+use crate::loss::PairLoss;
+use crate::method::{Annotator, Method, MethodKind, OfflinePairs, OnlineDpo, StepContext};
+use crate::metrics::{Metrics, evaluate};
+use crate::optim::{Optimizer, OptimizerKind};
+use crate::optimal::{Optimum, optimum};
+use crate::policy::{GradBuffer, Policy, PolicyKind};
+use crate::problem::Problem;
+
+/// Checked training settings (scenario `[train]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSettings {
+    /// KL weight β > 0 (default 0.1).
+    pub beta: f64,
+    /// Learning rate > 0 (default 0.5).
+    pub lr: f64,
+    /// Optimiser (default `sgd`).
+    pub optimizer: OptimizerKind,
+    /// Number of updates (default 500).
+    pub steps: usize,
+    /// Pairs per step; 0 = the whole data (default 0).
+    pub batch: usize,
+    /// Seed of the run's generator (default 0).
+    pub seed: u64,
+    /// History every K steps, 0 = none (default: steps / 50, at least 1).
+    pub log_every: usize,
+    /// The pair loss of `dpo` (default `dpo`).
+    pub loss: PairLoss,
+}
+
+/// Checked online settings (scenario `[online]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnlineSettings {
+    /// Steps between fresh samples from π (default 1).
+    pub resample_every: usize,
+    /// Pairs sampled per resample (default 64).
+    pub batch: usize,
+    /// Who labels them (default `bt`).
+    pub annotator: Annotator,
+}
+
+/// Everything one run needs.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The prompt's problem.
+    pub problem: Arc<Problem>,
+    /// The scenario's data.
+    pub data: Arc<PairData>,
+    /// The policy class.
+    pub policy: PolicyKind,
+    /// Training settings.
+    pub train: TrainSettings,
+    /// Online settings.
+    pub online: OnlineSettings,
+    /// The method.
+    pub method: MethodKind,
+}
+
+/// One training run in progress.
+pub struct Run {
+    problem: Arc<Problem>,
+    data: Arc<PairData>,
+    optimum: Optimum,
+    beta: f64,
+    steps: usize,
+    log_every: usize,
+    method_kind: MethodKind,
+    policy: Policy,
+    method: Box<dyn Method>,
+    optimizer: Optimizer,
+    rng: StdRng,
+    step: usize,
+    grad: GradBuffer,
+    coefs: Vec<(usize, f64)>,
+    deltas: Vec<(usize, f64)>,
+    last_loss: f64,
+}
+
+impl Run {
+    /// Builds the policy at `π_ref` (or at π* for `optimal`) and the method.
+    pub fn new(cfg: &RunConfig) -> Result<Self> {
+        let problem = cfg.problem.clone();
+        let beta = cfg.train.beta;
+        let opt = optimum(&problem.log_ref, &problem.reward, beta);
+        let (policy, method, steps): (Policy, Box<dyn Method>, usize) = match cfg.method {
+            MethodKind::Optimal => (
+                Policy::Tabular(crate::policy::TabularPolicy::new(opt.log_policy.clone())),
+                Box::new(OfflinePairs::new(cfg.data.clone(), PairLoss::Dpo, 0)),
+                0,
+            ),
+            MethodKind::Dpo | MethodKind::Ipo => {
+                let loss = if cfg.method == MethodKind::Ipo {
+                    PairLoss::Ipo
+                } else {
+                    cfg.train.loss
+                };
+                (
+                    Policy::new(&cfg.policy, &problem)?,
+                    Box::new(OfflinePairs::new(cfg.data.clone(), loss, cfg.train.batch)),
+                    cfg.train.steps,
+                )
+            }
+            MethodKind::OnlineDpo => {
+                if cfg.online.annotator == Annotator::RewardModel {
+                    return Err(Error::Unsupported(
+                        "online.annotator = \"reward-model\" needs a learned reward model, which DPO Lab does not have yet (RLHF issue); use \"bt\" or \"argmax\"".into(),
+                    ));
+                }
+                (
+                    Policy::new(&cfg.policy, &problem)?,
+                    Box::new(OnlineDpo::new(
+                        cfg.train.loss,
+                        cfg.online.resample_every,
+                        cfg.online.batch,
+                        cfg.online.annotator,
+                        problem.reward.clone(),
+                    )),
+                    cfg.train.steps,
+                )
+            }
+            MethodKind::Rlhf => {
+                return Err(Error::Unsupported(
+                    "method \"rlhf\" (reward model + policy gradient/PPO) is not implemented yet; use dpo, online-dpo, ipo or optimal".into(),
+                ));
+            }
+        };
+        let n_params = policy.num_params();
+        let mut run = Run {
+            data: cfg.data.clone(),
+            optimum: opt,
+            beta,
+            steps,
+            log_every: cfg.train.log_every,
+            method_kind: cfg.method,
+            optimizer: Optimizer::new(cfg.train.optimizer, cfg.train.lr, n_params),
+            rng: StdRng::seed_from_u64(cfg.train.seed),
+            step: 0,
+            grad: GradBuffer::new(n_params),
+            coefs: Vec::new(),
+            deltas: Vec::new(),
+            last_loss: 0.0,
+            problem,
+            policy,
+            method,
+        };
+        let mut ctx = StepContext {
+            problem: &run.problem,
+            beta,
+            step: 0,
+            rng: &mut run.rng,
+        };
+        run.method.prepare(&mut ctx, &run.policy);
+        Ok(run)
+    }
+
+    /// One update. Fails if a parameter stops being finite.
+    pub fn step(&mut self) -> Result<()> {
+        let mut ctx = StepContext {
+            problem: &self.problem,
+            beta: self.beta,
+            step: self.step,
+            rng: &mut self.rng,
+        };
+        let (loss, total) = self
+            .method
+            .gradient(&mut ctx, &self.policy, &mut self.coefs)?;
+        self.last_loss = loss;
+        self.grad.clear();
+        self.policy
+            .accumulate_grad(&self.coefs, total, &mut self.grad);
+        self.optimizer.deltas(&self.grad, &mut self.deltas);
+        self.policy.apply(&self.deltas);
+        self.step += 1;
+        if !loss.is_finite() || !self.policy.is_finite() {
+            return Err(Error::Diverged {
+                step: self.step,
+                what: "a policy parameter".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every SPEC metric of the current policy; fails if one is not finite.
+    pub fn metrics(&self) -> Result<Metrics> {
+        let log_pi = self.policy.log_probs();
+        let loss = self
+            .method
+            .current_loss(&self.problem, self.beta, &self.policy);
+        let mut m = evaluate(
+            &self.problem,
+            &self.optimum.log_policy,
+            &self.data,
+            &log_pi,
+            self.beta,
+            loss,
+        );
+        m.extra = self.method.extra_metrics();
+        if let Some(what) = m.first_non_finite() {
+            return Err(Error::Diverged {
+                step: self.step,
+                what,
+            });
+        }
+        Ok(m)
+    }
+
+    /// Updates done so far.
+    pub fn steps_done(&self) -> usize {
+        self.step
+    }
+
+    /// Updates this run is scheduled for.
+    pub fn steps_total(&self) -> usize {
+        self.steps
+    }
+
+    /// Whether the schedule is finished.
+    pub fn finished(&self) -> bool {
+        self.step >= self.steps
+    }
+
+    /// The current policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The problem.
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+
+    /// π* for this run's β.
+    pub fn optimum(&self) -> &Optimum {
+        &self.optimum
+    }
+
+    /// The method.
+    pub fn method_kind(&self) -> MethodKind {
+        self.method_kind
+    }
+
+    /// The loss of the last update's batch (0 before the first).
+    pub fn last_loss(&self) -> f64 {
+        self.last_loss
+    }
+
+    /// Whether step `k` belongs in the history.
+    pub fn is_logged(&self, k: usize) -> bool {
+        self.log_every > 0 && (k.is_multiple_of(self.log_every) || k == self.steps)
+    }
+}
+
+/// What [`train`] returns.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Metrics of the final policy.
+    pub final_metrics: Metrics,
+    /// `log π` of the final policy.
+    pub final_log_probs: Vec<f64>,
+    /// `(step, metrics)` at every logged step.
+    pub history: Vec<(usize, Metrics)>,
+}
+
+/// Runs the whole schedule; `observer` sees every logged step.
+pub fn train(cfg: &RunConfig, mut observer: impl FnMut(usize, &Metrics)) -> Result<Outcome> {
+    let mut run = Run::new(cfg)?;
+    let mut history = Vec::new();
+    if run.is_logged(0) {
+        let m = run.metrics()?;
+        observer(0, &m);
+        history.push((0, m));
+    }
+    while !run.finished() {
+        run.step()?;
+        let k = run.steps_done();
+        if run.is_logged(k) {
+            let m = run.metrics()?;
+            observer(k, &m);
+            history.push((k, m));
+        }
+    }
+    let final_metrics = match history.last() {
+        Some((k, m)) if *k == run.steps_done() => m.clone(),
+        _ => run.metrics()?,
+    };
+    Ok(Outcome {
+        final_metrics,
+        final_log_probs: run.policy().log_probs(),
+        history,
+    })
+}
