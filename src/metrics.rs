@@ -57,12 +57,14 @@ pub struct Metrics {
     pub extra: Vec<(String, f64)>,
 }
 
-/// Evaluates every metric of the policy `log_pi` exactly.
+/// Evaluates every metric of the policy `log_pi` exactly; `log_ratio` is
+/// `h = log π − log π_ref` as the policy computes it (exactly 0 at the start).
 pub fn evaluate(
     problem: &Problem,
     log_optimal: &[f64],
     data: &PairData,
     log_pi: &[f64],
+    log_ratio: &[f64],
     beta: f64,
     loss: f64,
 ) -> Metrics {
@@ -78,7 +80,7 @@ pub fn evaluate(
     for y in 0..log_pi.len() {
         let lp = log_pi[y];
         if !data.in_data[y] && log_ref[y] > f64::NEG_INFINITY {
-            let gain = lp - log_ref[y];
+            let gain = log_ratio[y];
             if best.is_none_or(|(_, g)| gain > g) {
                 best = Some((y, gain));
             }
@@ -88,7 +90,7 @@ pub fn evaluate(
         }
         let p = lp.exp();
         expected_reward += p * reward[y];
-        kl_to_ref += p * (lp - log_ref[y]);
+        kl_to_ref += p * log_ratio[y];
         kl_to_optimal += p * (lp - log_optimal[y]);
         if !data.in_data[y] {
             ood_mass += p;
@@ -97,6 +99,9 @@ pub fn evaluate(
             mean_length += p * problem.space.length(y) as f64;
         }
     }
+    // Both are KLs, ≥ 0; only rounding can make them negative.
+    let kl_to_ref = kl_to_ref.max(0.0);
+    let kl_to_optimal = kl_to_optimal.max(0.0);
     let mut m = Metrics {
         loss,
         expected_reward,
@@ -121,8 +126,8 @@ pub fn evaluate(
         extra: Vec::new(),
     };
     for &(i, j, w) in &data.pairs {
-        let hi = log_pi[i] - log_ref[i];
-        let hj = log_pi[j] - log_ref[j];
+        let hi = log_ratio[i];
+        let hj = log_ratio[j];
         m.rewards_chosen += w * beta * hi;
         m.rewards_rejected += w * beta * hj;
         m.rewards_margins += w * beta * (hi - hj);

@@ -98,7 +98,10 @@ impl Run {
         let opt = optimum(&problem.log_ref, &problem.reward, beta);
         let (policy, method, steps): (Policy, Box<dyn Method>, usize) = match cfg.method {
             MethodKind::Optimal => (
-                Policy::Tabular(crate::policy::TabularPolicy::new(opt.log_policy.clone())),
+                Policy::Tabular(crate::policy::TabularPolicy::with_reference(
+                    opt.log_policy.clone(),
+                    problem.log_ref.clone(),
+                )),
                 Box::new(OfflinePairs::new(cfg.data.clone(), PairLoss::Dpo, 0)),
                 0,
             ),
@@ -197,14 +200,14 @@ impl Run {
     /// Every SPEC metric of the current policy; fails if one is not finite.
     pub fn metrics(&self) -> Result<Metrics> {
         let log_pi = self.policy.log_probs();
-        let loss = self
-            .method
-            .current_loss(&self.problem, self.beta, &self.policy);
+        let h = self.policy.log_ratios();
+        let loss = self.method.current_loss(self.beta, &self.policy);
         let mut m = evaluate(
             &self.problem,
             &self.optimum.log_policy,
             &self.data,
             &log_pi,
+            &h,
             self.beta,
             loss,
         );

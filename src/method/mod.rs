@@ -99,7 +99,7 @@ pub trait Method: Send {
     ) -> Result<(f64, f64)>;
 
     /// The loss reported in metrics for the current policy.
-    fn current_loss(&self, problem: &Problem, beta: f64, policy: &Policy) -> f64;
+    fn current_loss(&self, beta: f64, policy: &Policy) -> f64;
 
     /// Extra metrics of this method, in order.
     fn extra_metrics(&self) -> Vec<(String, f64)> {
@@ -113,19 +113,18 @@ pub fn pair_loss(
     pairs: &[(usize, usize, f64)],
     loss: PairLoss,
     beta: f64,
-    problem: &Problem,
     policy: &Policy,
     mut coefs: Option<&mut Vec<(usize, f64)>>,
 ) -> f64 {
-    // Many pairs over few responses: read every log π once.
-    let all = (pairs.len() >= policy.len()).then(|| policy.log_probs());
-    let lp = |i: usize| all.as_ref().map_or_else(|| policy.log_prob(i), |a| a[i]);
+    // Many pairs over few responses: read every h once.
+    let all = (pairs.len() >= policy.len()).then(|| policy.log_ratios());
+    let h = |i: usize| all.as_ref().map_or_else(|| policy.log_ratio(i), |a| a[i]);
     let mut total = 0.0;
     for &(i, j, w) in pairs {
         if w == 0.0 {
             continue;
         }
-        let d = (lp(i) - problem.log_ref[i]) - (lp(j) - problem.log_ref[j]);
+        let d = h(i) - h(j);
         total += w * loss.value(d, beta);
         if let Some(c) = coefs.as_deref_mut() {
             let g = w * loss.derivative(d, beta);

@@ -8,7 +8,6 @@ use crate::data::PairData;
 use crate::error::Result;
 use crate::loss::PairLoss;
 use crate::policy::Policy;
-use crate::problem::Problem;
 
 /// A pair loss on fixed data.
 pub struct OfflinePairs {
@@ -50,13 +49,13 @@ impl Method for OfflinePairs {
             }
             &self.minibatch
         };
-        let l = pair_loss(pairs, self.loss, ctx.beta, ctx.problem, policy, Some(coefs));
+        let l = pair_loss(pairs, self.loss, ctx.beta, policy, Some(coefs));
         Ok((l, 0.0))
     }
 
     /// The loss on the whole data (for minibatches too: a deterministic
     /// number that describes the policy, not the draw).
-    fn current_loss(&self, problem: &Problem, beta: f64, policy: &Policy) -> f64 {
-        pair_loss(&self.data.pairs, self.loss, beta, problem, policy, None)
+    fn current_loss(&self, beta: f64, policy: &Policy) -> f64 {
+        pair_loss(&self.data.pairs, self.loss, beta, policy, None)
     }
 }

@@ -10,7 +10,6 @@ use crate::data::{label_argmax, label_bradley_terry};
 use crate::error::{Error, Result};
 use crate::loss::PairLoss;
 use crate::policy::Policy;
-use crate::problem::Problem;
 
 /// Who judges the sampled pairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,19 +117,12 @@ impl Method for OnlineDpo {
         if self.batch.is_empty() || (ctx.step > 0 && ctx.step.is_multiple_of(self.resample_every)) {
             self.resample(policy, ctx.rng);
         }
-        let l = pair_loss(
-            &self.batch,
-            self.loss,
-            ctx.beta,
-            ctx.problem,
-            policy,
-            Some(coefs),
-        );
+        let l = pair_loss(&self.batch, self.loss, ctx.beta, policy, Some(coefs));
         Ok((l, 0.0))
     }
 
     /// The loss on the current batch (0 before the first one is drawn).
-    fn current_loss(&self, problem: &Problem, beta: f64, policy: &Policy) -> f64 {
-        pair_loss(&self.batch, self.loss, beta, problem, policy, None)
+    fn current_loss(&self, beta: f64, policy: &Policy) -> f64 {
+        pair_loss(&self.batch, self.loss, beta, policy, None)
     }
 }

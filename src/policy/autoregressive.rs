@@ -26,6 +26,8 @@ pub struct AutoregressivePolicy {
     max_len: usize,
     logits: Vec<f64>,
     row_lse: Vec<f64>,
+    ref_logits: Vec<f64>,
+    ref_lse: Vec<f64>,
 }
 
 impl AutoregressivePolicy {
@@ -69,12 +71,15 @@ impl AutoregressivePolicy {
             space: space.clone(),
             vocab: v,
             max_len,
+            ref_logits: logits.clone(),
             logits,
             row_lse: vec![0.0; rows],
+            ref_lse: Vec::new(),
         };
         for r in 0..rows {
             p.refresh_row(r);
         }
+        p.ref_lse = p.row_lse.clone();
         p
     }
 
@@ -147,6 +152,44 @@ impl AutoregressivePolicy {
         }
         if toks.len() < self.max_len {
             f(row, self.vocab);
+        }
+    }
+
+    /// The change of `log π(u | row)` since the start.
+    #[inline]
+    fn cond_ratio(&self, row: usize, u: usize) -> f64 {
+        let k = row * (self.vocab + 1) + u;
+        if self.ref_logits[k] == f64::NEG_INFINITY {
+            return 0.0;
+        }
+        (self.logits[k] - self.ref_logits[k]) - (self.row_lse[row] - self.ref_lse[row])
+    }
+
+    /// `h(y_i) = log π(y_i) − log π_ref(y_i)`, summed factor by factor so it
+    /// is exactly 0 at the start.
+    pub fn log_ratio(&self, i: usize) -> f64 {
+        let mut h = 0.0;
+        self.for_each_step(i, |row, u| h += self.cond_ratio(row, u));
+        h
+    }
+
+    /// Every `h(y)` in one pass.
+    pub fn log_ratios_into(&self, out: &mut [f64]) {
+        let v = self.vocab;
+        let inner = self.row_lse.len() - 1;
+        let mut prefix = vec![0.0; self.len()];
+        for j in 0..self.len() {
+            let (row, u) = match self.space.parent(j) {
+                None => (0, j),
+                Some(p) => (p + 1, self.space.last_token(j)),
+            };
+            let base = if row == 0 { 0.0 } else { prefix[row - 1] };
+            prefix[j] = base + self.cond_ratio(row, u);
+            out[j] = if j < inner {
+                prefix[j] + self.cond_ratio(j + 1, v)
+            } else {
+                prefix[j]
+            };
         }
     }
 

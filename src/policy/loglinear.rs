@@ -183,6 +183,9 @@ pub struct LogLinearPolicy {
     features: Array2<f64>,
     feature_names: Vec<String>,
     theta: Array1<f64>,
+    scores: Array1<f64>,
+    log_z: f64,
+    ref_log_z: f64,
     log_probs: Vec<f64>,
     mean_features: Array1<f64>,
     cumulative: Vec<f64>,
@@ -198,6 +201,9 @@ impl LogLinearPolicy {
             features: table,
             feature_names: features.names(problem),
             theta: Array1::zeros(d),
+            scores: Array1::zeros(problem.len()),
+            log_z: 0.0,
+            ref_log_z: log_sum_exp(&problem.log_ref),
             log_probs: vec![0.0; problem.len()],
             mean_features: Array1::zeros(d),
             cumulative: vec![0.0; problem.len()],
@@ -207,11 +213,12 @@ impl LogLinearPolicy {
     }
 
     fn refresh(&mut self) {
-        let scores = self.features.dot(&self.theta);
-        for ((lp, b), s) in self.log_probs.iter_mut().zip(&self.base).zip(&scores) {
+        self.scores = self.features.dot(&self.theta);
+        for ((lp, b), s) in self.log_probs.iter_mut().zip(&self.base).zip(&self.scores) {
             *lp = b + s;
         }
         let z = log_sum_exp(&self.log_probs);
+        self.log_z = z;
         let mut acc = 0.0;
         for (lp, c) in self.log_probs.iter_mut().zip(self.cumulative.iter_mut()) {
             *lp -= z;
@@ -252,6 +259,22 @@ impl LogLinearPolicy {
     /// `log π(y_i)`.
     pub fn log_prob(&self, i: usize) -> f64 {
         self.log_probs[i]
+    }
+
+    /// `h(y_i) = θ·φ(y_i) − (log Z − log Z_ref)`: exactly 0 at `θ = 0`
+    /// (0 by convention where `π_ref = 0`).
+    pub fn log_ratio(&self, i: usize) -> f64 {
+        if self.base[i] == f64::NEG_INFINITY {
+            return 0.0;
+        }
+        self.scores[i] - (self.log_z - self.ref_log_z)
+    }
+
+    /// Every `h(y)`.
+    pub fn log_ratios_into(&self, out: &mut [f64]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = self.log_ratio(i);
+        }
     }
 
     /// Every `log π(y)`.

@@ -196,6 +196,28 @@ impl Policy {
         }
     }
 
+    /// `h(y_i) = log π(y_i) − log π_ref(y_i)`, computed so that it is
+    /// exactly 0 at the start (DPO's implicit reward is `β·h`); 0 by
+    /// convention where `π_ref = 0`.
+    pub fn log_ratio(&self, i: usize) -> f64 {
+        match self {
+            Policy::Tabular(p) => p.log_ratio(i),
+            Policy::Autoregressive(p) => p.log_ratio(i),
+            Policy::LogLinear(p) => p.log_ratio(i),
+        }
+    }
+
+    /// `h(y)` for every response.
+    pub fn log_ratios(&self) -> Vec<f64> {
+        let mut out = vec![0.0; self.len()];
+        match self {
+            Policy::Tabular(p) => p.log_ratios_into(&mut out),
+            Policy::Autoregressive(p) => p.log_ratios_into(&mut out),
+            Policy::LogLinear(p) => p.log_ratios_into(&mut out),
+        }
+        out
+    }
+
     /// `log π(y)` for every response.
     pub fn log_probs(&self) -> Vec<f64> {
         let mut v = Vec::new();

@@ -16,17 +16,33 @@ pub struct TabularPolicy {
     logits: Vec<f64>,
     tree: SumTree,
     log_z: f64,
+    ref_logits: Vec<f64>,
+    ref_log_z: f64,
 }
 
 impl TabularPolicy {
-    /// A tabular policy with these logits.
+    /// A tabular policy with these logits, which are also its reference.
     pub fn new(logits: Vec<f64>) -> Self {
+        let reference = logits.clone();
+        Self::with_reference(logits, reference)
+    }
+
+    /// A tabular policy with `logits`, measuring log-ratios against the
+    /// softmax of `ref_logits` (same length; −∞ where both are zero).
+    pub fn with_reference(logits: Vec<f64>, ref_logits: Vec<f64>) -> Self {
         let tree = SumTree::new(&logits);
         let log_z = tree.log_total();
+        let ref_log_z = if ref_logits == logits {
+            log_z
+        } else {
+            SumTree::new(&ref_logits).log_total()
+        };
         TabularPolicy {
             logits,
             tree,
             log_z,
+            ref_logits,
+            ref_log_z,
         }
     }
 
@@ -59,6 +75,25 @@ impl TabularPolicy {
     #[inline]
     pub fn log_prob(&self, i: usize) -> f64 {
         self.logits[i] - self.log_z
+    }
+
+    /// `h(y_i) = log π(y_i) − log π_ref(y_i)`, computed as
+    /// `(θ_i − θ_ref,i) − (log Z − log Z_ref)` so it is exactly 0 at the start
+    /// (0 by convention where `π_ref = 0`).
+    #[inline]
+    pub fn log_ratio(&self, i: usize) -> f64 {
+        let r = self.ref_logits[i];
+        if r == f64::NEG_INFINITY {
+            return 0.0;
+        }
+        (self.logits[i] - r) - (self.log_z - self.ref_log_z)
+    }
+
+    /// Every `h(y)`.
+    pub fn log_ratios_into(&self, out: &mut [f64]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = self.log_ratio(i);
+        }
     }
 
     /// Every `log π(y)`.
