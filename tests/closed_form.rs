@@ -1,0 +1,148 @@
+//! SCIENCE §1 as properties: π* is the unique maximiser of the
+//! KL-regularised objective, with every identity the derivation promises.
+
+mod common;
+
+use common::*;
+use dpo_lab::numerics::kl_from_logs;
+use dpo_lab::optimal::{
+    expectation, objective, optimum, recovered_reward, stationarity_multipliers,
+};
+use dpo_lab::tolerance::{IDENTITY_ABS, IDENTITY_REL};
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn optimum_is_a_distribution_with_the_reference_support(
+        (lr, r) in reference_and_reward(), beta in beta()
+    ) {
+        let opt = optimum(&lr, &r, beta);
+        let sum: f64 = opt.log_policy.iter().map(|l| l.exp()).sum();
+        assert_close(sum, 1.0, 1e-12, 0.0, "Σπ*");
+        prop_assert!(opt.log_partition.is_finite());
+        for (lp, lref) in opt.log_policy.iter().zip(&lr) {
+            prop_assert!(!lp.is_nan());
+            // Zero exactly where π_ref is zero (positive entries may still
+            // underflow at tiny β, but never become NaN).
+            if *lref == f64::NEG_INFINITY {
+                prop_assert_eq!(*lp, f64::NEG_INFINITY);
+            }
+        }
+    }
+
+    #[test]
+    fn stationarity_holds_with_one_multiplier((lr, r) in reference_and_reward(), beta in beta()) {
+        let opt = optimum(&lr, &r, beta);
+        let lambdas = stationarity_multipliers(&opt, &lr, &r);
+        let scale = r.iter().fold(beta, |m, x| m.max(x.abs()));
+        for l in &lambdas {
+            // λ = β − β log Z for every response in the support.
+            let expected = beta - beta * opt.log_partition;
+            assert_close(*l, expected, IDENTITY_REL, IDENTITY_ABS * scale, "λ");
+        }
+    }
+
+    #[test]
+    fn value_is_beta_log_z((lr, r) in reference_and_reward(), beta in beta()) {
+        let opt = optimum(&lr, &r, beta);
+        let j = objective(&opt.log_policy, &lr, &r, beta);
+        let scale = r.iter().fold(1.0f64, |m, x| m.max(x.abs()));
+        assert_close(j, beta * opt.log_partition, IDENTITY_REL, IDENTITY_ABS * scale, "J(π*)");
+    }
+
+    #[test]
+    fn gap_identity_for_any_policy(
+        (lr, r) in reference_and_reward(),
+        raw in prop::collection::vec(-6.0f64..2.0, 12),
+        beta in moderate_beta(),
+    ) {
+        let opt = optimum(&lr, &r, beta);
+        let pi = policy_within(&lr, &raw[..lr.len()]);
+        let gap = objective(&opt.log_policy, &lr, &r, beta) - objective(&pi, &lr, &r, beta);
+        let kl = kl_from_logs(&pi, &opt.log_policy);
+        prop_assert!(gap >= -1e-9);
+        let scale = r.iter().fold(1.0f64, |m, x| m.max(x.abs())) / beta.min(1.0);
+        assert_close(gap, beta * kl, 1e-8, 1e-10 * scale, "J(π*) − J(π) = β KL(π‖π*)");
+    }
+
+    #[test]
+    fn reward_is_recovered_up_to_beta_log_z((lr, r) in reference_and_reward(), beta in beta()) {
+        let opt = optimum(&lr, &r, beta);
+        let rec = recovered_reward(&opt, &lr);
+        for (i, x) in rec.iter().enumerate() {
+            match x {
+                None => prop_assert_eq!(lr[i], f64::NEG_INFINITY),
+                Some(v) => {
+                    // Underflowed π* (tiny β, low reward) cannot recover r.
+                    if opt.log_policy[i] > f64::NEG_INFINITY {
+                        assert_close(*v, r[i], 1e-9, 1e-9 * (1.0 + beta * opt.log_partition.abs()), "recovered r");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shifting_the_reward_changes_only_log_z(
+        (lr, r) in reference_and_reward(), beta in moderate_beta(), c in -10.0f64..10.0
+    ) {
+        let a = optimum(&lr, &r, beta);
+        let shifted: Vec<f64> = r.iter().map(|x| x + c).collect();
+        let b = optimum(&lr, &shifted, beta);
+        for (x, y) in a.log_policy.iter().zip(&b.log_policy) {
+            if x.is_finite() {
+                assert_close(*x, *y, 1e-9, 1e-9, "log π*");
+            }
+        }
+        assert_close(b.log_partition - a.log_partition, c / beta, 1e-9, 1e-9, "log Z shift");
+    }
+
+    #[test]
+    fn tied_rewards_keep_their_reference_ratio((lr, mut r) in reference_and_reward(), beta in beta()) {
+        // Make responses 0 and 1 tie.
+        r[1] = r[0];
+        let opt = optimum(&lr, &r, beta);
+        if lr[0].is_finite() && lr[1].is_finite() && opt.log_policy[0].is_finite() {
+            assert_close(opt.log_policy[0] - opt.log_policy[1], lr[0] - lr[1], 1e-9, 1e-9, "tie ratio");
+        }
+    }
+}
+
+#[test]
+fn large_beta_gives_the_reference() {
+    let lr: Vec<f64> = [0.5f64, 0.3, 0.2].iter().map(|x| x.ln()).collect();
+    let opt = optimum(&lr, &[1.0, -2.0, 3.0], 1e8);
+    for (a, b) in opt.log_policy.iter().zip(&lr) {
+        assert!((a.exp() - b.exp()).abs() < 1e-7);
+    }
+}
+
+#[test]
+fn small_beta_splits_the_argmax_by_reference_ratio() {
+    // Responses 1 and 3 tie for the best reward; response 4 has π_ref = 0
+    // and a higher reward that must not count.
+    let p = [0.4f64, 0.1, 0.2, 0.3, 0.0];
+    let lr: Vec<f64> = p.iter().map(|x| x.ln()).collect();
+    let r = [0.0, 2.0, 1.0, 2.0, 9.0];
+    let opt = optimum(&lr, &r, 1e-4);
+    let pi: Vec<f64> = opt.log_policy.iter().map(|l| l.exp()).collect();
+    assert!((pi[1] - 0.25).abs() < 1e-12, "{pi:?}");
+    assert!((pi[3] - 0.75).abs() < 1e-12, "{pi:?}");
+    assert_eq!(pi[0], 0.0);
+    assert_eq!(pi[4], 0.0);
+    assert!((expectation(&opt.log_policy, &r) - 2.0).abs() < 1e-12);
+}
+
+#[test]
+fn extreme_beta_stays_finite() {
+    let lr: Vec<f64> = [0.999_999, 1e-6].iter().map(|x: &f64| x.ln()).collect();
+    for beta in [1e-4, 1e4] {
+        let opt = optimum(&lr, &[-1000.0, 1000.0], beta);
+        assert!(opt.log_partition.is_finite());
+        let j = objective(&opt.log_policy, &lr, &[-1000.0, 1000.0], beta);
+        assert!(j.is_finite());
+        assert!((j - beta * opt.log_partition).abs() <= 1e-9 * j.abs().max(1.0));
+    }
+}

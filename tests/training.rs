@@ -1,0 +1,293 @@
+//! Training against the closed form, reproducibility, and the online/offline
+//! relation (SCIENCE §3–4).
+
+mod common;
+
+use std::sync::Arc;
+
+use dpo_lab::data::{DataSpec, PairData};
+use dpo_lab::method::{MethodKind, OnlineDpo};
+use dpo_lab::policy::{Policy, PolicyKind};
+use dpo_lab::problem::Problem;
+use dpo_lab::reference::{ReferenceSpec, build_log_reference};
+use dpo_lab::reward::{RewardSpec, build_reward};
+use dpo_lab::scenario::{Overrides, Scenario};
+use dpo_lab::space::ResponseSpace;
+use dpo_lab::tolerance::CONVERGED_KL;
+use dpo_lab::train::{RunConfig, train};
+use dpo_lab::{Error, loss::PairLoss};
+use rand::SeedableRng;
+
+fn load(name: &str, o: Overrides) -> Scenario {
+    Scenario::load(name, &o).expect("built-in scenario loads")
+}
+
+#[test]
+fn population_dpo_on_full_support_converges_to_the_optimum() {
+    let s = load("optimal-policy", Overrides::default());
+    let out = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
+    assert!(
+        out.final_metrics.kl_to_optimal < CONVERGED_KL,
+        "KL(π‖π*) = {}",
+        out.final_metrics.kl_to_optimal
+    );
+}
+
+#[test]
+fn population_dpo_reaches_pi_star_on_random_problems() {
+    for seed in 0..4u64 {
+        let space = ResponseSpace::generated(8).expect("ok");
+        let lr = build_log_reference(&space, &ReferenceSpec::Dirichlet { alpha: 2.0, seed })
+            .expect("ok");
+        let r = build_reward(
+            &space,
+            &RewardSpec::Gaussian {
+                mean: 0.0,
+                std: 1.0,
+                seed: seed + 10,
+            },
+        )
+        .expect("ok");
+        let problem = Arc::new(Problem::new(space, lr, r).expect("ok"));
+        let data = PairData::build(
+            &problem,
+            &DataSpec::Population { sampler: None },
+            &problem.reward,
+        )
+        .expect("ok");
+        let cfg = RunConfig {
+            problem: problem.clone(),
+            data: Arc::new(data),
+            policy: PolicyKind::Tabular,
+            train: load("optimal-policy", Overrides::default()).train,
+            online: load("optimal-policy", Overrides::default()).online,
+            method: MethodKind::Dpo,
+        };
+        let mut cfg = cfg;
+        // Rare responses get little weight (μ_i μ_j); Adam evens the pace.
+        cfg.train.steps = 4000;
+        cfg.train.lr = 0.02;
+        cfg.train.optimizer = dpo_lab::optim::OptimizerKind::Adam;
+        let out = train(&cfg, |_, _| {}).expect("trains");
+        assert!(
+            out.final_metrics.kl_to_optimal < CONVERGED_KL,
+            "seed {seed}: {}",
+            out.final_metrics.kl_to_optimal
+        );
+    }
+}
+
+fn bits(out: &dpo_lab::train::Outcome) -> Vec<u64> {
+    let mut v: Vec<u64> = out.final_log_probs.iter().map(|x| x.to_bits()).collect();
+    for (k, m) in &out.history {
+        v.push(*k as u64);
+        v.extend(m.scalars().iter().map(|(_, x)| x.to_bits()));
+    }
+    v
+}
+
+#[test]
+fn reruns_are_bit_identical() {
+    let cases = [
+        ("ood-leak", MethodKind::OnlineDpo, Overrides::default()),
+        (
+            "the-the-the",
+            MethodKind::Dpo,
+            Overrides {
+                steps: Some(50),
+                ..Default::default()
+            },
+        ),
+        (
+            "offline-vs-online",
+            MethodKind::Dpo,
+            Overrides {
+                batch: Some(16),
+                optimizer: Some("adam".into()),
+                lr: Some(0.05),
+                steps: Some(100),
+                ..Default::default()
+            },
+        ),
+        (
+            "the-the-the",
+            MethodKind::OnlineDpo,
+            Overrides {
+                policy: Some("autoregressive".into()),
+                steps: Some(50),
+                ..Default::default()
+            },
+        ),
+    ];
+    for (name, method, o) in cases {
+        let s = load(name, o.clone());
+        let a = train(&s.run_config(method), |_, _| {}).expect("trains");
+        let s2 = load(name, o);
+        let b = train(&s2.run_config(method), |_, _| {}).expect("trains");
+        assert_eq!(bits(&a), bits(&b), "{name} {method:?}");
+    }
+}
+
+#[test]
+fn online_dpo_that_never_resamples_is_offline_dpo_on_its_first_batch() {
+    let mut s = load(
+        "ood-leak",
+        Overrides {
+            steps: Some(200),
+            ..Default::default()
+        },
+    );
+    s.online.resample_every = usize::MAX;
+    let online = train(&s.run_config(MethodKind::OnlineDpo), |_, _| {}).expect("trains");
+
+    // Rebuild the first batch exactly as the run drew it: same seed, π_ref.
+    let policy = Policy::new(&PolicyKind::Tabular, &s.problem).expect("ok");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(s.train.seed);
+    let mut sampler = OnlineDpo::new(
+        PairLoss::Dpo,
+        1,
+        s.online.batch,
+        s.online.annotator,
+        s.problem.reward.clone(),
+    );
+    sampler.resample(&policy, &mut rng);
+    let mut cfg = s.run_config(MethodKind::Dpo);
+    cfg.data = Arc::new(PairData::from_pairs(
+        s.problem.len(),
+        sampler.batch().to_vec(),
+    ));
+    let offline = train(&cfg, |_, _| {}).expect("trains");
+    assert_eq!(
+        online
+            .final_log_probs
+            .iter()
+            .map(|x| x.to_bits())
+            .collect::<Vec<_>>(),
+        offline
+            .final_log_probs
+            .iter()
+            .map(|x| x.to_bits())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn shifting_the_reward_leaves_training_unchanged() {
+    let s = load(
+        "optimal-policy",
+        Overrides {
+            steps: Some(300),
+            ..Default::default()
+        },
+    );
+    let mut raw = s.raw.clone();
+    raw.reward.values = raw
+        .reward
+        .values
+        .map(|v| v.iter().map(|x| x + 3.25).collect());
+    let shifted = Scenario::check(raw).expect("ok");
+    for (a, b) in s.data.pairs.iter().zip(&shifted.data.pairs) {
+        assert!(
+            (a.2 - b.2).abs() <= 1e-15,
+            "pair weights depend only on reward differences"
+        );
+    }
+    let a = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
+    let b = train(&shifted.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
+    for (x, y) in a.final_log_probs.iter().zip(&b.final_log_probs) {
+        assert!((x - y).abs() < 1e-12);
+    }
+    assert!((a.final_metrics.loss - b.final_metrics.loss).abs() < 1e-12);
+    // E_π r shifts by exactly the constant.
+    assert!(
+        (b.final_metrics.expected_reward - a.final_metrics.expected_reward - 3.25).abs() < 1e-9
+    );
+}
+
+#[test]
+fn history_step_zero_is_the_reference_and_final_is_the_last_update() {
+    let s = load("ratio-intuition", Overrides::default());
+    let out = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
+    let (k0, m0) = &out.history[0];
+    assert_eq!(*k0, 0);
+    assert_eq!(m0.kl_to_ref, 0.0);
+    assert_eq!(
+        m0.rewards_accuracies, 0.0,
+        "strict: no pair is ahead at π_ref"
+    );
+    assert_eq!(m0.rewards_margins, 0.0);
+    let (klast, mlast) = out.history.last().expect("logged");
+    assert_eq!(*klast, s.train.steps);
+    assert_eq!(mlast, &out.final_metrics);
+}
+
+#[test]
+fn divergence_is_an_error_naming_the_step() {
+    let s = load(
+        "deterministic-preferences",
+        Overrides {
+            lr: Some(1e6),
+            ..Default::default()
+        },
+    );
+    match train(&s.run_config(MethodKind::Ipo), |_, _| {}) {
+        Err(Error::Diverged { step, .. }) => assert!(step >= 1),
+        other => panic!(
+            "expected divergence, got {:?}",
+            other.map(|o| o.final_metrics)
+        ),
+    }
+}
+
+#[test]
+fn extreme_beta_trains_to_finite_numbers_or_a_clear_error() {
+    for beta in [1e-4, 1e4] {
+        for method in [
+            MethodKind::Dpo,
+            MethodKind::OnlineDpo,
+            MethodKind::Ipo,
+            MethodKind::Optimal,
+        ] {
+            for lr in [0.5, 1e3] {
+                let s = load(
+                    "ood-leak",
+                    Overrides {
+                        beta: Some(beta),
+                        lr: Some(lr),
+                        steps: Some(100),
+                        ..Default::default()
+                    },
+                );
+                match train(&s.run_config(method), |_, _| {}) {
+                    Ok(out) => {
+                        assert!(out.final_metrics.first_non_finite().is_none());
+                        for (_, m) in &out.history {
+                            assert!(m.first_non_finite().is_none());
+                        }
+                    }
+                    Err(e) => assert!(matches!(e, Error::Diverged { .. }), "{e}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn rlhf_and_reward_model_annotator_are_clear_errors_until_they_exist() {
+    let s = load("ood-leak", Overrides::default());
+    assert!(matches!(
+        train(&s.run_config(MethodKind::Rlhf), |_, _| {}),
+        Err(Error::Unsupported(_))
+    ));
+    let s = load(
+        "ood-leak",
+        Overrides {
+            annotator: Some("reward-model".into()),
+            ..Default::default()
+        },
+    );
+    assert!(matches!(
+        train(&s.run_config(MethodKind::OnlineDpo), |_, _| {}),
+        Err(Error::Unsupported(_))
+    ));
+}
