@@ -36,11 +36,13 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // clap's message is several lines (usage, tips); keep the first.
+            // clap's message is a paragraph, then tips and usage: keep the
+            // paragraph, on one line.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            return fail(&format!("{first} (see `dpo-lab --help`)"));
+            let para = text.split("\n\n").next().unwrap_or("invalid arguments");
+            let para = para.split_whitespace().collect::<Vec<_>>().join(" ");
+            let para = para.strip_prefix("error: ").unwrap_or(&para);
+            return fail(&format!("{para} (see `dpo-lab --help`)"));
         }
     };
     match parsed.command {

@@ -1,0 +1,467 @@
+//! The command line as users and outside checks see it (SPEC "Command
+//! line"): JSON shapes, determinism, and one `error:` line with exit code 2
+//! for every kind of bad input.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn dpo_lab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dpo-lab"))
+        .args(args)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .expect("binary runs")
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = dpo_lab(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+#[track_caller]
+fn assert_error(args: &[&str], needle: &str) {
+    let out = dpo_lab(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{args:?}: one line, got {err:?}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: {err:?} should mention {needle:?}"
+    );
+    assert!(!err.contains("panicked"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn optimal_json_matches_the_closed_form_by_hand() {
+    let v = json(&[
+        "optimal",
+        "--pi-ref",
+        "0.5,0.5,0",
+        "--reward",
+        "-1,1,5",
+        "--beta",
+        "1",
+        "--json",
+    ]);
+    let e = std::f64::consts::E;
+    let p = v["policy"].as_array().expect("array");
+    assert!((p[0].as_f64().expect("num") - 1.0 / (1.0 + e * e)).abs() < 1e-12);
+    assert_eq!(p[2].as_f64(), Some(0.0));
+    let log_z = ((1.0 / e + e) / 2.0).ln();
+    assert!((v["log_partition"].as_f64().expect("num") - log_z).abs() < 1e-12);
+    assert!((v["objective"].as_f64().expect("num") - log_z).abs() < 1e-12);
+    assert!(v["reward_recovered"][2].is_null());
+    assert!((v["reward_recovered"][0].as_f64().expect("num") + 1.0).abs() < 1e-12);
+    assert_eq!(v["beta"].as_f64(), Some(1.0));
+}
+
+#[test]
+fn optimal_rejects_bad_input_with_one_line() {
+    assert_error(
+        &[
+            "optimal", "--pi-ref", "0.5,0.5", "--reward", "1,0", "--beta", "0",
+        ],
+        "--beta",
+    );
+    assert_error(
+        &[
+            "optimal", "--pi-ref", "0.5,0.5", "--reward", "1,0", "--beta", "-1",
+        ],
+        "--beta",
+    );
+    assert_error(
+        &[
+            "optimal", "--pi-ref", "0.5,0.5", "--reward", "1,0", "--beta", "NaN",
+        ],
+        "--beta",
+    );
+    assert_error(
+        &[
+            "optimal", "--pi-ref", "0.5,0.6", "--reward", "1,0", "--beta", "1",
+        ],
+        "sum",
+    );
+    assert_error(
+        &[
+            "optimal", "--pi-ref", "1.5,-0.5", "--reward", "1,0", "--beta", "1",
+        ],
+        "--pi-ref",
+    );
+    assert_error(
+        &[
+            "optimal", "--pi-ref", "0.5,0.5", "--reward", "1", "--beta", "1",
+        ],
+        "--reward",
+    );
+    assert_error(
+        &[
+            "optimal", "--pi-ref", "0.5,x", "--reward", "1,0", "--beta", "1",
+        ],
+        "--pi-ref",
+    );
+    assert_error(
+        &[
+            "optimal", "--pi-ref", "0.5,0.5", "--reward", "inf,0", "--beta", "1",
+        ],
+        "--reward",
+    );
+    assert_error(
+        &["optimal", "--pi-ref", "0.5,0.5", "--reward", "1,0"],
+        "--beta",
+    );
+    assert_error(&["frobnicate"], "frobnicate");
+}
+
+#[test]
+fn run_json_has_the_spec_shape_and_is_deterministic() {
+    let args = [
+        "run",
+        "--scenario",
+        "ood-leak",
+        "--method",
+        "online-dpo",
+        "--steps",
+        "40",
+        "--log-every",
+        "10",
+        "--json",
+    ];
+    let a = dpo_lab(&args);
+    let b = dpo_lab(&args);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout, "same inputs and seed, same bytes");
+    let v: Value = serde_json::from_slice(&a.stdout).expect("json");
+    assert_eq!(v["scenario"], "ood-leak");
+    assert_eq!(v["method"], "online-dpo");
+    assert_eq!(v["steps"], 40);
+    let fin = &v["final"];
+    for key in [
+        "loss",
+        "expected_reward",
+        "kl_to_ref",
+        "kl_to_optimal",
+        "objective",
+        "ood_mass",
+        "rewards/chosen",
+        "rewards/rejected",
+        "rewards/margins",
+        "rewards/accuracies",
+        "logps/chosen",
+        "logps/rejected",
+    ] {
+        assert!(fin[key].as_f64().expect(key).is_finite(), "{key}");
+    }
+    assert_eq!(fin["policy"].as_array().expect("vector").len(), 5);
+    let steps: Vec<u64> = v["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["step"].as_u64().expect("step"))
+        .collect();
+    assert_eq!(steps, vec![0, 10, 20, 30, 40]);
+    assert_eq!(v["history"][4]["ood_mass"], fin["ood_mass"]);
+}
+
+#[test]
+fn run_on_sequences_reports_top_responses_and_length() {
+    let v = json(&[
+        "run",
+        "--scenario",
+        "the-the-the",
+        "--method",
+        "dpo",
+        "--steps",
+        "20",
+        "--log-every",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(v["history"].as_array().expect("array").len(), 0);
+    let top = v["final"]["policy"].as_array().expect("array");
+    assert_eq!(top.len(), 50);
+    assert!(top[0][0].is_string() && top[0][1].is_f64());
+    assert!(v["final"]["mean_length"].as_f64().expect("num") > 1.0);
+    assert!(v["final"]["ood_top"]["response"].is_string());
+}
+
+#[test]
+fn run_writes_csv_history() {
+    let path = std::env::temp_dir().join(format!("dpo-lab-test-{}.csv", std::process::id()));
+    let p = path.to_str().expect("utf8");
+    let out = dpo_lab(&[
+        "run",
+        "--scenario",
+        "ratio-intuition",
+        "--method",
+        "dpo",
+        "--csv",
+        p,
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&path).expect("csv written");
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .expect("header")
+            .starts_with("step,loss,expected_reward")
+    );
+    assert_eq!(lines.count(), 61);
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn compare_and_sweep_json() {
+    let v = json(&[
+        "compare",
+        "--scenario",
+        "ood-leak",
+        "--a",
+        "online-dpo",
+        "--b",
+        "dpo",
+        "--json",
+    ]);
+    let (w, t, l) = (
+        v["win"].as_f64().expect("w"),
+        v["tie"].as_f64().expect("t"),
+        v["loss"].as_f64().expect("l"),
+    );
+    assert!((w + t + l - 1.0).abs() < 1e-12);
+    assert!(v["quality_a"].as_f64().expect("qa") > v["quality_b"].as_f64().expect("qb"));
+    assert_eq!(v["tie_margin"].as_f64(), Some(0.0));
+
+    let v = json(&[
+        "sweep",
+        "--scenario",
+        "optimal-policy",
+        "--method",
+        "optimal",
+        "--beta",
+        "0.1,1,10",
+        "--json",
+    ]);
+    let pts = v["points"].as_array().expect("points");
+    assert_eq!(pts.len(), 3);
+    for p in pts {
+        assert!(
+            (p["expected_reward"].as_f64().expect("r")
+                - p["optimal"]["expected_reward"].as_f64().expect("r"))
+            .abs()
+                < 1e-9
+        );
+    }
+    // Smaller β buys more reward for more KL.
+    assert!(pts[0]["kl_to_ref"].as_f64() > pts[2]["kl_to_ref"].as_f64());
+}
+
+#[test]
+fn scenario_and_option_errors() {
+    assert_error(
+        &["run", "--scenario", "no-such-lesson", "--method", "dpo"],
+        "no-such-lesson",
+    );
+    assert_error(
+        &["run", "--scenario", "ood-leak", "--method", "kto"],
+        "method",
+    );
+    assert_error(
+        &[
+            "run",
+            "--scenario",
+            "ood-leak",
+            "--method",
+            "dpo",
+            "--beta",
+            "0",
+        ],
+        "train.beta",
+    );
+    assert_error(
+        &[
+            "run",
+            "--scenario",
+            "ood-leak",
+            "--method",
+            "dpo",
+            "--lr",
+            "-1",
+        ],
+        "train.lr",
+    );
+    assert_error(
+        &[
+            "run",
+            "--scenario",
+            "ood-leak",
+            "--method",
+            "dpo",
+            "--optimizer",
+            "rmsprop",
+        ],
+        "train.optimizer",
+    );
+    assert_error(
+        &[
+            "run",
+            "--scenario",
+            "ood-leak",
+            "--method",
+            "dpo",
+            "--loss",
+            "kto",
+        ],
+        "train.loss",
+    );
+    assert_error(
+        &[
+            "run",
+            "--scenario",
+            "ood-leak",
+            "--method",
+            "dpo",
+            "--policy",
+            "autoregressive",
+        ],
+        "policy.kind",
+    );
+    assert_error(
+        &[
+            "run",
+            "--scenario",
+            "ood-leak",
+            "--method",
+            "online-dpo",
+            "--resample-every",
+            "0",
+        ],
+        "online.resample_every",
+    );
+    assert_error(
+        &[
+            "run",
+            "--scenario",
+            "ood-leak",
+            "--method",
+            "online-dpo",
+            "--annotator",
+            "oracle",
+        ],
+        "online.annotator",
+    );
+    assert_error(
+        &["run", "--scenario", "ood-leak", "--method", "rlhf"],
+        "rlhf",
+    );
+    assert_error(
+        &[
+            "run",
+            "--scenario",
+            "ood-leak",
+            "--method",
+            "ipo",
+            "--lr",
+            "1e9",
+        ],
+        "diverged",
+    );
+    assert_error(
+        &[
+            "compare",
+            "--scenario",
+            "ood-leak",
+            "--a",
+            "dpo",
+            "--b",
+            "ipo",
+            "--tie-margin",
+            "-1",
+        ],
+        "--tie-margin",
+    );
+    assert_error(
+        &[
+            "sweep",
+            "--scenario",
+            "ood-leak",
+            "--method",
+            "dpo",
+            "--beta",
+            "0.1,-2",
+        ],
+        "--beta",
+    );
+}
+
+#[test]
+fn broken_scenario_files_are_one_line_errors() {
+    let dir = std::env::temp_dir().join(format!("dpo-lab-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let cases = [
+        ("syntax.toml", "name = \"x\"\n[space\n", "line 2"),
+        (
+            "type.toml",
+            "name = \"x\"\n[space]\nresponses = [\"A\"]\n[reference]\nprobs = \"no\"\n[reward]\nvalues=[1.0]\n",
+            "line 5",
+        ),
+        ("unknown.toml", "name = \"x\"\ncolour = 1\n", "colour"),
+        (
+            "sum.toml",
+            "name = \"x\"\n[space]\nresponses = [\"A\", \"B\"]\n[reference]\nprobs = [0.5, 0.6]\n[reward]\nvalues=[1.0, 0.0]\n",
+            "reference.probs",
+        ),
+    ];
+    for (file, text, needle) in cases {
+        let path = dir.join(file);
+        std::fs::write(&path, text).expect("write");
+        assert_error(
+            &[
+                "run",
+                "--scenario",
+                path.to_str().expect("utf8"),
+                "--method",
+                "dpo",
+            ],
+            needle,
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn scenarios_lists_the_builtins() {
+    let out = dpo_lab(&["scenarios"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "optimal-policy",
+        "ratio-intuition",
+        "ood-leak",
+        "the-the-the",
+        "offline-vs-online",
+        "deterministic-preferences",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(name)), "{name}");
+    }
+}
+
+#[test]
+fn no_display_is_one_clear_line() {
+    for args in [&[][..], &["app"][..]] {
+        let out = dpo_lab(args);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1);
+        assert!(err.contains("no display"), "{err}");
+    }
+}
