@@ -186,9 +186,9 @@ impl Run {
         self.policy
             .accumulate_grad(&self.coefs, total, &mut self.grad);
         self.optimizer.deltas(&self.grad, &mut self.deltas);
-        self.policy.apply(&self.deltas);
+        let finite = self.policy.apply(&self.deltas);
         self.step += 1;
-        if !loss.is_finite() || !self.policy.is_finite() {
+        if !loss.is_finite() || !finite {
             return Err(Error::Diverged {
                 step: self.step,
                 what: "a policy parameter".into(),

@@ -54,7 +54,8 @@ fn perturbed(kind: &PolicyKind, problem: &Problem, seed: u64) -> Policy {
 }
 
 fn check(policy: &Policy, f: impl Fn(&Policy) -> f64, analytic: &[f64]) {
-    for k in 0..policy.num_params() {
+    assert_eq!(analytic.len(), policy.num_params());
+    for (k, &a) in analytic.iter().enumerate() {
         let mut plus = policy.clone();
         plus.apply(&[(k, FINITE_DIFF_STEP)]);
         let mut minus = policy.clone();
@@ -62,9 +63,8 @@ fn check(policy: &Policy, f: impl Fn(&Policy) -> f64, analytic: &[f64]) {
         let fd = (f(&plus) - f(&minus)) / (2.0 * FINITE_DIFF_STEP);
         let fd = if fd.is_nan() { 0.0 } else { fd };
         assert!(
-            (fd - analytic[k]).abs() <= FINITE_DIFF * (1.0 + fd.abs()),
-            "param {k}: finite difference {fd} vs analytic {}",
-            analytic[k]
+            (fd - a).abs() <= FINITE_DIFF * (1.0 + fd.abs()),
+            "param {k}: finite difference {fd} vs analytic {a}"
         );
     }
 }

@@ -244,8 +244,9 @@ impl AutoregressivePolicy {
         }
     }
 
-    /// `θ_k += δ`, refreshing the touched rows' normalisers.
-    pub fn apply(&mut self, deltas: &[(usize, f64)]) {
+    /// `θ_k += δ`, refreshing the touched rows' normalisers. Returns whether
+    /// the touched rows are still finite.
+    pub fn apply(&mut self, deltas: &[(usize, f64)]) -> bool {
         let w = self.vocab + 1;
         let mut rows: Vec<usize> = Vec::with_capacity(deltas.len());
         for &(k, d) in deltas {
@@ -254,9 +255,16 @@ impl AutoregressivePolicy {
         }
         rows.sort_unstable();
         rows.dedup();
+        let w = self.vocab + 1;
+        let mut finite = true;
         for r in rows {
             self.refresh_row(r);
+            finite &= self.row_lse[r].is_finite()
+                && self.logits[r * w..(r + 1) * w]
+                    .iter()
+                    .all(|l| l.is_finite() || *l == f64::NEG_INFINITY);
         }
+        finite
     }
 
     /// Samples token by token, O(max_len · V).

@@ -296,12 +296,17 @@ impl LogLinearPolicy {
         }
     }
 
-    /// `θ_k += δ`, then recomputes the distribution.
-    pub fn apply(&mut self, deltas: &[(usize, f64)]) {
+    /// `θ_k += δ`, then recomputes the distribution. Returns whether it is
+    /// still finite.
+    pub fn apply(&mut self, deltas: &[(usize, f64)]) -> bool {
         for &(k, d) in deltas {
             self.theta[k] += d;
         }
+        if !self.theta.iter().all(|t| t.is_finite()) {
+            return false;
+        }
         self.refresh();
+        self.is_finite()
     }
 
     /// Samples by binary search in the cumulative distribution.

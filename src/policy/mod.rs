@@ -236,8 +236,10 @@ impl Policy {
         }
     }
 
-    /// `θ_k += δ` for each `(k, δ)` (each `k` at most once).
-    pub fn apply(&mut self, deltas: &[(usize, f64)]) {
+    /// `θ_k += δ` for each `(k, δ)` (each `k` at most once). Returns false
+    /// when a parameter or normaliser stopped being finite (the policy is
+    /// then unusable and training must stop).
+    pub fn apply(&mut self, deltas: &[(usize, f64)]) -> bool {
         match self {
             Policy::Tabular(p) => p.apply(deltas),
             Policy::Autoregressive(p) => p.apply(deltas),

@@ -119,17 +119,25 @@ impl TabularPolicy {
         }
     }
 
-    /// `θ_k += δ`, keeping the normaliser exact.
-    pub fn apply(&mut self, deltas: &[(usize, f64)]) {
+    /// `θ_k += δ`, keeping the normaliser exact. Returns whether the
+    /// touched logits and the normaliser are still finite (O(touched)).
+    pub fn apply(&mut self, deltas: &[(usize, f64)]) -> bool {
         let mut healthy = true;
+        let mut finite = true;
         for &(k, d) in deltas {
             self.logits[k] += d;
-            healthy &= self.tree.update(k, self.logits[k]);
+            let l = self.logits[k];
+            finite &= l.is_finite() || l == f64::NEG_INFINITY;
+            healthy &= self.tree.update(k, l);
+        }
+        if !finite {
+            return false;
         }
         if !healthy {
             self.tree.rebuild(&self.logits);
         }
         self.log_z = self.tree.log_total();
+        self.log_z.is_finite()
     }
 
     /// Draws a response in O(log n).
