@@ -141,6 +141,12 @@ pub struct Common {
     /// Online DPO: bt, argmax, reward-model.
     #[arg(long)]
     annotator: Option<String>,
+    /// RLHF: exact or ppo.
+    #[arg(long = "rlhf-optimizer")]
+    rlhf_optimizer: Option<String>,
+    /// RLHF and the reward-model annotator: tabular or loglinear.
+    #[arg(long = "reward-model")]
+    reward_model: Option<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -189,6 +195,8 @@ impl Common {
             policy: self.policy.clone(),
             resample_every: self.resample_every,
             annotator: self.annotator.clone(),
+            rlhf_optimizer: self.rlhf_optimizer.clone(),
+            reward_model: self.reward_model.clone(),
         })
     }
 }
@@ -393,6 +401,10 @@ fn run_cmd(
             "policy_class": cfg.policy.name(),
             "loss_function": if method == MethodKind::Ipo { "ipo" } else { cfg.train.loss.name() },
             "final": fin,
+            "reward_model": outcome.reward_model.as_ref().map(|rm| {
+                let m = rm.final_metrics();
+                json!({"steps": m.step, "loss": m.loss, "accuracy": m.accuracy, "margin": m.margin, "mean_reward": m.mean_reward})
+            }),
             "history": outcome.history.iter().map(|(k, m)| metrics_row(*k, m)).collect::<Vec<_>>(),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
@@ -449,6 +461,14 @@ fn print_run_table(
     writeln!(out, "final:")?;
     for (k, v) in o.final_metrics.scalars() {
         writeln!(out, "  {k:<20} {v:.6}")?;
+    }
+    if let Some(rm) = &o.reward_model {
+        let m = rm.final_metrics();
+        writeln!(
+            out,
+            "  reward model         {} steps: loss {:.5}, accuracy {:.3}, margin {:.4}, mean reward {:.4}",
+            m.step, m.loss, m.accuracy, m.margin, m.mean_reward
+        )?;
     }
     if let Some(top) = &o.final_metrics.ood_top {
         writeln!(

@@ -21,6 +21,7 @@ pub mod policy;
 pub mod problem;
 pub mod reference;
 pub mod reward;
+pub mod reward_model;
 pub mod scenario;
 pub mod space;
 pub mod sweep;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{DataSpec, PairData};
 use crate::error::{Error, Result};
 use crate::loss::PairLoss;
+use crate::method::PpoSettings;
 use crate::method::{Annotator, MethodKind};
 use crate::optim::OptimizerKind;
 use crate::optimal::check_beta;
@@ -20,8 +21,9 @@ use crate::policy::{FeatureSet, PolicyKind};
 use crate::problem::Problem;
 use crate::reference::{BigramReference, ReferenceSpec, build_log_reference};
 use crate::reward::{RewardSpec, SequenceReward, build_reward};
+use crate::reward_model::{FitSettings, RewardModelKind};
 use crate::space::ResponseSpace;
-use crate::train::{OnlineSettings, RunConfig, TrainSettings};
+use crate::train::{OnlineSettings, RlhfOptimizer, RlhfSettings, RunConfig, TrainSettings};
 
 /// The built-in scenarios, in lesson order: `(file name, TOML text)`.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -44,6 +46,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "offline-vs-online.toml",
         include_str!("../assets/scenarios/offline-vs-online.toml"),
+    ),
+    (
+        "length-bias.toml",
+        include_str!("../assets/scenarios/length-bias.toml"),
     ),
     (
         "deterministic-preferences.toml",
@@ -82,6 +88,49 @@ pub struct RawScenario {
     /// Online DPO settings.
     #[serde(default)]
     pub online: RawOnline,
+    /// RLHF and reward-model settings.
+    #[serde(default)]
+    pub rlhf: RawRlhf,
+}
+
+/// `[rlhf]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRlhf {
+    /// `exact` (default) or `ppo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<String>,
+    /// Policy learning rate of RLHF (default `train.lr`): its step does not
+    /// scale with β² as DPO's does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+    /// `tabular` (default) or `loglinear`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_model: Option<String>,
+    /// Log-linear reward-model features (default as for policies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<RawFeatures>,
+    /// Reward-model gradient steps (default 2000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rm_steps: Option<u64>,
+    /// Reward-model step size (default 1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rm_lr: Option<f64>,
+    /// Reward-model L2 penalty (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rm_l2: Option<f64>,
+    /// PPO: responses per batch (default 64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u64>,
+    /// PPO: passes per batch (default 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<u64>,
+    /// PPO: clip range ε (default 0.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<f64>,
+    /// PPO: value-baseline step size (default 0.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_lr: Option<f64>,
 }
 
 /// `[space]`.
@@ -308,6 +357,10 @@ pub struct Overrides {
     pub resample_every: Option<u64>,
     /// `--annotator`.
     pub annotator: Option<String>,
+    /// `--rlhf-optimizer`.
+    pub rlhf_optimizer: Option<String>,
+    /// `--reward-model`.
+    pub reward_model: Option<String>,
 }
 
 impl RawScenario {
@@ -332,6 +385,7 @@ impl RawScenario {
         let t = &mut self.train;
         t.beta = o.beta.or(t.beta);
         t.lr = o.lr.or(t.lr);
+        self.rlhf.lr = o.lr.or(self.rlhf.lr);
         t.steps = o.steps.or(t.steps);
         t.seed = o.seed.or(t.seed);
         t.batch = o.batch.or(t.batch);
@@ -351,6 +405,12 @@ impl RawScenario {
         self.online.resample_every = o.resample_every.or(self.online.resample_every);
         if o.annotator.is_some() {
             self.online.annotator = o.annotator.clone();
+        }
+        if o.rlhf_optimizer.is_some() {
+            self.rlhf.optimizer = o.rlhf_optimizer.clone();
+        }
+        if o.reward_model.is_some() {
+            self.rlhf.reward_model = o.reward_model.clone();
         }
     }
 
@@ -380,6 +440,8 @@ pub struct Scenario {
     pub train: TrainSettings,
     /// Online settings.
     pub online: OnlineSettings,
+    /// RLHF settings.
+    pub rlhf: RlhfSettings,
 }
 
 fn to_usize(field: &str, v: u64) -> Result<usize> {
@@ -418,6 +480,7 @@ impl Scenario {
         let policy = policy_kind(&raw.policy, &problem)?;
         let train = check_train(&raw.train)?;
         let online = check_online(&raw.online)?;
+        let rlhf = check_rlhf(&raw.rlhf, &problem)?;
         Ok(Scenario {
             raw,
             problem: Arc::new(problem),
@@ -427,6 +490,7 @@ impl Scenario {
             policy,
             train,
             online,
+            rlhf,
         })
     }
 
@@ -451,6 +515,7 @@ impl Scenario {
             policy: self.policy.clone(),
             train: self.train.clone(),
             online: self.online.clone(),
+            rlhf: self.rlhf.clone(),
             method,
         }
     }
@@ -664,60 +729,7 @@ fn policy_kind(p: &RawPolicy, problem: &Problem) -> Result<PolicyKind> {
     let kind = match p.kind.as_deref().unwrap_or("tabular") {
         "tabular" => PolicyKind::Tabular,
         "autoregressive" => PolicyKind::Autoregressive,
-        "loglinear" => {
-            let features = match &p.features {
-                None if problem.space.is_sequences() => FeatureSet::Sequence {
-                    tokens: true,
-                    length: true,
-                    bigrams: false,
-                },
-                None => {
-                    return Err(Error::invalid(
-                        "policy.features",
-                        "a flat log-linear policy needs `features = [[…], …]` (one row per response) or `features = { kind = \"random\", dim = D, seed = S }`",
-                    ));
-                }
-                Some(RawFeatures::Names(names)) => {
-                    let mut f = (false, false, false);
-                    for n in names {
-                        match n.as_str() {
-                            "tokens" => f.0 = true,
-                            "length" => f.1 = true,
-                            "bigrams" => f.2 = true,
-                            other => {
-                                return Err(Error::invalid(
-                                    "policy.features",
-                                    format!(
-                                        "unknown feature {other:?}: expected \"tokens\", \"length\" or \"bigrams\""
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                    FeatureSet::Sequence {
-                        tokens: f.0,
-                        length: f.1,
-                        bigrams: f.2,
-                    }
-                }
-                Some(RawFeatures::Rows(rows)) => FeatureSet::Explicit(rows.clone()),
-                Some(RawFeatures::Random { kind, dim, seed }) => {
-                    if kind != "random" {
-                        return Err(Error::invalid(
-                            "policy.features.kind",
-                            format!("unknown kind {kind:?}: expected \"random\""),
-                        ));
-                    }
-                    FeatureSet::Random {
-                        dim: to_usize("policy.features.dim", *dim)?,
-                        seed: *seed,
-                    }
-                }
-            };
-            // Build once so a bad table fails here, not in the first run.
-            features.table(problem)?;
-            PolicyKind::LogLinear(features)
-        }
+        "loglinear" => PolicyKind::LogLinear(feature_set("policy.features", &p.features, problem)?),
         other => {
             return Err(Error::invalid(
                 "policy.kind",
@@ -734,6 +746,158 @@ fn policy_kind(p: &RawPolicy, problem: &Problem) -> Result<PolicyKind> {
         ));
     }
     Ok(kind)
+}
+
+/// Checks a log-linear feature choice (policy or reward model).
+fn feature_set(field: &str, raw: &Option<RawFeatures>, problem: &Problem) -> Result<FeatureSet> {
+    let features = match raw {
+        None if problem.space.is_sequences() => FeatureSet::Sequence {
+            tokens: true,
+            length: true,
+            bigrams: false,
+        },
+        None => {
+            return Err(Error::invalid(
+                field,
+                "a flat log-linear model needs `features = [[…], …]` (one row per response) or `features = { kind = \"random\", dim = D, seed = S }`",
+            ));
+        }
+        Some(RawFeatures::Names(names)) => {
+            let mut f = (false, false, false);
+            for n in names {
+                match n.as_str() {
+                    "tokens" => f.0 = true,
+                    "length" => f.1 = true,
+                    "bigrams" => f.2 = true,
+                    other => {
+                        return Err(Error::invalid(
+                            field,
+                            format!(
+                                "unknown feature {other:?}: expected \"tokens\", \"length\" or \"bigrams\""
+                            ),
+                        ));
+                    }
+                }
+            }
+            FeatureSet::Sequence {
+                tokens: f.0,
+                length: f.1,
+                bigrams: f.2,
+            }
+        }
+        Some(RawFeatures::Rows(rows)) => FeatureSet::Explicit(rows.clone()),
+        Some(RawFeatures::Random { kind, dim, seed }) => {
+            if kind != "random" {
+                return Err(Error::invalid(
+                    format!("{field}.kind"),
+                    format!("unknown kind {kind:?}: expected \"random\""),
+                ));
+            }
+            FeatureSet::Random {
+                dim: to_usize(&format!("{field}.dim"), *dim)?,
+                seed: *seed,
+            }
+        }
+    };
+    // Build once so a bad table fails here, not in the first run.
+    features.table(problem).map_err(|e| match e {
+        Error::Invalid { message, .. } => Error::invalid(field, message),
+        other => other,
+    })?;
+    Ok(features)
+}
+
+fn positive(field: &str, v: f64) -> Result<f64> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("must be a finite number > 0, got {v}"),
+        ))
+    }
+}
+
+fn check_rlhf(r: &RawRlhf, problem: &Problem) -> Result<RlhfSettings> {
+    let reward_model = match r.reward_model.as_deref().unwrap_or("tabular") {
+        "tabular" => RewardModelKind::Tabular,
+        "loglinear" => {
+            RewardModelKind::LogLinear(feature_set("rlhf.features", &r.features, problem)?)
+        }
+        other => {
+            return Err(Error::invalid(
+                "rlhf.reward_model",
+                format!("unknown kind {other:?}: expected \"tabular\" or \"loglinear\""),
+            ));
+        }
+    };
+    let rm_steps = r.rm_steps.unwrap_or(2000);
+    if rm_steps > 10_000_000 {
+        return Err(Error::invalid(
+            "rlhf.rm_steps",
+            format!("must be at most 10000000, got {rm_steps}"),
+        ));
+    }
+    let l2 = r.rm_l2.unwrap_or(0.0);
+    if !(l2.is_finite() && l2 >= 0.0) {
+        return Err(Error::invalid(
+            "rlhf.rm_l2",
+            format!("must be a finite number ≥ 0, got {l2}"),
+        ));
+    }
+    let fit = FitSettings {
+        steps: rm_steps as usize,
+        lr: positive("rlhf.rm_lr", r.rm_lr.unwrap_or(1.0))?,
+        l2,
+    };
+    let optimizer = match r.optimizer.as_deref().unwrap_or("exact") {
+        "exact" => RlhfOptimizer::Exact,
+        "ppo" => {
+            let batch = r.batch.unwrap_or(64);
+            if batch == 0 || batch > 1_000_000 {
+                return Err(Error::invalid(
+                    "rlhf.batch",
+                    format!("must be between 1 and 1000000, got {batch}"),
+                ));
+            }
+            let epochs = r.epochs.unwrap_or(4);
+            if epochs == 0 || epochs > 1000 {
+                return Err(Error::invalid(
+                    "rlhf.epochs",
+                    format!("must be between 1 and 1000, got {epochs}"),
+                ));
+            }
+            let clip = r.clip.unwrap_or(0.2);
+            if !(clip.is_finite() && clip > 0.0 && clip < 1.0) {
+                return Err(Error::invalid(
+                    "rlhf.clip",
+                    format!("must be in (0, 1), got {clip}"),
+                ));
+            }
+            RlhfOptimizer::Ppo(PpoSettings {
+                batch: batch as usize,
+                epochs: epochs as usize,
+                clip,
+                value_lr: positive("rlhf.value_lr", r.value_lr.unwrap_or(0.1))?,
+            })
+        }
+        other => {
+            return Err(Error::invalid(
+                "rlhf.optimizer",
+                format!("unknown optimizer {other:?}: expected \"exact\" or \"ppo\""),
+            ));
+        }
+    };
+    let lr = match r.lr {
+        Some(lr) => Some(positive("rlhf.lr", lr)?),
+        None => None,
+    };
+    Ok(RlhfSettings {
+        lr,
+        optimizer,
+        reward_model,
+        fit,
+    })
 }
 
 /// The largest number of steps a run may take.

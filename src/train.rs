@@ -14,12 +14,16 @@ use rand::rngs::StdRng;
 use crate::data::PairData;
 use crate::error::{Error, Result};
 use crate::loss::PairLoss;
-use crate::method::{Annotator, Method, MethodKind, OfflinePairs, OnlineDpo, StepContext};
+use crate::method::{
+    Annotator, Method, MethodKind, OfflinePairs, OnlineDpo, Ppo, PpoSettings, RlhfExact,
+    StepContext,
+};
 use crate::metrics::{Metrics, evaluate};
 use crate::optim::{Optimizer, OptimizerKind};
 use crate::optimal::{Optimum, optimum};
 use crate::policy::{GradBuffer, Policy, PolicyKind};
 use crate::problem::Problem;
+use crate::reward_model::{FitSettings, RewardModel, RewardModelKind};
 
 /// Checked training settings (scenario `[train]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +57,28 @@ pub struct OnlineSettings {
     pub annotator: Annotator,
 }
 
+/// How RLHF optimises (scenario `[rlhf] optimizer`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RlhfOptimizer {
+    /// Gradient ascent on `J` with the full expectation (default).
+    Exact,
+    /// PPO with these settings.
+    Ppo(PpoSettings),
+}
+
+/// Checked RLHF settings (scenario `[rlhf]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RlhfSettings {
+    /// `exact` (default) or `ppo`.
+    pub optimizer: RlhfOptimizer,
+    /// Policy learning rate (default: `train.lr`).
+    pub lr: Option<f64>,
+    /// The reward model (default tabular).
+    pub reward_model: RewardModelKind,
+    /// How it is fit.
+    pub fit: FitSettings,
+}
+
 /// Everything one run needs.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -66,6 +92,8 @@ pub struct RunConfig {
     pub train: TrainSettings,
     /// Online settings.
     pub online: OnlineSettings,
+    /// RLHF and reward-model settings.
+    pub rlhf: RlhfSettings,
     /// The method.
     pub method: MethodKind,
 }
@@ -88,6 +116,7 @@ pub struct Run {
     coefs: Vec<(usize, f64)>,
     deltas: Vec<(usize, f64)>,
     last_loss: f64,
+    reward_model: Option<RewardModel>,
 }
 
 impl Run {
@@ -96,6 +125,19 @@ impl Run {
         let problem = cfg.problem.clone();
         let beta = cfg.train.beta;
         let opt = optimum(&problem.log_ref, &problem.reward, beta);
+        let needs_rm = cfg.method == MethodKind::Rlhf
+            || (cfg.method == MethodKind::OnlineDpo
+                && cfg.online.annotator == Annotator::RewardModel);
+        let reward_model = if needs_rm {
+            Some(RewardModel::fit(
+                &problem,
+                &cfg.data,
+                &cfg.rlhf.reward_model,
+                cfg.rlhf.fit,
+            )?)
+        } else {
+            None
+        };
         let (policy, method, steps): (Policy, Box<dyn Method>, usize) = match cfg.method {
             MethodKind::Optimal => (
                 Policy::Tabular(crate::policy::TabularPolicy::with_reference(
@@ -118,11 +160,10 @@ impl Run {
                 )
             }
             MethodKind::OnlineDpo => {
-                if cfg.online.annotator == Annotator::RewardModel {
-                    return Err(Error::Unsupported(
-                        "online.annotator = \"reward-model\" needs a learned reward model, which DPO Lab does not have yet (RLHF issue); use \"bt\" or \"argmax\"".into(),
-                    ));
-                }
+                let scores = match &reward_model {
+                    Some(rm) => rm.values().to_vec(),
+                    None => problem.reward.clone(),
+                };
                 (
                     Policy::new(&cfg.policy, &problem)?,
                     Box::new(OnlineDpo::new(
@@ -130,18 +171,29 @@ impl Run {
                         cfg.online.resample_every,
                         cfg.online.batch,
                         cfg.online.annotator,
-                        problem.reward.clone(),
+                        scores,
                     )),
                     cfg.train.steps,
                 )
             }
             MethodKind::Rlhf => {
-                return Err(Error::Unsupported(
-                    "method \"rlhf\" (reward model + policy gradient/PPO) is not implemented yet; use dpo, online-dpo, ipo or optimal".into(),
-                ));
+                let scores = reward_model
+                    .as_ref()
+                    .expect("fit above for rlhf")
+                    .values()
+                    .to_vec();
+                let method: Box<dyn Method> = match cfg.rlhf.optimizer {
+                    RlhfOptimizer::Exact => Box::new(RlhfExact::new(scores)),
+                    RlhfOptimizer::Ppo(s) => Box::new(Ppo::new(scores, s)),
+                };
+                (Policy::new(&cfg.policy, &problem)?, method, cfg.train.steps)
             }
         };
         let n_params = policy.num_params();
+        let lr = match cfg.method {
+            MethodKind::Rlhf => cfg.rlhf.lr.unwrap_or(cfg.train.lr),
+            _ => cfg.train.lr,
+        };
         let mut run = Run {
             data: cfg.data.clone(),
             optimum: opt,
@@ -149,13 +201,14 @@ impl Run {
             steps,
             log_every: cfg.train.log_every,
             method_kind: cfg.method,
-            optimizer: Optimizer::new(cfg.train.optimizer, cfg.train.lr, n_params),
+            optimizer: Optimizer::new(cfg.train.optimizer, lr, n_params),
             rng: StdRng::seed_from_u64(cfg.train.seed),
             step: 0,
             grad: GradBuffer::new(n_params),
             coefs: Vec::new(),
             deltas: Vec::new(),
             last_loss: 0.0,
+            reward_model,
             problem,
             policy,
             method,
@@ -256,6 +309,11 @@ impl Run {
         self.method_kind
     }
 
+    /// The reward model this run fit (RLHF, reward-model annotator).
+    pub fn reward_model(&self) -> Option<&RewardModel> {
+        self.reward_model.as_ref()
+    }
+
     /// The loss of the last update's batch (0 before the first).
     pub fn last_loss(&self) -> f64 {
         self.last_loss
@@ -276,6 +334,8 @@ pub struct Outcome {
     pub final_log_probs: Vec<f64>,
     /// `(step, metrics)` at every logged step.
     pub history: Vec<(usize, Metrics)>,
+    /// The reward model the run fit, if any.
+    pub reward_model: Option<RewardModel>,
 }
 
 /// Runs the whole schedule; `observer` sees every logged step.
@@ -304,5 +364,6 @@ pub fn train(cfg: &RunConfig, mut observer: impl FnMut(usize, &Metrics)) -> Resu
         final_metrics,
         final_log_probs: run.policy().log_probs(),
         history,
+        reward_model: run.reward_model.clone(),
     })
 }

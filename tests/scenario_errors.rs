@@ -146,6 +146,37 @@ fn flat_field_errors() {
     );
     fails(&FLAT.replace("values = [1.0, 0.0, -1.0]", ""), &["reward"]);
     fails(&format!("{FLAT}extra = 1\n"), &["extra"]);
+    fails(
+        &format!("{FLAT}[rlhf]\noptimizer = \"trpo\"\n"),
+        &["rlhf.optimizer", "trpo"],
+    );
+    fails(
+        &format!("{FLAT}[rlhf]\nreward_model = \"oracle\"\n"),
+        &["rlhf.reward_model"],
+    );
+    fails(
+        &format!("{FLAT}[rlhf]\nreward_model = \"loglinear\"\n"),
+        &["rlhf.features"],
+    );
+    fails(
+        &format!("{FLAT}[rlhf]\noptimizer = \"ppo\"\nclip = 1.5\n"),
+        &["rlhf.clip"],
+    );
+    fails(
+        &format!("{FLAT}[rlhf]\noptimizer = \"ppo\"\nepochs = 0\n"),
+        &["rlhf.epochs"],
+    );
+    fails(
+        &format!("{FLAT}[rlhf]\noptimizer = \"ppo\"\nbatch = 0\n"),
+        &["rlhf.batch"],
+    );
+    fails(
+        &format!("{FLAT}[rlhf]\noptimizer = \"ppo\"\nvalue_lr = -1.0\n"),
+        &["rlhf.value_lr"],
+    );
+    fails(&format!("{FLAT}[rlhf]\nlr = 0.0\n"), &["rlhf.lr"]);
+    fails(&format!("{FLAT}[rlhf]\nrm_lr = nan\n"), &["rlhf.rm_lr"]);
+    fails(&format!("{FLAT}[rlhf]\nrm_l2 = -1.0\n"), &["rlhf.rm_l2"]);
 }
 
 #[test]

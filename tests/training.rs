@@ -61,6 +61,7 @@ fn population_dpo_reaches_pi_star_on_random_problems() {
             policy: PolicyKind::Tabular,
             train: load("optimal-policy", Overrides::default()).train,
             online: load("optimal-policy", Overrides::default()).online,
+            rlhf: load("optimal-policy", Overrides::default()).rlhf,
             method: MethodKind::Dpo,
         };
         let mut cfg = cfg;
@@ -273,21 +274,97 @@ fn extreme_beta_trains_to_finite_numbers_or_a_clear_error() {
 }
 
 #[test]
-fn rlhf_and_reward_model_annotator_are_clear_errors_until_they_exist() {
-    let s = load("ood-leak", Overrides::default());
-    assert!(matches!(
-        train(&s.run_config(MethodKind::Rlhf), |_, _| {}),
-        Err(Error::Unsupported(_))
-    ));
+fn exact_rlhf_with_a_tabular_reward_model_converges_to_pi_star() {
+    let s = load("optimal-policy", Overrides::default());
+    let out = train(&s.run_config(MethodKind::Rlhf), |_, _| {}).expect("trains");
+    assert!(
+        out.final_metrics.kl_to_optimal < CONVERGED_KL,
+        "{}",
+        out.final_metrics.kl_to_optimal
+    );
+    let keys: Vec<String> = out
+        .final_metrics
+        .scalars()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert!(keys.contains(&"objective/scores".to_string()));
+}
+
+#[test]
+fn ppo_rlhf_approaches_pi_star_and_reports_its_metrics() {
     let s = load(
-        "ood-leak",
+        "optimal-policy",
+        Overrides {
+            rlhf_optimizer: Some("ppo".into()),
+            lr: Some(0.3),
+            ..Default::default()
+        },
+    );
+    let out = train(&s.run_config(MethodKind::Rlhf), |_, _| {}).expect("trains");
+    assert!(
+        out.final_metrics.kl_to_optimal < 1e-2,
+        "{}",
+        out.final_metrics.kl_to_optimal
+    );
+    let keys: Vec<String> = out
+        .final_metrics
+        .scalars()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    for k in ["objective/scores", "objective/kl", "policy/clipfrac"] {
+        assert!(keys.contains(&k.to_string()), "{k}");
+    }
+    // Same seed, same bits.
+    let again = train(&s.run_config(MethodKind::Rlhf), |_, _| {}).expect("trains");
+    assert_eq!(bits(&out), bits(&again));
+}
+
+#[test]
+fn ppo_with_a_large_step_clips() {
+    let s = load(
+        "optimal-policy",
+        Overrides {
+            rlhf_optimizer: Some("ppo".into()),
+            lr: Some(5.0),
+            steps: Some(40),
+            log_every: Some(1),
+            ..Default::default()
+        },
+    );
+    let out = train(&s.run_config(MethodKind::Rlhf), |_, _| {}).expect("trains");
+    let clipped = out
+        .history
+        .iter()
+        .map(|(_, m)| {
+            m.extra
+                .iter()
+                .find(|(k, _)| k == "policy/clipfrac")
+                .expect("logged")
+                .1
+        })
+        .fold(0.0, f64::max);
+    assert!(clipped > 0.0, "the clip range must bite at lr 5");
+}
+
+#[test]
+fn online_dpo_can_be_judged_by_the_reward_model() {
+    let s = load(
+        "length-bias",
         Overrides {
             annotator: Some("reward-model".into()),
             ..Default::default()
         },
     );
-    assert!(matches!(
-        train(&s.run_config(MethodKind::OnlineDpo), |_, _| {}),
-        Err(Error::Unsupported(_))
-    ));
+    let rm = train(&s.run_config(MethodKind::OnlineDpo), |_, _| {}).expect("trains");
+    let s_bt = load("length-bias", Overrides::default());
+    let bt = train(&s_bt.run_config(MethodKind::OnlineDpo), |_, _| {}).expect("trains");
+    assert!(rm.reward_model.is_some());
+    // The biased judge makes online DPO pad its answers; the true one does not.
+    let (l_rm, l_bt) = (
+        rm.final_metrics.mean_length.expect("seq"),
+        bt.final_metrics.mean_length.expect("seq"),
+    );
+    assert!(l_rm > l_bt + 1.0, "{l_rm} vs {l_bt}");
 }

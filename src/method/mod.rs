@@ -6,9 +6,11 @@
 
 mod offline;
 mod online;
+mod rlhf;
 
 pub use offline::OfflinePairs;
 pub use online::{Annotator, OnlineDpo};
+pub use rlhf::{Ppo, PpoSettings, RlhfExact, clipped_surrogate, value_loss};
 
 use rand::rngs::StdRng;
 
