@@ -427,7 +427,7 @@ fn print_run_table(
         scenario.name(),
         method.name(),
         t.beta,
-        t.lr,
+        scenario.run_config(method).effective_lr(),
         if method == MethodKind::Optimal {
             0
         } else {

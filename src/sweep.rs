@@ -60,7 +60,7 @@ pub fn sweep(
         let opt = optimum(&p.log_ref, &p.reward, beta);
         points.push(SweepPoint {
             beta,
-            lr: cfg.train.lr,
+            lr: cfg.effective_lr(),
             metrics: outcome.final_metrics,
             optimal: frontier(&p.log_ref, &p.reward, &[beta])[0],
             optimal_objective: objective(&opt.log_policy, &p.log_ref, &p.reward, beta),

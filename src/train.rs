@@ -98,6 +98,17 @@ pub struct RunConfig {
     pub method: MethodKind,
 }
 
+impl RunConfig {
+    /// The policy learning rate this run uses: `rlhf.lr` for RLHF when set,
+    /// else `train.lr`.
+    pub fn effective_lr(&self) -> f64 {
+        match self.method {
+            MethodKind::Rlhf => self.rlhf.lr.unwrap_or(self.train.lr),
+            _ => self.train.lr,
+        }
+    }
+}
+
 /// One training run in progress.
 pub struct Run {
     problem: Arc<Problem>,
@@ -190,10 +201,7 @@ impl Run {
             }
         };
         let n_params = policy.num_params();
-        let lr = match cfg.method {
-            MethodKind::Rlhf => cfg.rlhf.lr.unwrap_or(cfg.train.lr),
-            _ => cfg.train.lr,
-        };
+        let lr = cfg.effective_lr();
         let mut run = Run {
             data: cfg.data.clone(),
             optimum: opt,
