@@ -15,7 +15,7 @@ use dpo_lab::reference::check_distribution;
 use dpo_lab::scenario::{Overrides, Scenario, builtins, summary_of};
 use dpo_lab::space::ResponseSpace;
 use dpo_lab::sweep::{log_grid, sweep};
-use dpo_lab::train::{Outcome, train};
+use dpo_lab::train::{MultiOutcome, train_prompts};
 
 /// DPO Lab: exact, interactive preference alignment (DPO, online DPO, IPO,
 /// RLHF) on small enumerable response spaces.
@@ -377,7 +377,7 @@ fn run_cmd(
     let method = MethodKind::parse(method)?;
     let scenario = Scenario::load(&common.scenario, &common.overrides(true)?)?;
     let cfg = scenario.run_config(method);
-    let outcome = train(&cfg, |_, _| {})?;
+    let outcome = train_prompts(&scenario.run_configs(method))?;
     if let Some(path) = csv_path {
         write_history_csv(path, &outcome.history)?;
     }
@@ -388,10 +388,17 @@ fn run_cmd(
     };
     if common.json {
         let mut fin = outcome.final_metrics.to_json();
-        fin.insert(
-            "policy".into(),
-            policy_json(&scenario.problem.space, &outcome.final_log_probs),
-        );
+        let policy = if outcome.prompts.len() == 1 {
+            policy_json(&scenario.problem.space, &outcome.prompts[0].final_log_probs)
+        } else {
+            json!(scenario
+                .prompts
+                .iter()
+                .zip(&outcome.prompts)
+                .map(|(p, o)| json!({"prompt": p.name, "policy": policy_json(&p.problem.space, &o.final_log_probs)}))
+                .collect::<Vec<_>>())
+        };
+        fin.insert("policy".into(), policy);
         let v = json!({
             "scenario": scenario.name(),
             "method": method.name(),
@@ -401,7 +408,8 @@ fn run_cmd(
             "policy_class": cfg.policy.name(),
             "loss_function": if method == MethodKind::Ipo { "ipo" } else { cfg.train.loss.name() },
             "final": fin,
-            "reward_model": outcome.reward_model.as_ref().map(|rm| {
+            "prompts": scenario.prompts.len(),
+            "reward_model": outcome.prompts[0].reward_model.as_ref().map(|rm| {
                 let m = rm.final_metrics();
                 json!({"steps": m.step, "loss": m.loss, "accuracy": m.accuracy, "margin": m.margin, "mean_reward": m.mean_reward})
             }),
@@ -418,7 +426,7 @@ fn print_run_table(
     scenario: &Scenario,
     method: MethodKind,
     t: &dpo_lab::train::TrainSettings,
-    o: &Outcome,
+    o: &MultiOutcome,
     out: &mut dyn Write,
 ) -> Result<()> {
     writeln!(
@@ -462,7 +470,10 @@ fn print_run_table(
     for (k, v) in o.final_metrics.scalars() {
         writeln!(out, "  {k:<20} {v:.6}")?;
     }
-    if let Some(rm) = &o.reward_model {
+    if o.prompts.len() > 1 {
+        writeln!(out, "  (metrics averaged over {} prompts)", o.prompts.len())?;
+    }
+    if let Some(rm) = &o.prompts[0].reward_model {
         let m = rm.final_metrics();
         writeln!(
             out,
@@ -502,30 +513,33 @@ fn compare_cmd(
     }
     let overrides = common.overrides(true)?;
     let scenario = Scenario::load(&common.scenario, &overrides)?;
-    let base_seed = scenario.train.seed;
     let (mut win, mut tie, mut loss, mut qa, mut qb) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for s in 0..seeds {
-        let mut ca = scenario.run_config(ma);
-        let mut cb = scenario.run_config(mb);
-        for c in [&mut ca, &mut cb] {
-            c.train.seed = base_seed.wrapping_add(s);
+    let configs = |m: MethodKind, s: u64| {
+        let mut cs = scenario.run_configs(m);
+        for c in &mut cs {
+            c.train.seed = c.train.seed.wrapping_add(s);
             c.train.log_every = 0;
         }
-        let oa = train(&ca, |_, _| {})?;
-        let ob = train(&cb, |_, _| {})?;
-        let h = head_to_head(
-            &oa.final_log_probs,
-            &ob.final_log_probs,
-            &scenario.problem.reward,
-            margin,
-        );
-        win += h.win;
-        tie += h.tie;
-        loss += h.loss;
-        qa += h.quality_a;
-        qb += h.quality_b;
+        cs
+    };
+    for s in 0..seeds {
+        let oa = train_prompts(&configs(ma, s))?;
+        let ob = train_prompts(&configs(mb, s))?;
+        for (k, p) in scenario.prompts.iter().enumerate() {
+            let h = head_to_head(
+                &oa.prompts[k].final_log_probs,
+                &ob.prompts[k].final_log_probs,
+                &p.problem.reward,
+                margin,
+            );
+            win += h.win;
+            tie += h.tie;
+            loss += h.loss;
+            qa += h.quality_a;
+            qb += h.quality_b;
+        }
     }
-    let n = seeds as f64;
+    let n = (seeds as usize * scenario.prompts.len()) as f64;
     let (win, tie, loss, qa, qb) = (win / n, tie / n, loss / n, qa / n, qb / n);
     if common.json {
         let v = json!({

@@ -164,6 +164,41 @@ impl Metrics {
         v
     }
 
+    /// The average over prompts (SPEC: metrics are averaged over prompts).
+    /// `ood_top` is the prompts' out-of-data response with the highest
+    /// implicit reward. `parts` must be non-empty and share their keys.
+    pub fn mean(parts: &[Metrics]) -> Metrics {
+        let n = parts.len() as f64;
+        let avg = |f: &dyn Fn(&Metrics) -> f64| parts.iter().map(f).sum::<f64>() / n;
+        Metrics {
+            loss: avg(&|m| m.loss),
+            expected_reward: avg(&|m| m.expected_reward),
+            kl_to_ref: avg(&|m| m.kl_to_ref),
+            kl_to_optimal: avg(&|m| m.kl_to_optimal),
+            objective: avg(&|m| m.objective),
+            ood_mass: avg(&|m| m.ood_mass),
+            rewards_chosen: avg(&|m| m.rewards_chosen),
+            rewards_rejected: avg(&|m| m.rewards_rejected),
+            rewards_margins: avg(&|m| m.rewards_margins),
+            rewards_accuracies: avg(&|m| m.rewards_accuracies),
+            logps_chosen: avg(&|m| m.logps_chosen),
+            logps_rejected: avg(&|m| m.logps_rejected),
+            mean_length: parts[0]
+                .mean_length
+                .map(|_| avg(&|m| m.mean_length.unwrap_or(0.0))),
+            ood_top: parts
+                .iter()
+                .filter_map(|m| m.ood_top.clone())
+                .max_by(|a, b| a.implicit_reward.total_cmp(&b.implicit_reward)),
+            extra: parts[0]
+                .extra
+                .iter()
+                .enumerate()
+                .map(|(k, (name, _))| (name.clone(), avg(&|m| m.extra[k].1)))
+                .collect(),
+        }
+    }
+
     /// The first scalar that is not finite, if any.
     pub fn first_non_finite(&self) -> Option<String> {
         self.scalars()

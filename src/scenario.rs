@@ -91,6 +91,29 @@ pub struct RawScenario {
     /// RLHF and reward-model settings.
     #[serde(default)]
     pub rlhf: RawRlhf,
+    /// More prompts over the same space (`[[prompts]]`): each may replace
+    /// the reference, reward and data; what it omits comes from the
+    /// top-level tables. Without it the scenario has one prompt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prompts: Vec<RawPrompt>,
+}
+
+/// One `[[prompts]]` entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrompt {
+    /// Its name (default `prompt K`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its reference (default: the top-level `[reference]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<RawReference>,
+    /// Its reward (default: the top-level `[reward]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<RawReward>,
+    /// Its data (default: the top-level `[data]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<RawData>,
 }
 
 /// `[rlhf]`.
@@ -421,19 +444,36 @@ impl RawScenario {
     }
 }
 
+/// One checked prompt: its problem and data.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    /// Its name.
+    pub name: String,
+    /// Its problem.
+    pub problem: Arc<Problem>,
+    /// How its data was specified.
+    pub data_spec: DataSpec,
+    /// Its data.
+    pub data: Arc<PairData>,
+    /// Its annotator's length bonus.
+    pub length_bonus: f64,
+}
+
 /// A checked scenario: every value valid, the problem and data built.
 #[derive(Debug, Clone)]
 pub struct Scenario {
     /// The settings it was checked from (for export).
     pub raw: RawScenario,
-    /// The prompt's problem.
+    /// The first prompt's problem (the only one in most scenarios).
     pub problem: Arc<Problem>,
-    /// How the data was specified.
+    /// How the first prompt's data was specified.
     pub data_spec: DataSpec,
-    /// The data.
+    /// The first prompt's data.
     pub data: Arc<PairData>,
-    /// Annotator length bonus of the data.
+    /// The first prompt's annotator length bonus.
     pub length_bonus: f64,
+    /// Every prompt, the first included.
+    pub prompts: Vec<Prompt>,
     /// The policy class.
     pub policy: PolicyKind,
     /// Training settings.
@@ -460,33 +500,51 @@ impl Scenario {
             return Err(Error::invalid("name", "must not be empty"));
         }
         let space = check_space(&raw.space)?;
-        let log_ref = build_log_reference(&space, &reference_spec(&raw.reference, &space)?)?;
-        let reward = build_reward(&space, &reward_spec(&raw.reward, &space)?)?;
-        let problem = Problem::new(space, log_ref, reward)?;
-
-        let length_bonus = raw.data.length_bonus.unwrap_or(0.0);
-        if !length_bonus.is_finite() {
+        let mut prompts = vec![check_prompt(
+            "prompt 1".into(),
+            &space,
+            &raw.reference,
+            &raw.reward,
+            &raw.data,
+        )?];
+        if raw.prompts.len() > MAX_PROMPTS {
             return Err(Error::invalid(
-                "data.length_bonus",
-                format!("must be finite, got {length_bonus}"),
+                "prompts",
+                format!("at most {MAX_PROMPTS} prompts, got {}", raw.prompts.len()),
             ));
         }
-        let data_spec = data_spec(&raw.data)?;
-        let label: Vec<f64> = (0..problem.len())
-            .map(|y| problem.reward[y] + length_bonus * problem.space.length(y) as f64)
-            .collect();
-        let data = PairData::build(&problem, &data_spec, &label)?;
+        for (k, p) in raw.prompts.iter().enumerate() {
+            let prompt = check_prompt(
+                p.name
+                    .clone()
+                    .unwrap_or_else(|| format!("prompt {}", k + 2)),
+                &space,
+                p.reference.as_ref().unwrap_or(&raw.reference),
+                p.reward.as_ref().unwrap_or(&raw.reward),
+                p.data.as_ref().unwrap_or(&raw.data),
+            )
+            .map_err(|e| match e {
+                Error::Invalid { field, message } => {
+                    Error::invalid(format!("prompts[{k}].{field}"), message)
+                }
+                other => other,
+            })?;
+            prompts.push(prompt);
+        }
+        let first = prompts[0].clone();
+        let problem = &first.problem;
 
-        let policy = policy_kind(&raw.policy, &problem)?;
+        let policy = policy_kind(&raw.policy, problem)?;
         let train = check_train(&raw.train)?;
         let online = check_online(&raw.online)?;
-        let rlhf = check_rlhf(&raw.rlhf, &problem)?;
+        let rlhf = check_rlhf(&raw.rlhf, problem)?;
         Ok(Scenario {
             raw,
-            problem: Arc::new(problem),
-            data_spec,
-            data: Arc::new(data),
-            length_bonus,
+            problem: first.problem,
+            data_spec: first.data_spec,
+            data: first.data,
+            length_bonus: first.length_bonus,
+            prompts,
             policy,
             train,
             online,
@@ -507,13 +565,27 @@ impl Scenario {
         &self.raw.name
     }
 
-    /// The run configuration for one method.
+    /// The run configuration of one method on the first prompt.
     pub fn run_config(&self, method: MethodKind) -> RunConfig {
+        self.prompt_config(0, method)
+    }
+
+    /// The run configurations of one method, one per prompt; prompt `k`
+    /// uses seed `train.seed + k`.
+    pub fn run_configs(&self, method: MethodKind) -> Vec<RunConfig> {
+        (0..self.prompts.len())
+            .map(|k| self.prompt_config(k, method))
+            .collect()
+    }
+
+    fn prompt_config(&self, k: usize, method: MethodKind) -> RunConfig {
+        let mut train = self.train.clone();
+        train.seed = train.seed.wrapping_add(k as u64);
         RunConfig {
-            problem: self.problem.clone(),
-            data: self.data.clone(),
+            problem: self.prompts[k].problem.clone(),
+            data: self.prompts[k].data.clone(),
             policy: self.policy.clone(),
-            train: self.train.clone(),
+            train,
             online: self.online.clone(),
             rlhf: self.rlhf.clone(),
             method,
@@ -572,6 +644,40 @@ pub fn builtins() -> Vec<RawScenario> {
             RawScenario::parse(text, file).expect("built-in scenarios are tested to parse")
         })
         .collect()
+}
+
+/// The most prompts a scenario may have.
+pub const MAX_PROMPTS: usize = 1000;
+
+fn check_prompt(
+    name: String,
+    space: &ResponseSpace,
+    reference: &RawReference,
+    reward: &RawReward,
+    data: &RawData,
+) -> Result<Prompt> {
+    let log_ref = build_log_reference(space, &reference_spec(reference, space)?)?;
+    let reward = build_reward(space, &reward_spec(reward, space)?)?;
+    let problem = Problem::new(space.clone(), log_ref, reward)?;
+    let length_bonus = data.length_bonus.unwrap_or(0.0);
+    if !length_bonus.is_finite() {
+        return Err(Error::invalid(
+            "data.length_bonus",
+            format!("must be finite, got {length_bonus}"),
+        ));
+    }
+    let data_spec = data_spec(data)?;
+    let label: Vec<f64> = (0..problem.len())
+        .map(|y| problem.reward[y] + length_bonus * problem.space.length(y) as f64)
+        .collect();
+    let data = PairData::build(&problem, &data_spec, &label)?;
+    Ok(Prompt {
+        name,
+        problem: Arc::new(problem),
+        data_spec,
+        data: Arc::new(data),
+        length_bonus,
+    })
 }
 
 fn check_space(s: &RawSpace) -> Result<ResponseSpace> {

@@ -11,7 +11,7 @@ use crate::method::MethodKind;
 use crate::metrics::Metrics;
 use crate::optimal::{FrontierPoint, frontier, objective, optimum};
 use crate::scenario::Scenario;
-use crate::train::train;
+use crate::train::train_prompts;
 
 /// One β of a sweep.
 #[derive(Debug, Clone)]
@@ -49,21 +49,36 @@ pub fn sweep(
     let mut points = Vec::with_capacity(betas.len());
     for &beta in betas {
         let beta = crate::optimal::check_beta("--beta", beta)?;
-        let mut cfg = scenario.run_config(method);
-        cfg.train.beta = beta;
-        cfg.train.log_every = 0;
-        if scale_lr && step_scales_with_beta(method, cfg.train.loss) {
-            cfg.train.lr = base_lr * (base_beta / beta).powi(2);
+        let mut cfgs = scenario.run_configs(method);
+        for cfg in &mut cfgs {
+            cfg.train.beta = beta;
+            cfg.train.log_every = 0;
+            if scale_lr && step_scales_with_beta(method, cfg.train.loss) {
+                cfg.train.lr = base_lr * (base_beta / beta).powi(2);
+            }
         }
-        let outcome = train(&cfg, |_, _| {})?;
-        let p = &scenario.problem;
-        let opt = optimum(&p.log_ref, &p.reward, beta);
+        let outcome = train_prompts(&cfgs)?;
+        // π* at this β, averaged over prompts like the metrics.
+        let n = scenario.prompts.len() as f64;
+        let (mut er, mut kl, mut j) = (0.0, 0.0, 0.0);
+        for p in &scenario.prompts {
+            let p = &p.problem;
+            let f = frontier(&p.log_ref, &p.reward, &[beta])[0];
+            let opt = optimum(&p.log_ref, &p.reward, beta);
+            er += f.expected_reward / n;
+            kl += f.kl_to_ref / n;
+            j += objective(&opt.log_policy, &p.log_ref, &p.reward, beta) / n;
+        }
         points.push(SweepPoint {
             beta,
-            lr: cfg.effective_lr(),
+            lr: cfgs[0].effective_lr(),
             metrics: outcome.final_metrics,
-            optimal: frontier(&p.log_ref, &p.reward, &[beta])[0],
-            optimal_objective: objective(&opt.log_policy, &p.log_ref, &p.reward, beta),
+            optimal: FrontierPoint {
+                beta,
+                expected_reward: er,
+                kl_to_ref: kl,
+            },
+            optimal_objective: j,
         });
     }
     Ok(points)

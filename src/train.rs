@@ -346,6 +346,37 @@ pub struct Outcome {
     pub reward_model: Option<RewardModel>,
 }
 
+/// One method trained on every prompt of a scenario.
+#[derive(Debug, Clone)]
+pub struct MultiOutcome {
+    /// Each prompt's outcome, in prompt order.
+    pub prompts: Vec<Outcome>,
+    /// Final metrics averaged over prompts.
+    pub final_metrics: Metrics,
+    /// History averaged over prompts, step by step.
+    pub history: Vec<(usize, Metrics)>,
+}
+
+/// Trains every configuration (one per prompt) and averages the metrics.
+pub fn train_prompts(cfgs: &[RunConfig]) -> Result<MultiOutcome> {
+    let prompts: Vec<Outcome> = cfgs
+        .iter()
+        .map(|c| train(c, |_, _| {}))
+        .collect::<Result<_>>()?;
+    let finals: Vec<Metrics> = prompts.iter().map(|o| o.final_metrics.clone()).collect();
+    let history = (0..prompts[0].history.len())
+        .map(|i| {
+            let at: Vec<Metrics> = prompts.iter().map(|o| o.history[i].1.clone()).collect();
+            (prompts[0].history[i].0, Metrics::mean(&at))
+        })
+        .collect();
+    Ok(MultiOutcome {
+        final_metrics: Metrics::mean(&finals),
+        history,
+        prompts,
+    })
+}
+
 /// Runs the whole schedule; `observer` sees every logged step.
 pub fn train(cfg: &RunConfig, mut observer: impl FnMut(usize, &Metrics)) -> Result<Outcome> {
     let mut run = Run::new(cfg)?;

@@ -368,3 +368,47 @@ fn online_dpo_can_be_judged_by_the_reward_model() {
     );
     assert!(l_rm > l_bt + 1.0, "{l_rm} vs {l_bt}");
 }
+
+const TWO_PROMPTS: &str = r#"
+name = "two-prompts"
+[space]
+responses = ["A", "B", "C"]
+[reference]
+probs = [0.5, 0.3, 0.2]
+[reward]
+values = [1.0, 0.0, -1.0]
+[train]
+beta = 1.0
+lr = 20.0
+steps = 2000
+[[prompts]]
+name = "second"
+reference = { probs = [0.2, 0.3, 0.5] }
+reward = { values = [-1.0, 2.0, 0.0] }
+"#;
+
+#[test]
+fn every_prompt_trains_to_its_own_optimum_and_metrics_average() {
+    let raw = dpo_lab::scenario::RawScenario::parse(TWO_PROMPTS, "two.toml").expect("parses");
+    let s = Scenario::check(raw).expect("valid");
+    assert_eq!(s.prompts.len(), 2);
+    assert_eq!(s.prompts[1].name, "second");
+    let out = dpo_lab::train::train_prompts(&s.run_configs(MethodKind::Dpo)).expect("trains");
+    for (p, o) in s.prompts.iter().zip(&out.prompts) {
+        let opt = dpo_lab::optimal::optimum(&p.problem.log_ref, &p.problem.reward, 1.0);
+        let kl = dpo_lab::numerics::kl_from_logs(&o.final_log_probs, &opt.log_policy);
+        assert!(kl < CONVERGED_KL, "{}: {kl}", p.name);
+    }
+    let mean = (out.prompts[0].final_metrics.expected_reward
+        + out.prompts[1].final_metrics.expected_reward)
+        / 2.0;
+    assert!((out.final_metrics.expected_reward - mean).abs() < 1e-15);
+}
+
+#[test]
+fn a_bad_prompt_names_its_index() {
+    let text = TWO_PROMPTS.replace("[0.2, 0.3, 0.5]", "[0.2, 0.3, 0.6]");
+    let raw = dpo_lab::scenario::RawScenario::parse(&text, "two.toml").expect("parses");
+    let err = Scenario::check(raw).expect_err("bad sum").to_string();
+    assert!(err.starts_with("prompts[0].reference.probs"), "{err}");
+}
