@@ -337,37 +337,6 @@ fn metrics_row(step: usize, m: &Metrics) -> Value {
     Value::Object(map)
 }
 
-fn write_history_csv(path: &str, history: &[(usize, Metrics)]) -> Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("--csv: cannot write {path:?}"))?;
-    if let Some((_, first)) = history.first() {
-        let mut header: Vec<String> = vec!["step".into()];
-        header.extend(first.scalars().into_iter().map(|(k, _)| k));
-        header.extend([
-            "ood_top".into(),
-            "ood_top/probability".into(),
-            "ood_top/implicit_reward".into(),
-        ]);
-        w.write_record(&header)?;
-    }
-    for (k, m) in history {
-        let mut row: Vec<String> = vec![k.to_string()];
-        row.extend(m.scalars().into_iter().map(|(_, v)| v.to_string()));
-        match &m.ood_top {
-            Some(t) => row.extend([
-                t.response.clone(),
-                t.probability.to_string(),
-                t.implicit_reward.to_string(),
-            ]),
-            None => row.extend([String::new(), String::new(), String::new()]),
-        }
-        w.write_record(&row)?;
-    }
-    w.flush()
-        .with_context(|| format!("--csv: cannot write {path:?}"))?;
-    Ok(())
-}
-
 fn run_cmd(
     common: &Common,
     method: &str,
@@ -379,7 +348,7 @@ fn run_cmd(
     let cfg = scenario.run_config(method);
     let outcome = train_prompts(&scenario.run_configs(method))?;
     if let Some(path) = csv_path {
-        write_history_csv(path, &outcome.history)?;
+        dpo_lab::export::write_history_csv(std::path::Path::new(path), &outcome.history)?;
     }
     let steps = if method == MethodKind::Optimal {
         0

@@ -10,7 +10,9 @@
 
 pub mod compare;
 pub mod data;
+pub mod derivation;
 pub mod error;
+pub mod export;
 pub mod loss;
 pub mod method;
 pub mod metrics;

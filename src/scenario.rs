@@ -66,6 +66,9 @@ pub struct RawScenario {
     /// What the class should notice, readable aloud.
     #[serde(default)]
     pub description: String,
+    /// A short "what to notice" for the app's lesson strip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
     /// A one-line summary for `dpo-lab scenarios` (default: the
     /// description's first sentence).
     #[serde(default, skip_serializing_if = "Option::is_none")]

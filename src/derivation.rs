@@ -1,0 +1,150 @@
+//! Live checks of the derivation for the app's derivation panel: the
+//! closed form's identities for a given policy (SCIENCE §1), the DPO loss of
+//! one pair broken into its terms (§3), and the DPO solution set (§4).
+
+use crate::loss::PairLoss;
+use crate::numerics::{kl_from_logs, log_sigmoid, sigmoid};
+use crate::optimal::{Optimum, objective, recovered_reward};
+use crate::problem::Problem;
+
+/// The identities of SCIENCE §1 evaluated for one policy π.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Identities {
+    /// `Σ π*`.
+    pub optimum_sum: f64,
+    /// `J(π*)`.
+    pub optimum_value: f64,
+    /// `β log Z`.
+    pub beta_log_z: f64,
+    /// `J(π*) − J(π)`.
+    pub gap: f64,
+    /// `β KL(π ‖ π*)`.
+    pub beta_kl: f64,
+    /// `max_y |β log(π*/π_ref) + β log Z − r|` over the reference support.
+    pub recovery_error: f64,
+}
+
+/// Evaluates the identities for `log_pi` against `opt` (π* at β).
+pub fn identities(problem: &Problem, opt: &Optimum, log_pi: &[f64]) -> Identities {
+    let beta = opt.beta;
+    let j_star = objective(&opt.log_policy, &problem.log_ref, &problem.reward, beta);
+    let j = objective(log_pi, &problem.log_ref, &problem.reward, beta);
+    let recovery_error = recovered_reward(opt, &problem.log_ref)
+        .iter()
+        .zip(&problem.reward)
+        .zip(&opt.log_policy)
+        .filter_map(|((rec, r), lp)| rec.filter(|_| lp.is_finite()).map(|v| (v - r).abs()))
+        .fold(0.0, f64::max);
+    Identities {
+        optimum_sum: opt.log_policy.iter().map(|l| l.exp()).sum(),
+        optimum_value: j_star,
+        beta_log_z: beta * opt.log_partition,
+        gap: j_star - j,
+        beta_kl: beta * kl_from_logs(log_pi, &opt.log_policy),
+        recovery_error,
+    }
+}
+
+/// The DPO loss of one pair, term by term.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairTerms {
+    /// `h(y+) = log π(y+) − log π_ref(y+)`.
+    pub h_chosen: f64,
+    /// `h(y−)`.
+    pub h_rejected: f64,
+    /// `u = β (h(y+) − h(y−))`.
+    pub u: f64,
+    /// `σ(u)`: the model's probability that `y+ ≻ y−`.
+    pub sigma: f64,
+    /// `−log σ(u)`.
+    pub loss: f64,
+    /// `∂loss/∂θ_{y+}` in a tabular policy: `−β σ(−u)`.
+    pub grad_chosen: f64,
+}
+
+/// Breaks the DPO loss of `(chosen, rejected)` into its terms, from the
+/// policy's log-ratios `h`.
+pub fn pair_terms(h: &[f64], chosen: usize, rejected: usize, beta: f64) -> PairTerms {
+    let u = beta * (h[chosen] - h[rejected]);
+    PairTerms {
+        h_chosen: h[chosen],
+        h_rejected: h[rejected],
+        u,
+        sigma: sigmoid(u),
+        loss: -log_sigmoid(u),
+        grad_chosen: PairLoss::Dpo.derivative(h[chosen] - h[rejected], beta),
+    }
+}
+
+/// A move along the DPO solution set (Xu et al. 2024; SCIENCE §4): scale
+/// every in-data probability by `1 − t` and give the freed mass `t` to the
+/// out-of-data responses in proportion to `q` (their reference
+/// probabilities). Every in-data log-ratio shifts by the same `log(1 − t)`,
+/// so every pairwise difference — and the DPO loss on the data — is exactly
+/// unchanged, while the out-of-data mass becomes `(1 − t)·m + t`.
+/// Returns `log π_t`, or `None` when the data covers every response.
+pub fn solution_set_move(
+    log_pi: &[f64],
+    log_ref: &[f64],
+    in_data: &[bool],
+    t: f64,
+) -> Option<Vec<f64>> {
+    let t = t.clamp(0.0, 1.0 - 1e-12);
+    let ood_ref: f64 = log_ref
+        .iter()
+        .zip(in_data)
+        .filter(|(l, d)| !**d && l.is_finite())
+        .map(|(l, _)| l.exp())
+        .sum();
+    if ood_ref <= 0.0 {
+        return None;
+    }
+    let keep = (1.0 - t).ln();
+    Some(
+        log_pi
+            .iter()
+            .zip(log_ref)
+            .zip(in_data)
+            .map(|((&lp, &lr), &d)| {
+                if d || lr == f64::NEG_INFINITY {
+                    lp + keep
+                } else {
+                    ((1.0 - t) * lp.exp() + t * lr.exp() / ood_ref).ln()
+                }
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::PairData;
+    use crate::method::pair_loss;
+    use crate::policy::{Policy, TabularPolicy};
+
+    #[test]
+    fn solution_set_leaves_the_dpo_loss_unchanged() {
+        let lr: Vec<f64> = [0.4f64, 0.3, 0.2, 0.1].iter().map(|x| x.ln()).collect();
+        let pi: Vec<f64> = [0.5f64, 0.35, 0.1, 0.05].iter().map(|x| x.ln()).collect();
+        let data = PairData::from_pairs(4, vec![(0, 1, 0.5), (1, 0, 0.25), (0, 0, 0.25)]);
+        let before = Policy::Tabular(TabularPolicy::with_reference(pi.clone(), lr.clone()));
+        let moved = solution_set_move(&pi, &lr, &data.in_data, 0.6).expect("has OOD");
+        let after = Policy::Tabular(TabularPolicy::with_reference(moved.clone(), lr.clone()));
+        let l0 = pair_loss(&data.pairs, PairLoss::Dpo, 0.3, &before, None);
+        let l1 = pair_loss(&data.pairs, PairLoss::Dpo, 0.3, &after, None);
+        assert!((l0 - l1).abs() < 1e-12, "{l0} vs {l1}");
+        let ood: f64 = moved[2].exp() + moved[3].exp();
+        assert!((ood - (0.4 * 0.15 + 0.6)).abs() < 1e-12);
+        let sum: f64 = moved.iter().map(|l| l.exp()).sum();
+        assert!((sum - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pair_terms_by_hand() {
+        let t = pair_terms(&[0.5, -0.5], 0, 1, 2.0);
+        assert_eq!(t.u, 2.0);
+        assert!((t.loss - (1.0 + (-2f64).exp()).ln()).abs() < 1e-15);
+        assert!((t.sigma + (-t.loss).exp() - 2.0 * t.sigma).abs() < 1e-15);
+    }
+}
