@@ -1,6 +1,7 @@
 //! The `dpo-lab` binary: parse flags, call the library, map every error to
 //! one `error:` line and exit code 2.
 
+mod app;
 mod cli;
 
 use std::process::ExitCode;
@@ -19,13 +20,16 @@ fn has_display() -> bool {
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
-fn open_app(_scenario: Option<String>) -> ExitCode {
+fn open_app(scenario: Option<String>) -> ExitCode {
     if !has_display() {
         return fail(
             "no display found (DISPLAY/WAYLAND_DISPLAY unset), so the desktop app cannot open; use the command line instead: `dpo-lab --help` (scenarios, optimal, run, compare, sweep)",
         );
     }
-    fail("the desktop app is not part of this build yet; use the command line: `dpo-lab --help`")
+    match app::run(scenario) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
 }
 
 fn main() -> ExitCode {

@@ -1,0 +1,133 @@
+//! The controls panel: β on a logarithmic slider, learning rate, optimiser,
+//! steps per frame, data, online settings, policy class, seed, and which
+//! methods run side by side. Changing a training setting resets the runs.
+
+use super::Command;
+use super::settings::Settings;
+
+fn combo(ui: &mut egui::Ui, label: &str, value: &mut String, options: &[&str], hint: &str) -> bool {
+    let mut changed = false;
+    egui::ComboBox::from_label(label)
+        .selected_text(value.as_str())
+        .show_ui(ui, |ui| {
+            for o in options {
+                changed |= ui.selectable_value(value, (*o).to_string(), *o).changed();
+            }
+        })
+        .response
+        .on_hover_text(hint);
+    changed
+}
+
+/// Draws the controls; pushes `Command::Rebuild` when a training setting
+/// changed.
+pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Command>) {
+    let mut rebuild = false;
+    ui.heading("Training");
+    rebuild |= ui
+        .add(
+            egui::Slider::new(&mut s.beta, 1e-3..=1e3)
+                .logarithmic(true)
+                .text("β (KL weight)"),
+        )
+        .on_hover_text(
+            "KL weight β: large keeps π near π_ref, small chases reward. π* follows instantly.",
+        )
+        .changed();
+    rebuild |= ui
+        .add(
+            egui::Slider::new(&mut s.lr, 1e-4..=1e3)
+                .logarithmic(true)
+                .text("learning rate"),
+        )
+        .on_hover_text("DPO's effective step on tabular logits is lr·β²")
+        .changed();
+    rebuild |= combo(
+        ui,
+        "optimiser",
+        &mut s.optimizer,
+        &["sgd", "adam"],
+        "sgd: plain gradient descent; adam: Adam",
+    );
+    rebuild |= ui
+        .add(
+            egui::Slider::new(&mut s.steps, 1..=100_000)
+                .logarithmic(true)
+                .text("total steps"),
+        )
+        .changed();
+    ui.add(
+        egui::Slider::new(&mut s.steps_per_frame, 1..=1000)
+            .logarithmic(true)
+            .text("steps / frame"),
+    )
+    .on_hover_text(
+        "Updates per frame while playing (bounded by a time budget so the window stays at 60 fps)",
+    );
+    rebuild |= ui
+        .add(egui::Slider::new(&mut s.seed, 0..=1000).text("seed"))
+        .changed();
+
+    ui.separator();
+    ui.heading("Data and policy");
+    rebuild |= combo(
+        ui,
+        "data",
+        &mut s.data_kind,
+        &["population", "pairs", "sampled"],
+        "population: exact expectation over pairs; pairs: the scenario's list; sampled: drawn with Bradley–Terry labels",
+    );
+    if s.data_kind == "sampled" {
+        rebuild |= ui
+            .add(
+                egui::Slider::new(&mut s.data_size, 1..=100_000)
+                    .logarithmic(true)
+                    .text("pairs drawn"),
+            )
+            .changed();
+    }
+    let classes: &[&str] = if sequences {
+        &["tabular", "autoregressive", "loglinear"]
+    } else {
+        &["tabular", "loglinear"]
+    };
+    rebuild |= combo(
+        ui,
+        "policy",
+        &mut s.policy,
+        classes,
+        "tabular: a logit per response; autoregressive: per prefix; loglinear: shared features",
+    );
+
+    ui.separator();
+    ui.heading("Online DPO");
+    rebuild |= ui
+        .add(
+            egui::Slider::new(&mut s.resample_every, 1..=10_000)
+                .logarithmic(true)
+                .text("resample every"),
+        )
+        .on_hover_text("Steps between fresh samples from π: 1 = online, very large = offline")
+        .changed();
+    rebuild |= combo(
+        ui,
+        "annotator",
+        &mut s.annotator,
+        &["bt", "argmax", "reward-model"],
+        "Who judges sampled pairs: Bradley–Terry with the true reward, the higher reward, or a learned reward model",
+    );
+
+    ui.separator();
+    ui.heading("Methods");
+    ui.horizontal_wrapped(|ui| {
+        ui.checkbox(&mut s.show_reference, "π_ref");
+        ui.checkbox(&mut s.show_optimum, "π*");
+        rebuild |= ui.checkbox(&mut s.dpo, "offline DPO").changed();
+        rebuild |= ui.checkbox(&mut s.online, "online DPO").changed();
+        rebuild |= ui.checkbox(&mut s.ipo, "IPO").changed();
+        rebuild |= ui.checkbox(&mut s.rlhf, "RLHF").changed();
+    });
+    if rebuild {
+        out.push(Command::Rebuild);
+    }
+}

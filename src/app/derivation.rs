@@ -1,0 +1,237 @@
+//! The derivation panel: the identities of the closed form checked live for
+//! each trained policy, the recovered reward against the true one, the DPO
+//! loss of a chosen pair term by term, and the DPO solution set next to the
+//! path gradient descent takes.
+
+use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoints, Points};
+
+use dpo_lab::derivation::{identities, pair_terms, solution_set_move};
+use dpo_lab::loss::PairLoss;
+use dpo_lab::method::{MethodKind, pair_loss};
+use dpo_lab::optimal::recovered_reward;
+use dpo_lab::policy::{Policy, TabularPolicy};
+
+use super::plots::color;
+use super::session::{Session, method_label};
+
+/// The panel's own state.
+#[derive(Default)]
+pub struct DerivationPanel {
+    /// Index into the data's pairs of the pair to break down.
+    pub pair: usize,
+    /// How far along the solution set, in [0, 0.95].
+    pub shift: f64,
+}
+
+fn number(ui: &mut egui::Ui, v: f64) {
+    // −1e-17 is a rounded zero: print it as one.
+    let v = if v.abs() < 5e-7 { 0.0 } else { v };
+    ui.monospace(format!("{v:>12.6}"));
+}
+
+impl DerivationPanel {
+    /// Draws the panel.
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
+        let p = &session.scenario.problem;
+        let beta = session.scenario.train.beta;
+        let opt = &session.optimum;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.heading("The closed form, checked live");
+            ui.label(format!("β = {beta:.4}: π* = π_ref·exp(r/β)/Z, log Z = {:.6}", opt.log_partition));
+            egui::Grid::new("identities").striped(true).num_columns(6).show(ui, |ui| {
+                for h in ["policy π", "Σπ*", "J(π*)", "β log Z", "J(π*) − J(π)", "β·KL(π||π*)"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for r in &session.runs {
+                    let id = identities(p, opt, &r.log_probs);
+                    ui.colored_label(color(Some(r.kind)), method_label(r.kind));
+                    for v in [id.optimum_sum, id.optimum_value, id.beta_log_z, id.gap, id.beta_kl] {
+                        number(ui, v);
+                    }
+                    ui.end_row();
+                }
+                let id = identities(p, opt, &p.log_ref);
+                ui.label("π_ref");
+                for v in [id.optimum_sum, id.optimum_value, id.beta_log_z, id.gap, id.beta_kl] {
+                    number(ui, v);
+                }
+                ui.end_row();
+            });
+            let rec = recovered_reward(opt, &p.log_ref);
+            let worst = identities(p, opt, &p.log_ref).recovery_error;
+            ui.label(format!(
+                "Reward recovery: r = β·log(π*/π_ref) + β·log Z, largest error {worst:.2e} over the support."
+            ));
+            egui::CollapsingHeader::new("recovered reward against the true one").show(ui, |ui| {
+                egui::Grid::new("recovery").striped(true).show(ui, |ui| {
+                    for h in ["response", "true r", "recovered"] {
+                        ui.strong(h);
+                    }
+                    ui.end_row();
+                    for (y, rec_y) in rec.iter().enumerate().take(40) {
+                        ui.label(p.space.name(y));
+                        number(ui, p.reward[y]);
+                        match *rec_y {
+                            Some(v) => number(ui, v),
+                            None => {
+                                ui.label("— (π_ref = 0)");
+                            }
+                        }
+                        ui.end_row();
+                    }
+                });
+            });
+
+            ui.separator();
+            self.pair_ui(ui, session);
+            ui.separator();
+            self.solution_set_ui(ui, session);
+        });
+    }
+
+    fn pair_ui(&mut self, ui: &mut egui::Ui, session: &Session) {
+        let p = &session.scenario.problem;
+        let beta = session.scenario.train.beta;
+        let pairs: Vec<(usize, usize)> = session
+            .scenario
+            .data
+            .pairs
+            .iter()
+            .filter(|(i, j, w)| i != j && *w > 0.0)
+            .map(|(i, j, _)| (*i, *j))
+            .take(200)
+            .collect();
+        ui.heading("The DPO loss of one pair");
+        if pairs.is_empty() {
+            ui.label("The data has no pairs of distinct responses.");
+            return;
+        }
+        self.pair = self.pair.min(pairs.len() - 1);
+        let name = |k: usize| {
+            format!(
+                "{} > {}",
+                p.space.name(pairs[k].0),
+                p.space.name(pairs[k].1)
+            )
+        };
+        egui::ComboBox::from_label("pair (chosen > rejected)")
+            .selected_text(name(self.pair))
+            .show_ui(ui, |ui| {
+                for k in 0..pairs.len() {
+                    ui.selectable_value(&mut self.pair, k, name(k));
+                }
+            });
+        let (c, r) = pairs[self.pair];
+        ui.label("−log σ(u),  u = β·[log π(y+)/π_ref(y+) − log π(y−)/π_ref(y−)]");
+        egui::Grid::new("pair terms")
+            .striped(true)
+            .num_columns(6)
+            .show(ui, |ui| {
+                for h in ["policy", "h(y+)", "h(y−)", "u", "σ(u)", "loss −log σ(u)"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for run in &session.runs {
+                    let t = pair_terms(&run.log_ratios, c, r, beta);
+                    ui.colored_label(color(Some(run.kind)), method_label(run.kind));
+                    for v in [t.h_chosen, t.h_rejected, t.u, t.sigma, t.loss] {
+                        number(ui, v);
+                    }
+                    ui.end_row();
+                }
+            });
+    }
+
+    fn solution_set_ui(&mut self, ui: &mut egui::Ui, session: &Session) {
+        let p = &session.scenario.problem;
+        let beta = session.scenario.train.beta;
+        let data = &session.scenario.data;
+        ui.heading("The DPO solution set (Xu et al. 2024)");
+        ui.label("Scale every in-data probability by 1 − t and give t to the out-of-data responses: all in-data log-ratios shift together, so the DPO loss on the data does not change at all.");
+        let Some(run) = session.run_of(MethodKind::Dpo).or(session.runs.first()) else {
+            ui.label("Select a method to train.");
+            return;
+        };
+        ui.add(
+            egui::Slider::new(&mut self.shift, 0.0..=0.95)
+                .text("move t onto out-of-data responses"),
+        );
+        let loss_of = |log_pi: &[f64]| {
+            let policy = Policy::Tabular(TabularPolicy::with_reference(
+                log_pi.to_vec(),
+                p.log_ref.clone(),
+            ));
+            pair_loss(&data.pairs, PairLoss::Dpo, beta, &policy, None)
+        };
+        let ood = |log_pi: &[f64]| -> f64 {
+            log_pi
+                .iter()
+                .zip(&data.in_data)
+                .filter(|(_, d)| !**d)
+                .map(|(l, _)| l.exp())
+                .sum()
+        };
+        let Some(moved) = solution_set_move(&run.log_probs, &p.log_ref, &data.in_data, self.shift)
+        else {
+            ui.label("Every response is in the data: there is nowhere to move mass.");
+            return;
+        };
+        egui::Grid::new("solution set")
+            .striped(true)
+            .show(ui, |ui| {
+                for h in ["", "DPO loss on the data", "OOD mass"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                ui.label(format!("{} now", method_label(run.kind)));
+                number(ui, loss_of(&run.log_probs));
+                number(ui, ood(&run.log_probs));
+                ui.end_row();
+                ui.label(format!("moved by t = {:.2}", self.shift));
+                number(ui, loss_of(&moved));
+                number(ui, ood(&moved));
+                ui.end_row();
+            });
+        let line: Vec<[f64; 2]> = (0..=19)
+            .filter_map(|k| {
+                let t = 0.05 * k as f64;
+                solution_set_move(&run.log_probs, &p.log_ref, &data.in_data, t)
+                    .map(|m| [ood(&m), loss_of(&m)])
+            })
+            .collect();
+        let path: Vec<[f64; 2]> = run
+            .history
+            .iter()
+            .map(|(_, m)| [m.ood_mass, m.loss])
+            .collect();
+        Plot::new("solution set plot")
+            .height(220.0)
+            .legend(Legend::default())
+            .x_axis_label("OOD mass")
+            .y_axis_label("DPO loss on the data")
+            .allow_scroll(false)
+            .show(ui, |plot_ui| {
+                plot_ui.line(
+                    Line::new(
+                        format!("{} path (gradient descent)", method_label(run.kind)),
+                        PlotPoints::from(path),
+                    )
+                    .color(color(Some(run.kind))),
+                );
+                plot_ui.line(
+                    Line::new("solution set (loss unchanged)", PlotPoints::from(line))
+                        .color(egui::Color32::from_rgb(230, 85, 13))
+                        .width(2.0),
+                );
+                plot_ui.points(
+                    Points::new(
+                        "moved policy",
+                        PlotPoints::from(vec![[ood(&moved), loss_of(&moved)]]),
+                    )
+                    .shape(MarkerShape::Diamond)
+                    .radius(6.0),
+                );
+            });
+    }
+}

@@ -1,0 +1,170 @@
+//! The lesson picker: the guided order through the lecture, the built-in
+//! scenarios, and "Open…" for a scenario file.
+
+use dpo_lab::scenario::builtins;
+
+use super::Command;
+use super::settings::Tab;
+
+/// One stop on the guided tour.
+pub struct Lesson {
+    /// Short title.
+    pub title: &'static str,
+    /// Built-in scenario it loads.
+    pub scenario: &'static str,
+    /// Tab it opens.
+    pub tab: Tab,
+    /// What to do and notice at this stop.
+    pub notice: &'static str,
+}
+
+/// The lecture's order: optimum -> β -> ratio intuition -> DPO loss -> OOD leak
+/// -> online DPO -> RLHF and length bias -> IPO.
+pub const GUIDED: &[Lesson] = &[
+    Lesson {
+        title: "1 · The optimum",
+        scenario: "optimal-policy",
+        tab: Tab::Overview,
+        notice: "π* = π_ref·exp(r/β)/Z (green bars). Press Play: DPO on the full population of pairs converges onto it without ever seeing a reward.",
+    },
+    Lesson {
+        title: "2 · β",
+        scenario: "optimal-policy",
+        tab: Tab::Frontier,
+        notice: "Drag β: large β keeps π* at π_ref, small β puts all mass on the best answer. The green curve is the reward–KL frontier no policy can beat.",
+    },
+    Lesson {
+        title: "3 · Ratio intuition",
+        scenario: "ratio-intuition",
+        tab: Tab::Overview,
+        notice: "0.8 -> 0.9 is worth as much as 0.1 -> 0.11: both chosen answers end with the same implicit reward β·log(π/π_ref).",
+    },
+    Lesson {
+        title: "4 · The DPO loss",
+        scenario: "optimal-policy",
+        tab: Tab::Derivation,
+        notice: "The loss of one pair, term by term, and the identities of the derivation checked live: Σπ* = 1, J(π*) = β log Z, J(π*) − J(π) = β·KL(π||π*).",
+    },
+    Lesson {
+        title: "5 · OOD leak",
+        scenario: "ood-leak",
+        tab: Tab::Overview,
+        notice: "Offline DPO frees the rejected answer's mass and the out-of-data answers (marked x) more than triple; online DPO pushes them down.",
+    },
+    Lesson {
+        title: "6 · \"the the the\"",
+        scenario: "the-the-the",
+        tab: Tab::Overview,
+        notice: "Shared features lift a sequence that never appears in the data: watch the OOD-top label. Then open Derivation: the DPO loss does not change when mass moves out of the data.",
+    },
+    Lesson {
+        title: "7 · Online DPO",
+        scenario: "offline-vs-online",
+        tab: Tab::Compare,
+        notice: "Fresh pairs from the current policy, judged by an annotator: online DPO wins far more often than it loses, as in the OAIF paper.",
+    },
+    Lesson {
+        title: "8 · RLHF and length bias",
+        scenario: "length-bias",
+        tab: Tab::Overview,
+        notice: "The reward model learns the annotator's love of length; RLHF pads its answers (mean length) while its true reward falls below π*.",
+    },
+    Lesson {
+        title: "9 · IPO",
+        scenario: "deterministic-preferences",
+        tab: Tab::Overview,
+        notice: "Deterministic preferences: DPO drives π(B) to zero whatever β; IPO stops at a margin of 1/(2β). Try β = 0.1 and β = 1.",
+    },
+];
+
+/// The lesson panel's own state.
+pub struct LessonPanel {
+    /// Index into [`GUIDED`] of the current stop, if any.
+    pub current: Option<usize>,
+    /// The path typed into "Open…".
+    pub path: String,
+}
+
+impl Default for LessonPanel {
+    fn default() -> Self {
+        LessonPanel {
+            current: Some(0),
+            path: String::new(),
+        }
+    }
+}
+
+impl LessonPanel {
+    /// The lesson picker (top bar): guided stops, built-ins, open a file.
+    pub fn picker(&mut self, ui: &mut egui::Ui, loaded_name: &str, out: &mut Vec<Command>) {
+        let title = self
+            .current
+            .map_or_else(|| loaded_name.to_string(), |i| GUIDED[i].title.to_string());
+        egui::ComboBox::from_label("Lesson")
+            .selected_text(title)
+            .width(210.0)
+            .show_ui(ui, |ui| {
+                ui.label(egui::RichText::new("Guided order").strong());
+                for (i, l) in GUIDED.iter().enumerate() {
+                    if ui
+                        .selectable_label(self.current == Some(i), l.title)
+                        .clicked()
+                    {
+                        out.push(Command::Guided(i));
+                    }
+                }
+                ui.separator();
+                ui.label(egui::RichText::new("All scenarios").strong());
+                for raw in builtins() {
+                    if ui
+                        .selectable_label(
+                            self.current.is_none() && loaded_name == raw.name,
+                            &raw.name,
+                        )
+                        .clicked()
+                    {
+                        out.push(Command::Load(raw.name.clone()));
+                    }
+                }
+            });
+        if let Some(i) = self.current {
+            if ui
+                .add_enabled(i > 0, egui::Button::new("Prev"))
+                .on_hover_text("Previous lesson")
+                .clicked()
+            {
+                out.push(Command::Guided(i - 1));
+            }
+            if ui
+                .add_enabled(i + 1 < GUIDED.len(), egui::Button::new("Next"))
+                .on_hover_text("Next lesson")
+                .clicked()
+            {
+                out.push(Command::Guided(i + 1));
+            }
+        }
+    }
+
+    /// "Open…": a path field and a button.
+    pub fn open(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
+        ui.horizontal(|ui| {
+            let label = ui.label("File");
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.path)
+                        .hint_text("path/to/scenario.toml")
+                        .desired_width(150.0),
+                )
+                .labelled_by(label.id);
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui
+                .button("Open…")
+                .on_hover_text("Load a scenario file (errors show below, nothing crashes)")
+                .clicked()
+                || enter
+            {
+                out.push(Command::Load(self.path.trim().to_string()));
+            }
+        });
+    }
+}

@@ -1,0 +1,602 @@
+//! The classroom app: DPO Lab in egui/eframe, live and steerable.
+//!
+//! One file per panel (lessons, controls, plots, derivation, compare); each
+//! panel draws from the session and returns [`Command`]s that
+//! [`DpoLabApp::apply`] carries out in one place. The app holds no maths of
+//! its own: every number comes from the `dpo_lab` library.
+
+mod compare;
+mod controls;
+mod derivation;
+mod lessons;
+mod plots;
+mod session;
+mod settings;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dpo_lab::scenario::{RawScenario, load_raw};
+
+use derivation::DerivationPanel;
+use lessons::{GUIDED, LessonPanel};
+use session::Session;
+use settings::{Settings, SortBy, Tab};
+
+/// Time per frame the app may spend training (the rest is drawing).
+const TRAIN_BUDGET: Duration = Duration::from_millis(8);
+
+/// What a panel asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Go to a stop of the guided order.
+    Guided(usize),
+    /// Load a built-in scenario by name or a file by path.
+    Load(String),
+    /// A training setting changed: rebuild the runs.
+    Rebuild,
+    /// Start or stop training.
+    TogglePlay,
+    /// One update of every run.
+    Step,
+    /// Back to π_ref.
+    Reset,
+    /// Write the history of every run as CSV.
+    ExportCsv,
+    /// Write the scenario with the current settings as TOML.
+    SaveScenario,
+    /// Write a PNG of the window.
+    Screenshot,
+}
+
+/// The export paths the user typed.
+struct ExportPanel {
+    csv: String,
+    toml: String,
+    png: String,
+}
+
+/// The app.
+pub struct DpoLabApp {
+    settings: Settings,
+    session: Session,
+    lessons: LessonPanel,
+    derivation: DerivationPanel,
+    export: ExportPanel,
+    playing: bool,
+    message: Option<(String, bool)>,
+    screenshot_result: Arc<Mutex<Option<String>>>,
+    frame_ms: f64,
+}
+
+impl DpoLabApp {
+    /// Opens `scenario` (a built-in name or a path), or the first lesson.
+    /// A scenario that fails to load opens the first lesson with the error
+    /// shown.
+    pub fn new(scenario: Option<&str>) -> Self {
+        let first = GUIDED[0].scenario;
+        let (raw, message, current) = match scenario.map(load_raw) {
+            Some(Ok(raw)) => (raw, None, None),
+            Some(Err(e)) => (
+                load_raw(first).expect("built-in scenarios are tested to load"),
+                Some((format!("{e}"), true)),
+                Some(0),
+            ),
+            None => (
+                load_raw(first).expect("built-in scenarios are tested to load"),
+                None,
+                Some(0),
+            ),
+        };
+        let settings = Settings::from_scenario(&raw, None);
+        let session = Session::new(raw.clone(), &settings)
+            .unwrap_or_else(|e| panic!("built-in scenario {} must check: {e}", raw.name));
+        DpoLabApp {
+            settings,
+            session,
+            lessons: LessonPanel {
+                current,
+                path: String::new(),
+            },
+            derivation: DerivationPanel::default(),
+            export: ExportPanel {
+                csv: "dpo-lab-history.csv".into(),
+                toml: "dpo-lab-scenario.toml".into(),
+                png: "dpo-lab-window.png".into(),
+            },
+            playing: false,
+            message,
+            screenshot_result: Arc::new(Mutex::new(None)),
+            frame_ms: 0.0,
+        }
+    }
+
+    /// Whether training is running.
+    #[cfg(test)]
+    pub fn playing(&self) -> bool {
+        self.playing
+    }
+
+    /// The session (for tests).
+    #[cfg(test)]
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The settings (for tests).
+    #[cfg(test)]
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The message shown in the status bar, and whether it is an error.
+    #[cfg(test)]
+    pub fn message(&self) -> Option<&(String, bool)> {
+        self.message.as_ref()
+    }
+
+    fn load(&mut self, raw: RawScenario, tab: Option<Tab>) {
+        let settings = Settings::from_scenario(&raw, Some(&self.settings));
+        match Session::new(raw, &settings) {
+            Ok(session) => {
+                self.settings = settings;
+                if let Some(tab) = tab {
+                    self.settings.tab = tab;
+                }
+                self.session = session;
+                self.playing = false;
+                self.derivation = DerivationPanel::default();
+                self.message = None;
+            }
+            Err(e) => self.message = Some((format!("{e}"), true)),
+        }
+    }
+
+    /// Carries out one command.
+    pub fn apply(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::Guided(i) => {
+                let lesson = &GUIDED[i.min(GUIDED.len() - 1)];
+                match load_raw(lesson.scenario) {
+                    Ok(raw) => {
+                        self.lessons.current = Some(i);
+                        self.load(raw, Some(lesson.tab));
+                    }
+                    Err(e) => self.message = Some((format!("{e}"), true)),
+                }
+            }
+            Command::Load(name) => {
+                if name.is_empty() {
+                    self.message = Some((
+                        "type a scenario name or a path to a .toml file first".into(),
+                        true,
+                    ));
+                    return;
+                }
+                match load_raw(&name) {
+                    Ok(raw) => {
+                        self.lessons.current = None;
+                        self.load(raw, None);
+                    }
+                    Err(e) => self.message = Some((format!("{e}"), true)),
+                }
+            }
+            Command::Rebuild | Command::Reset => {
+                match Session::new(self.session.base.clone(), &self.settings) {
+                    Ok(s) => {
+                        self.session = s;
+                        self.message = None;
+                    }
+                    Err(e) => {
+                        self.playing = false;
+                        self.message = Some((format!("{e}"), true));
+                    }
+                }
+            }
+            Command::TogglePlay => {
+                self.playing = !self.playing && !self.session.runs.is_empty();
+                if self.playing && self.session.finished() {
+                    self.message = Some((
+                        "every run has finished its steps: Reset, or raise total steps".into(),
+                        false,
+                    ));
+                    self.playing = false;
+                }
+            }
+            Command::Step => {
+                self.playing = false;
+                if let Err(e) = self.session.advance(1, Duration::MAX) {
+                    self.message = Some((format!("{e}"), true));
+                }
+            }
+            Command::ExportCsv => {
+                let mut written = Vec::new();
+                for r in &self.session.runs {
+                    let path = suffixed(&self.export.csv, r.kind.name());
+                    match dpo_lab::export::write_history_csv(
+                        std::path::Path::new(&path),
+                        &r.history,
+                    ) {
+                        Ok(()) => written.push(path),
+                        Err(e) => {
+                            self.message = Some((format!("{e}"), true));
+                            return;
+                        }
+                    }
+                }
+                self.message = Some((format!("wrote {}", written.join(", ")), false));
+            }
+            Command::SaveScenario => {
+                let result = self.session.to_toml().and_then(|text| {
+                    std::fs::write(&self.export.toml, text).map_err(|e| dpo_lab::Error::File {
+                        path: self.export.toml.clone(),
+                        message: format!("cannot write: {e}"),
+                    })
+                });
+                self.message = Some(match result {
+                    Ok(()) => (format!("wrote {}", self.export.toml), false),
+                    Err(e) => (format!("{e}"), true),
+                });
+            }
+            Command::Screenshot => {
+                let path = self.export.png.clone();
+                let slot = self.screenshot_result.clone();
+                let repaint = ctx.clone();
+                ctx.request_screenshot(move |image| {
+                    let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+                    let result = image::save_buffer(
+                        &path,
+                        &bytes,
+                        image.size[0] as u32,
+                        image.size[1] as u32,
+                        image::ColorType::Rgba8,
+                    );
+                    if let Ok(mut s) = slot.lock() {
+                        *s = Some(match result {
+                            Ok(()) => format!("wrote {path}"),
+                            Err(e) => format!("error: cannot write {path}: {e}"),
+                        });
+                    }
+                    repaint.request_repaint();
+                });
+            }
+        }
+    }
+
+    fn shortcuts(&self, ctx: &egui::Context, out: &mut Vec<Command>) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        ctx.input(|i| {
+            if i.key_pressed(egui::Key::Space) {
+                out.push(Command::TogglePlay);
+            }
+            if i.key_pressed(egui::Key::S) {
+                out.push(Command::Step);
+            }
+            if i.key_pressed(egui::Key::R) {
+                out.push(Command::Reset);
+            }
+        });
+    }
+
+    /// One frame: train within the time budget, draw, apply commands.
+    pub fn frame(&mut self, ui: &mut egui::Ui) {
+        let start = Instant::now();
+        let ctx = ui.ctx().clone();
+        ctx.set_zoom_factor(self.settings.zoom);
+        ctx.set_theme(if self.settings.dark {
+            egui::Theme::Dark
+        } else {
+            egui::Theme::Light
+        });
+        if let Some(msg) = self
+            .screenshot_result
+            .lock()
+            .ok()
+            .and_then(|mut s| s.take())
+        {
+            let is_err = msg.starts_with("error:");
+            self.message = Some((msg, is_err));
+        }
+        if self.playing {
+            match self
+                .session
+                .advance(self.settings.steps_per_frame, TRAIN_BUDGET)
+            {
+                Ok(_) => {
+                    if self.session.finished() {
+                        self.playing = false;
+                    }
+                }
+                Err(e) => {
+                    self.playing = false;
+                    self.message = Some((format!("{e}"), true));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        self.shortcuts(&ctx, &mut out);
+        self.toolbar(ui, &mut out);
+        self.status_bar(ui);
+        self.side_panel(ui, &mut out);
+        self.central(ui);
+        for c in out {
+            self.apply(&ctx, c);
+        }
+        if self.playing {
+            ctx.request_repaint();
+        }
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        self.frame_ms = if self.frame_ms == 0.0 {
+            ms
+        } else {
+            0.9 * self.frame_ms + 0.1 * ms
+        };
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.strong("DPO Lab");
+                self.lessons
+                    .picker(ui, &self.session.scenario.raw.name, out);
+                ui.separator();
+                let play = if self.playing { "Pause" } else { "Play" };
+                if ui
+                    .button(play)
+                    .on_hover_text("Play / pause training (Space)")
+                    .clicked()
+                {
+                    out.push(Command::TogglePlay);
+                }
+                if ui
+                    .button("Step")
+                    .on_hover_text("One update of every run (S)")
+                    .clicked()
+                {
+                    out.push(Command::Step);
+                }
+                if ui
+                    .button("Reset")
+                    .on_hover_text("Back to π_ref (R)")
+                    .clicked()
+                {
+                    out.push(Command::Reset);
+                }
+                ui.separator();
+                for (tab, name) in [
+                    (Tab::Overview, "Overview"),
+                    (Tab::Frontier, "Reward–KL"),
+                    (Tab::Derivation, "Derivation"),
+                    (Tab::Compare, "Online vs offline"),
+                    (Tab::Lesson, "About this lesson"),
+                ] {
+                    ui.selectable_value(&mut self.settings.tab, tab, name);
+                }
+                ui.separator();
+                if ui.button("A−").on_hover_text("Smaller text").clicked() {
+                    self.settings.zoom = (self.settings.zoom - 0.1).max(0.6);
+                }
+                if ui
+                    .button("A+")
+                    .on_hover_text("Larger text (projector)")
+                    .clicked()
+                {
+                    self.settings.zoom = (self.settings.zoom + 0.1).min(2.5);
+                }
+                let theme = if self.settings.dark {
+                    "Light theme"
+                } else {
+                    "Dark theme"
+                };
+                if ui.button(theme).on_hover_text("Switch theme").clicked() {
+                    self.settings.dark = !self.settings.dark;
+                }
+            });
+            let notice =
+                match self.lessons.current {
+                    Some(i) => GUIDED[i].notice.to_string(),
+                    None => self.session.scenario.raw.notice.clone().unwrap_or_else(|| {
+                        dpo_lab::scenario::summary_of(&self.session.scenario.raw)
+                    }),
+                };
+            ui.label(egui::RichText::new(format!("What to notice: {notice}")).italics());
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                let steps: Vec<String> = self
+                    .session
+                    .runs
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} {}/{}",
+                            session::method_label(r.kind),
+                            r.run.steps_done(),
+                            r.run.steps_total()
+                        )
+                    })
+                    .collect();
+                ui.label(format!(
+                    "{} · {} responses · {}",
+                    self.session.scenario.name(),
+                    self.session.scenario.problem.len(),
+                    steps.join(" · ")
+                ));
+                ui.separator();
+                ui.label(format!("update {:.2} ms", self.frame_ms));
+                if let Some((msg, is_err)) = &self.message {
+                    ui.separator();
+                    let color = if *is_err {
+                        egui::Color32::from_rgb(220, 50, 47)
+                    } else {
+                        ui.visuals().text_color()
+                    };
+                    ui.colored_label(color, msg);
+                }
+            });
+        });
+    }
+
+    fn side_panel(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
+        egui::Panel::left("controls")
+            .resizable(true)
+            .default_size(290.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    let sequences = self.session.scenario.problem.space.is_sequences();
+                    controls::ui(ui, &mut self.settings, sequences, out);
+                    ui.separator();
+                    ui.heading("View");
+                    egui::ComboBox::from_label("sort bars by")
+                        .selected_text(match self.settings.sort {
+                            SortBy::Index => "index",
+                            SortBy::Reference => "reference",
+                            SortBy::Reward => "reward",
+                            SortBy::Current => "current probability",
+                        })
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut self.settings.sort, SortBy::Index, "index");
+                            ui.selectable_value(
+                                &mut self.settings.sort,
+                                SortBy::Reference,
+                                "reference",
+                            );
+                            ui.selectable_value(&mut self.settings.sort, SortBy::Reward, "reward");
+                            ui.selectable_value(
+                                &mut self.settings.sort,
+                                SortBy::Current,
+                                "current probability",
+                            );
+                        });
+                    ui.checkbox(&mut self.settings.log_scale, "log scale");
+                    ui.add(egui::Slider::new(&mut self.settings.top_k, 2..=60).text("bars shown"));
+                    ui.separator();
+                    ui.heading("Scenario file");
+                    self.lessons.open(ui, out);
+                    ui.separator();
+                    ui.heading("Export");
+                    export_row(
+                        ui,
+                        "CSV",
+                        &mut self.export.csv,
+                        "History CSV",
+                        "Write each run's history (one file per method)",
+                        Command::ExportCsv,
+                        out,
+                    );
+                    export_row(
+                        ui,
+                        "TOML",
+                        &mut self.export.toml,
+                        "Scenario",
+                        "Write the scenario with these settings; it reloads to the same state",
+                        Command::SaveScenario,
+                        out,
+                    );
+                    export_row(
+                        ui,
+                        "PNG",
+                        &mut self.export.png,
+                        "Screenshot",
+                        "Write a PNG of the window for slides",
+                        Command::Screenshot,
+                        out,
+                    );
+                });
+            });
+    }
+
+    fn central(&mut self, ui: &mut egui::Ui) {
+        egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
+            Tab::Overview => {
+                let h = ui.available_height();
+                let top = (h * 0.48).max(120.0);
+                plots::distribution(ui, &self.session, &self.settings, top);
+                if let Some(top) = self.session.runs.iter().find_map(|r| r.metrics.ood_top.as_ref().map(|t| (r.kind, t))) {
+                    ui.label(format!(
+                        "OOD top ({}): \"{}\" π = {:.5} (π_ref = {:.5}, ×{:.2}), implicit reward {:.3}",
+                        session::method_label(top.0),
+                        top.1.response,
+                        top.1.probability,
+                        top.1.reference,
+                        top.1.probability / top.1.reference,
+                        top.1.implicit_reward
+                    ));
+                }
+                let rest = ui.available_height();
+                plots::curves(ui, &self.session, ((rest - 90.0) / 2.0).max(60.0));
+            }
+            Tab::Frontier => plots::frontier(ui, &self.session),
+            Tab::Derivation => self.derivation.ui(ui, &self.session),
+            Tab::Compare => compare::ui(ui, &self.session),
+            Tab::Lesson => {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    let raw = &self.session.scenario.raw;
+                    ui.heading(&raw.name);
+                    ui.label(&raw.description);
+                    ui.separator();
+                    ui.heading("The guided order");
+                    for l in GUIDED {
+                        ui.label(format!("{} — {}", l.title, l.notice));
+                    }
+                });
+            }
+        });
+    }
+}
+
+fn export_row(
+    ui: &mut egui::Ui,
+    label: &str,
+    path: &mut String,
+    button: &str,
+    hint: &str,
+    command: Command,
+    out: &mut Vec<Command>,
+) {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        ui.add(egui::TextEdit::singleline(path).desired_width(140.0))
+            .labelled_by(l.id);
+        if ui.button(button).on_hover_text(hint).clicked() {
+            out.push(command);
+        }
+    });
+}
+
+/// `history.csv` -> `history-dpo.csv`.
+fn suffixed(path: &str, suffix: &str) -> String {
+    match path.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}-{suffix}.{ext}"),
+        _ => format!("{path}-{suffix}"),
+    }
+}
+
+impl eframe::App for DpoLabApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame(ui);
+    }
+}
+
+/// Opens the window. Returns an error message when it cannot.
+pub fn run(scenario: Option<String>) -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1280.0, 720.0])
+            .with_title("DPO Lab"),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "DPO Lab",
+        options,
+        Box::new(move |_cc| Ok(Box::new(DpoLabApp::new(scenario.as_deref())))),
+    )
+    .map_err(|e| format!("cannot open the window: {e}"))
+}

@@ -1,0 +1,313 @@
+//! The plots: the distribution over responses, the training curves, and
+//! the reward–KL plane. Every number drawn comes from the session.
+
+use egui::Color32;
+use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
+
+use dpo_lab::method::MethodKind;
+use dpo_lab::metrics::Metrics;
+
+use super::session::{Session, method_label};
+use super::settings::{Settings, SortBy};
+
+/// The colour of a series.
+pub fn color(kind: Option<MethodKind>) -> Color32 {
+    match kind {
+        None => Color32::from_rgb(140, 140, 140),
+        Some(MethodKind::Optimal) => Color32::from_rgb(44, 160, 44),
+        Some(MethodKind::Dpo) => Color32::from_rgb(214, 39, 40),
+        Some(MethodKind::OnlineDpo) => Color32::from_rgb(31, 119, 180),
+        Some(MethodKind::Ipo) => Color32::from_rgb(148, 103, 189),
+        Some(MethodKind::Rlhf) => Color32::from_rgb(255, 127, 14),
+    }
+}
+
+/// One series of the distribution plot.
+struct Series<'a> {
+    name: &'static str,
+    kind: Option<MethodKind>,
+    log_probs: &'a [f64],
+}
+
+/// Which responses the distribution shows, in order: the top K by the sort
+/// key, then (if any are left) one "everything else" bar.
+pub fn shown_responses(session: &Session, s: &Settings) -> (Vec<usize>, bool) {
+    let p = &session.scenario.problem;
+    let n = p.len();
+    let key: Box<dyn Fn(usize) -> f64> = match s.sort {
+        SortBy::Index => Box::new(|y| -(y as f64)),
+        SortBy::Reference => Box::new(|y| p.log_ref[y]),
+        SortBy::Reward => Box::new(|y| p.reward[y]),
+        SortBy::Current => {
+            let lp = session
+                .runs
+                .first()
+                .map_or(&session.optimum.log_policy, |r| &r.log_probs);
+            Box::new(move |y| lp[y])
+        }
+    };
+    let k = s.top_k.clamp(1, 200).min(n);
+    let mut idx: Vec<usize> = (0..n).collect();
+    let cmp = |a: &usize, b: &usize| key(*b).total_cmp(&key(*a)).then(a.cmp(b));
+    if k < n {
+        idx.select_nth_unstable_by(k - 1, cmp);
+        idx.truncate(k);
+    }
+    idx.sort_by(cmp);
+    (idx, k < n)
+}
+
+fn height(p: f64, log_scale: bool) -> f64 {
+    if log_scale {
+        // Bars grow up from 1e-12; zero probability draws nothing.
+        (p.max(1e-12).log10() + 12.0).max(0.0)
+    } else {
+        p
+    }
+}
+
+/// Bars of π_ref, π* and each method over the shown responses.
+pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_height: f32) {
+    let p = &session.scenario.problem;
+    let beta = session.scenario.train.beta;
+    let (shown, rest) = shown_responses(session, s);
+    let mut series: Vec<Series> = Vec::new();
+    if s.show_reference {
+        series.push(Series {
+            name: "π_ref",
+            kind: None,
+            log_probs: &p.log_ref,
+        });
+    }
+    if s.show_optimum {
+        series.push(Series {
+            name: "π*",
+            kind: Some(MethodKind::Optimal),
+            log_probs: &session.optimum.log_policy,
+        });
+    }
+    for r in &session.runs {
+        series.push(Series {
+            name: method_label(r.kind),
+            kind: Some(r.kind),
+            log_probs: &r.log_probs,
+        });
+    }
+    let width = 0.8 / series.len().max(1) as f64;
+    let names: Vec<String> = shown.iter().map(|&y| p.space.name(y)).collect();
+    let in_data = &session.scenario.data.in_data;
+    let mut charts = Vec::new();
+    for (si, ser) in series.iter().enumerate() {
+        let offset = -0.4 + width * (si as f64 + 0.5);
+        let mut bars: Vec<Bar> = shown
+            .iter()
+            .enumerate()
+            .map(|(x, &y)| {
+                let prob = ser.log_probs[y].exp();
+                let implicit = if p.log_ref[y].is_finite() && ser.log_probs[y].is_finite() {
+                    format!("{:.4}", beta * (ser.log_probs[y] - p.log_ref[y]))
+                } else {
+                    "—".into()
+                };
+                let text = format!(
+                    "{}{}\n{}: {:.6}\nπ_ref: {:.6}\nimplicit reward β·log(π/π_ref): {}\ntrue reward: {:.4}",
+                    names[x],
+                    if in_data[y] { "" } else { "  (out of data)" },
+                    ser.name,
+                    prob,
+                    p.log_ref[y].exp(),
+                    implicit,
+                    p.reward[y],
+                );
+                Bar::new(x as f64 + offset, height(prob, s.log_scale))
+                    .width(width * 0.95)
+                    .name(text)
+            })
+            .collect();
+        if rest {
+            let shown_mass: f64 = shown.iter().map(|&y| ser.log_probs[y].exp()).sum();
+            let other = (1.0 - shown_mass).max(0.0);
+            bars.push(
+                Bar::new(shown.len() as f64 + offset, height(other, s.log_scale))
+                    .width(width * 0.95)
+                    .name(format!(
+                        "everything else ({} responses)\n{}: {:.6}",
+                        p.len() - shown.len(),
+                        ser.name,
+                        other
+                    )),
+            );
+        }
+        charts.push(
+            BarChart::new(ser.name, bars)
+                .color(color(ser.kind))
+                .element_formatter(Box::new(|bar, _| bar.name.clone())),
+        );
+    }
+    let ood: Vec<[f64; 2]> = shown
+        .iter()
+        .enumerate()
+        .filter(|(_, y)| !in_data[**y])
+        .map(|(x, _)| [x as f64, 0.0])
+        .collect();
+    let labels = names.clone();
+    let n_shown = shown.len();
+    ui.horizontal_wrapped(|ui| {
+        for ser in &series {
+            ui.colored_label(color(ser.kind), format!("— {}", ser.name));
+        }
+        if !ood.is_empty() {
+            ui.colored_label(Color32::from_rgb(230, 85, 13), "x = out of the data");
+        }
+        ui.label("(hover a bar for its numbers)");
+    });
+    Plot::new("distribution")
+        .height(plot_height)
+        .x_axis_label(format!("response (sorted by {})", sort_name(s.sort)))
+        .y_axis_label(if s.log_scale {
+            "log10 probability + 12"
+        } else {
+            "probability"
+        })
+        .allow_scroll(false)
+        .include_y(0.0)
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() > 1e-6 || i < 0.0 {
+                return String::new();
+            }
+            let i = i as usize;
+            if i < n_shown {
+                let l = &labels[i];
+                if l.chars().count() > 11 {
+                    format!("{}…", l.chars().take(10).collect::<String>())
+                } else {
+                    l.clone()
+                }
+            } else if i == n_shown && rest {
+                "everything else".into()
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |plot_ui| {
+            for c in charts {
+                plot_ui.bar_chart(c);
+            }
+            if !ood.is_empty() {
+                plot_ui.points(
+                    Points::new("x = out of data", PlotPoints::from(ood))
+                        .shape(MarkerShape::Cross)
+                        .radius(5.0)
+                        .color(Color32::from_rgb(230, 85, 13)),
+                );
+            }
+        });
+}
+
+fn sort_name(s: SortBy) -> &'static str {
+    match s {
+        SortBy::Index => "index",
+        SortBy::Reference => "reference probability",
+        SortBy::Reward => "true reward",
+        SortBy::Current => "current probability",
+    }
+}
+
+/// The curves over training steps: one small plot per metric, two rows of
+/// three, coloured like the distribution's legend.
+pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
+    type Pick = fn(&Metrics) -> f64;
+    let metrics: [(&str, Pick); 6] = [
+        ("OOD mass", |m| m.ood_mass),
+        ("expected true reward", |m| m.expected_reward),
+        ("KL(π || π_ref)", |m| m.kl_to_ref),
+        ("training loss", |m| m.loss),
+        ("reward margin β(h+ − h−)", |m| m.rewards_margins),
+        ("reward accuracy", |m| m.rewards_accuracies),
+    ];
+    ui.horizontal(|ui| {
+        ui.label("Curves:");
+        for r in &session.runs {
+            ui.colored_label(color(Some(r.kind)), format!("— {}", method_label(r.kind)));
+        }
+    });
+    for row in metrics.chunks(3) {
+        ui.columns(3, |cols| {
+            for (col, (title, pick)) in cols.iter_mut().zip(row) {
+                col.label(egui::RichText::new(*title).strong());
+                Plot::new(("curve", *title))
+                    .height(plot_height)
+                    .x_axis_label("step")
+                    .allow_scroll(false)
+                    .show(col, |plot_ui| {
+                        for r in &session.runs {
+                            let pts: Vec<[f64; 2]> = r
+                                .history
+                                .iter()
+                                .map(|(s, m)| [*s as f64, pick(m)])
+                                .collect();
+                            plot_ui.line(
+                                Line::new(method_label(r.kind), PlotPoints::from(pts))
+                                    .color(color(Some(r.kind)))
+                                    .width(1.5),
+                            );
+                        }
+                    });
+            }
+        });
+    }
+}
+
+/// The reward–KL plane: the exact frontier and each method's path.
+pub fn frontier(ui: &mut egui::Ui, session: &Session) {
+    let curve: Vec<[f64; 2]> = session
+        .frontier
+        .iter()
+        .map(|f| [f.kl_to_ref, f.expected_reward])
+        .collect();
+    let p = &session.scenario.problem;
+    let opt_kl = dpo_lab::numerics::kl_from_logs(&session.optimum.log_policy, &p.log_ref);
+    let opt_r = dpo_lab::optimal::expectation(&session.optimum.log_policy, &p.reward);
+    Plot::new("frontier")
+        .legend(Legend::default())
+        .x_axis_label("KL(π || π_ref)")
+        .y_axis_label("expected true reward E_π r")
+        .allow_scroll(false)
+        .show(ui, |plot_ui| {
+            plot_ui.line(
+                Line::new("optimal frontier (π* over β)", PlotPoints::from(curve))
+                    .color(color(Some(MethodKind::Optimal)))
+                    .width(2.0),
+            );
+            plot_ui.points(
+                Points::new(
+                    format!("π* at β = {:.3}", session.optimum.beta),
+                    PlotPoints::from(vec![[opt_kl, opt_r]]),
+                )
+                .shape(MarkerShape::Diamond)
+                .radius(7.0)
+                .color(color(Some(MethodKind::Optimal))),
+            );
+            for r in &session.runs {
+                let path: Vec<[f64; 2]> = r
+                    .history
+                    .iter()
+                    .map(|(_, m)| [m.kl_to_ref, m.expected_reward])
+                    .collect();
+                let last = path.last().copied();
+                plot_ui.line(
+                    Line::new(method_label(r.kind), PlotPoints::from(path))
+                        .color(color(Some(r.kind))),
+                );
+                if let Some(last) = last {
+                    plot_ui.points(
+                        Points::new(method_label(r.kind), PlotPoints::from(vec![last]))
+                            .radius(5.0)
+                            .color(color(Some(r.kind))),
+                    );
+                }
+            }
+        });
+}

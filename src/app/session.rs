@@ -1,0 +1,172 @@
+//! The app's run-time state: one scenario, one run per selected method, and
+//! the history each run has produced. Everything numeric comes from the
+//! library; this file only schedules steps and keeps what the plots need.
+
+use std::time::{Duration, Instant};
+
+use dpo_lab::error::Result;
+use dpo_lab::method::MethodKind;
+use dpo_lab::metrics::Metrics;
+use dpo_lab::optimal::{FrontierPoint, Optimum, frontier, optimum};
+use dpo_lab::scenario::{RawScenario, Scenario};
+use dpo_lab::sweep::log_grid;
+use dpo_lab::train::Run;
+
+use super::settings::Settings;
+
+/// Most history points kept per run; older ones are thinned by half.
+const MAX_HISTORY: usize = 4000;
+
+/// One method training in the app.
+pub struct MethodRun {
+    /// Which method.
+    pub kind: MethodKind,
+    /// The run.
+    pub run: Run,
+    /// `(step, metrics)` sampled as it trained.
+    pub history: Vec<(usize, Metrics)>,
+    /// Metrics of the current policy.
+    pub metrics: Metrics,
+    /// `log π` of the current policy.
+    pub log_probs: Vec<f64>,
+    /// `h = log π − log π_ref` of the current policy.
+    pub log_ratios: Vec<f64>,
+}
+
+impl MethodRun {
+    fn refresh(&mut self) -> Result<()> {
+        self.metrics = self.run.metrics()?;
+        self.log_probs = self.run.policy().log_probs();
+        self.log_ratios = self.run.policy().log_ratios();
+        let k = self.run.steps_done();
+        if self.history.last().is_none_or(|(s, _)| *s != k) {
+            self.history.push((k, self.metrics.clone()));
+            if self.history.len() > MAX_HISTORY {
+                let last = self.history.pop();
+                let mut keep = 0;
+                self.history.retain(|_| {
+                    keep += 1;
+                    keep % 2 == 1
+                });
+                self.history.extend(last);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The display name of a method.
+pub fn method_label(kind: MethodKind) -> &'static str {
+    match kind {
+        MethodKind::Dpo => "offline DPO",
+        MethodKind::OnlineDpo => "online DPO",
+        MethodKind::Ipo => "IPO",
+        MethodKind::Rlhf => "RLHF",
+        MethodKind::Optimal => "π*",
+    }
+}
+
+/// A loaded scenario with its runs.
+pub struct Session {
+    /// The scenario as loaded (before the app's settings are applied).
+    pub base: RawScenario,
+    /// The scenario with the app's settings applied.
+    pub scenario: Scenario,
+    /// π* at the current β.
+    pub optimum: Optimum,
+    /// The exact reward–KL frontier (π* over a β grid).
+    pub frontier: Vec<FrontierPoint>,
+    /// One run per selected trainable method.
+    pub runs: Vec<MethodRun>,
+}
+
+impl Session {
+    /// Applies `settings` to `base`, checks it and starts the runs.
+    pub fn new(base: RawScenario, settings: &Settings) -> Result<Self> {
+        let mut raw = base.clone();
+        settings.apply_to(&mut raw);
+        let scenario = Scenario::check(raw)?;
+        let p = &scenario.problem;
+        let optimum = optimum(&p.log_ref, &p.reward, scenario.train.beta);
+        let frontier = frontier(&p.log_ref, &p.reward, &log_grid(1e-3, 1e3, 61));
+        let mut runs = Vec::new();
+        for kind in settings.methods() {
+            let run = Run::new(&scenario.run_config(kind))?;
+            let mut mr = MethodRun {
+                kind,
+                run,
+                history: Vec::new(),
+                metrics: placeholder_metrics(),
+                log_probs: Vec::new(),
+                log_ratios: Vec::new(),
+            };
+            mr.refresh()?;
+            runs.push(mr);
+        }
+        Ok(Session {
+            base,
+            scenario,
+            optimum,
+            frontier,
+            runs,
+        })
+    }
+
+    /// Whether every run has finished its schedule.
+    pub fn finished(&self) -> bool {
+        self.runs.iter().all(|r| r.run.finished())
+    }
+
+    /// Up to `steps` updates of every run, stopping early when `budget`
+    /// is spent, then fresh metrics. Returns the updates done per run.
+    pub fn advance(&mut self, steps: usize, budget: Duration) -> Result<usize> {
+        let start = Instant::now();
+        let mut done = 0;
+        while done < steps && !self.finished() {
+            for r in &mut self.runs {
+                if !r.run.finished() {
+                    r.run.step()?;
+                }
+            }
+            done += 1;
+            if start.elapsed() > budget {
+                break;
+            }
+        }
+        for r in &mut self.runs {
+            r.refresh()?;
+        }
+        Ok(done)
+    }
+
+    /// The run of one method, if selected.
+    pub fn run_of(&self, kind: MethodKind) -> Option<&MethodRun> {
+        self.runs.iter().find(|r| r.kind == kind)
+    }
+
+    /// The scenario with the app's settings, as a TOML file that reloads to
+    /// the same state.
+    pub fn to_toml(&self) -> Result<String> {
+        self.scenario.raw.to_toml()
+    }
+}
+
+fn placeholder_metrics() -> Metrics {
+    Metrics {
+        loss: 0.0,
+        expected_reward: 0.0,
+        kl_to_ref: 0.0,
+        kl_to_optimal: 0.0,
+        objective: 0.0,
+        ood_mass: 0.0,
+        rewards_chosen: 0.0,
+        rewards_rejected: 0.0,
+        rewards_margins: 0.0,
+        rewards_accuracies: 0.0,
+        logps_chosen: 0.0,
+        logps_rejected: 0.0,
+        mean_length: None,
+        ood_top: None,
+        extra: Vec::new(),
+    }
+}

@@ -1,0 +1,179 @@
+//! The app's settings: what the user chose, kept apart from run-time state
+//! so a reset or a reload rebuilds the session from them.
+
+use dpo_lab::method::MethodKind;
+use dpo_lab::scenario::{Overrides, RawScenario};
+
+/// How the distribution plot orders responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// Response order of the space.
+    Index,
+    /// Reference probability, highest first.
+    Reference,
+    /// True reward, highest first.
+    Reward,
+    /// Current probability of the first trained method, highest first.
+    Current,
+}
+
+/// The central panel's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Distribution and training curves.
+    Overview,
+    /// The reward–KL plane.
+    Frontier,
+    /// The derivation and the DPO solution set.
+    Derivation,
+    /// Online against offline DPO.
+    Compare,
+    /// The lesson text and the guided order.
+    Lesson,
+}
+
+/// Everything the user can set; `None` means "as the scenario says".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// KL weight β.
+    pub beta: f64,
+    /// Learning rate.
+    pub lr: f64,
+    /// `sgd` or `adam`.
+    pub optimizer: String,
+    /// Total updates of each run.
+    pub steps: u64,
+    /// Updates per frame while playing.
+    pub steps_per_frame: usize,
+    /// `population`, `pairs` or `sampled`.
+    pub data_kind: String,
+    /// Pairs drawn for `sampled` data.
+    pub data_size: u64,
+    /// Online DPO: steps between fresh samples.
+    pub resample_every: u64,
+    /// Online DPO: `bt`, `argmax` or `reward-model`.
+    pub annotator: String,
+    /// `tabular`, `autoregressive` or `loglinear`.
+    pub policy: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Which trainable methods run side by side.
+    pub dpo: bool,
+    /// Online DPO on.
+    pub online: bool,
+    /// IPO on.
+    pub ipo: bool,
+    /// RLHF on.
+    pub rlhf: bool,
+    /// Show π_ref bars.
+    pub show_reference: bool,
+    /// Show π* bars.
+    pub show_optimum: bool,
+    /// Distribution order.
+    pub sort: SortBy,
+    /// Log-scale probabilities.
+    pub log_scale: bool,
+    /// Bars shown before "everything else".
+    pub top_k: usize,
+    /// UI zoom (projector: 1.5).
+    pub zoom: f32,
+    /// Dark theme.
+    pub dark: bool,
+    /// The open tab.
+    pub tab: Tab,
+}
+
+impl Settings {
+    /// The settings a scenario starts with.
+    pub fn from_scenario(raw: &RawScenario, keep_view: Option<&Settings>) -> Self {
+        let t = &raw.train;
+        let (dpo, online, ipo, rlhf) = default_methods(&raw.name);
+        let view = keep_view.cloned();
+        Settings {
+            beta: t.beta.unwrap_or(0.1),
+            lr: t.lr.unwrap_or(0.5),
+            optimizer: t.optimizer.clone().unwrap_or_else(|| "sgd".into()),
+            steps: t.steps.unwrap_or(500),
+            steps_per_frame: 5,
+            data_kind: raw.data.kind.clone().unwrap_or_else(|| "population".into()),
+            data_size: raw.data.size.unwrap_or(1000),
+            resample_every: raw.online.resample_every.unwrap_or(1),
+            annotator: raw.online.annotator.clone().unwrap_or_else(|| "bt".into()),
+            policy: raw.policy.kind.clone().unwrap_or_else(|| "tabular".into()),
+            seed: t.seed.unwrap_or(0),
+            dpo,
+            online,
+            ipo,
+            rlhf,
+            show_reference: true,
+            show_optimum: true,
+            // Long spaces: the most probable responses first, so a leak
+            // climbs into view.
+            sort: if raw.space.kind.as_deref() == Some("sequences") || raw.space.size.is_some() {
+                SortBy::Current
+            } else {
+                SortBy::Index
+            },
+            log_scale: false,
+            top_k: 12,
+            zoom: view.as_ref().map_or(1.0, |v| v.zoom),
+            dark: view.as_ref().is_some_and(|v| v.dark),
+            tab: view.map_or(Tab::Overview, |v| v.tab),
+        }
+    }
+
+    /// The selected trainable methods, in display order.
+    pub fn methods(&self) -> Vec<MethodKind> {
+        let mut m = Vec::new();
+        if self.dpo {
+            m.push(MethodKind::Dpo);
+        }
+        if self.online {
+            m.push(MethodKind::OnlineDpo);
+        }
+        if self.ipo {
+            m.push(MethodKind::Ipo);
+        }
+        if self.rlhf {
+            m.push(MethodKind::Rlhf);
+        }
+        m
+    }
+
+    /// Writes the settings into a raw scenario (checked afterwards).
+    pub fn apply_to(&self, raw: &mut RawScenario) {
+        raw.apply(&Overrides {
+            beta: Some(self.beta),
+            // Passing lr also sets RLHF's step: only when the user moved it.
+            lr: (raw.train.lr.unwrap_or(0.5) != self.lr).then_some(self.lr),
+            steps: Some(self.steps),
+            seed: Some(self.seed),
+            optimizer: Some(self.optimizer.clone()),
+            log_every: None,
+            batch: None,
+            loss: None,
+            policy: (raw.policy.kind.as_deref().unwrap_or("tabular") != self.policy)
+                .then(|| self.policy.clone()),
+            resample_every: Some(self.resample_every),
+            annotator: Some(self.annotator.clone()),
+            rlhf_optimizer: None,
+            reward_model: None,
+        });
+        if raw.data.kind.as_deref().unwrap_or("population") != self.data_kind {
+            raw.data.kind = Some(self.data_kind.clone());
+        }
+        if self.data_kind == "sampled" {
+            raw.data.size = Some(self.data_size);
+        }
+    }
+}
+
+/// Which methods each built-in lesson runs by default.
+fn default_methods(name: &str) -> (bool, bool, bool, bool) {
+    match name {
+        "ood-leak" | "the-the-the" | "offline-vs-online" => (true, true, false, false),
+        "deterministic-preferences" => (true, false, true, false),
+        "length-bias" => (true, false, false, true),
+        _ => (true, false, false, false),
+    }
+}

@@ -1,0 +1,292 @@
+//! The real app driven through egui_kittest's accessibility queries: choose
+//! a lesson, press Play, advance frames, and check that the state and the
+//! displayed numbers change as the lesson says; drag every slider to its
+//! extremes; load a broken file. Time is fixed per step, so runs are
+//! deterministic.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use dpo_lab::method::MethodKind;
+
+use super::DpoLabApp;
+use super::lessons::GUIDED;
+
+fn harness(scenario: Option<&str>) -> Harness<'static, DpoLabApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_ui_state(
+            |ui, app: &mut DpoLabApp| app.frame(ui),
+            DpoLabApp::new(scenario),
+        )
+}
+
+fn slider<'a>(h: &'a Harness<'static, DpoLabApp>, label: &'a str) -> egui_kittest::Node<'a> {
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, label)
+}
+
+fn pick_lesson(h: &mut Harness<'static, DpoLabApp>, title: &str) {
+    h.get_by_label("Lesson").click();
+    h.run_steps(2);
+    h.get_by_label(title).click();
+    h.run_steps(2);
+}
+
+#[test]
+fn opens_on_the_first_lesson_with_pi_star() {
+    let mut h = harness(None);
+    h.run_steps(2);
+    assert_eq!(h.state().session().scenario.name(), "optimal-policy");
+    assert!(h.query_by_label_contains("What to notice").is_some());
+    assert!(!h.state().playing());
+}
+
+#[test]
+fn ood_leak_lesson_play_raises_ood_mass_under_offline_dpo_only() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    pick_lesson(&mut h, GUIDED[4].title);
+    assert_eq!(h.state().session().scenario.name(), "ood-leak");
+    let dpo_start = h
+        .state()
+        .session()
+        .run_of(MethodKind::Dpo)
+        .expect("on")
+        .metrics
+        .ood_mass;
+    h.get_by_label("Play").click();
+    h.run_steps(300);
+    let s = h.state().session();
+    let dpo = s.run_of(MethodKind::Dpo).expect("offline DPO runs");
+    let online = s.run_of(MethodKind::OnlineDpo).expect("online DPO runs");
+    assert!(
+        dpo.run.steps_done() > 100,
+        "trained while playing: {}",
+        dpo.run.steps_done()
+    );
+    assert!(
+        dpo.metrics.ood_mass > 2.0 * dpo_start,
+        "{} vs {dpo_start}",
+        dpo.metrics.ood_mass
+    );
+    assert!(online.metrics.ood_mass < dpo_start);
+    // The status bar shows the steps it took.
+    let shown = format!("offline DPO {}/", dpo.run.steps_done());
+    assert!(
+        h.query_by_label_contains(&shown).is_some(),
+        "status shows {shown}"
+    );
+    assert!(h.query_by_label_contains("OOD top").is_some());
+}
+
+#[test]
+fn keyboard_shortcuts_play_step_and_reset() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    h.key_press(egui::Key::S);
+    h.run_steps(1);
+    assert_eq!(h.state().session().runs[0].run.steps_done(), 1);
+    h.key_press(egui::Key::Space);
+    h.run_steps(5);
+    assert!(h.state().playing());
+    h.key_press(egui::Key::Space);
+    h.run_steps(1);
+    assert!(!h.state().playing());
+    h.key_press(egui::Key::R);
+    h.run_steps(1);
+    assert_eq!(h.state().session().runs[0].run.steps_done(), 0);
+}
+
+#[test]
+fn beta_slider_moves_pi_star_instantly() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    let before = h.state().session().optimum.log_policy.clone();
+    slider(&h, "β (KL weight)").set_value_accesskit(0.01);
+    h.run_steps(2);
+    let s = h.state().session();
+    assert!((s.optimum.beta - 0.01).abs() < 1e-9);
+    assert_ne!(before, s.optimum.log_policy);
+    // Small β: π* sits on the best answer.
+    assert!(s.optimum.log_policy[0].exp() > 0.99);
+}
+
+#[test]
+fn every_slider_to_its_extremes_never_panics() {
+    for lesson in [0, 5, 7] {
+        let mut h = harness(None);
+        h.run_steps(1);
+        pick_lesson(&mut h, GUIDED[lesson].title);
+        for label in [
+            "β (KL weight)",
+            "learning rate",
+            "total steps",
+            "steps / frame",
+            "seed",
+            "resample every",
+            "bars shown",
+        ] {
+            for value in [-1e12, 1e12, f64::NAN] {
+                slider(&h, label).set_value_accesskit(value);
+                h.run_steps(1);
+                h.key_press(egui::Key::S);
+                h.run_steps(2);
+            }
+        }
+        h.get_by_label("Play").click();
+        h.run_steps(10);
+        // Whatever happened is finite on screen or reported as a message.
+        for r in &h.state().session().runs {
+            assert!(r.metrics.first_non_finite().is_none());
+        }
+    }
+}
+
+#[test]
+fn a_broken_scenario_file_shows_an_error_and_keeps_running() {
+    let dir = std::env::temp_dir().join(format!("dpo-lab-app-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, "name = \"x\"\n[space\nresponses = 3\n").expect("write");
+    let mut h = harness(None);
+    h.run_steps(1);
+    h.get_by_label("File").focus();
+    h.get_by_label("File")
+        .type_text(path.to_str().expect("utf8"));
+    h.run_steps(1);
+    h.get_by_label("Open…").click();
+    h.run_steps(2);
+    let (msg, is_err) = h.state().message().expect("a message").clone();
+    assert!(is_err && msg.contains("broken.toml"), "{msg}");
+    assert!(
+        h.query_by_label_contains("broken.toml").is_some(),
+        "the error is visible"
+    );
+    assert_eq!(h.state().session().scenario.name(), "optimal-policy");
+    // A missing file and a bad setting are errors too, not crashes.
+    let _ = std::fs::remove_dir_all(dir);
+    let mut h = harness(Some("/no/such/file.toml"));
+    h.run_steps(1);
+    assert!(h.state().message().is_some_and(|m| m.1));
+}
+
+#[test]
+fn exports_history_and_a_scenario_that_reloads_to_the_same_state() {
+    let dir = std::env::temp_dir().join(format!("dpo-lab-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let mut h = harness(None);
+    h.run_steps(1);
+    slider(&h, "β (KL weight)").set_value_accesskit(0.5);
+    h.run_steps(1);
+    for _ in 0..3 {
+        h.key_press(egui::Key::S);
+        h.run_steps(1);
+    }
+    let csv = dir.join("h.csv");
+    let toml = dir.join("s.toml");
+    h.state_mut().export.csv = csv.to_str().expect("utf8").into();
+    h.state_mut().export.toml = toml.to_str().expect("utf8").into();
+    for button in ["History CSV", "Scenario"] {
+        // The export section sits at the bottom of the scrolling side panel.
+        h.get_by_label(button).scroll_to_me();
+        h.run_steps(30);
+        h.get_by_label(button).click();
+        h.run_steps(1);
+        assert!(
+            h.state().message().is_some_and(|m| !m.1),
+            "{:?}",
+            h.state().message()
+        );
+    }
+    let text = std::fs::read_to_string(dir.join("h-dpo.csv")).expect("csv written");
+    assert_eq!(text.lines().count(), 1 + 4, "header and steps 0..=3");
+    let saved =
+        dpo_lab::scenario::Scenario::load(toml.to_str().expect("utf8"), &Default::default())
+            .expect("reloads");
+    assert_eq!(saved.train.beta, 0.5);
+    let fresh = DpoLabApp::new(Some(toml.to_str().expect("utf8")));
+    assert_eq!(
+        fresh.session().scenario.train,
+        h.state().session().scenario.train
+    );
+    assert_eq!(fresh.session().optimum, h.state().session().optimum);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn every_tab_draws_for_every_lesson() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    for lesson in GUIDED {
+        pick_lesson(&mut h, lesson.title);
+        h.key_press(egui::Key::S);
+        for tab in [
+            "Overview",
+            "Reward–KL",
+            "Derivation",
+            "Online vs offline",
+            "About this lesson",
+        ] {
+            h.get_by_label(tab).click();
+            h.run_steps(2);
+        }
+    }
+    // The derivation tab shows the identities for the current policy.
+    pick_lesson(&mut h, GUIDED[3].title);
+    h.get_by_label("Derivation").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("J(π*) − J(π)").is_some());
+    assert!(h.query_by_label("β·KL(π||π*)").is_some());
+}
+
+#[test]
+fn online_vs_offline_table_shows_the_exact_win_rate() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    pick_lesson(&mut h, GUIDED[6].title);
+    h.state_mut().settings.steps_per_frame = 1000;
+    h.get_by_label("Play").click();
+    h.run_steps(20);
+    let hh = super::compare::current(h.state().session()).expect("both methods run");
+    assert!(hh.win > hh.loss);
+    let shown = format!("{:.2}%", 100.0 * hh.win);
+    assert!(h.query_by_label(&shown).is_some(), "{shown} on screen");
+}
+
+/// Renders the README's screenshots into `assets/` (software rendering, no
+/// display needed):
+/// `cargo test --release --bin dpo-lab -- --ignored readme_screenshots`
+#[test]
+#[ignore = "writes assets/*.png; run on purpose to refresh the README screenshots"]
+fn readme_screenshots() {
+    let shots: [(usize, &str, usize); 4] = [
+        (5, "screenshot-the-the-the.png", 400),
+        (3, "screenshot-derivation.png", 300),
+        (1, "screenshot-frontier.png", 0),
+        (6, "screenshot-online-vs-offline.png", 1000),
+    ];
+    for (lesson, file, steps) in shots {
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(1280.0, 720.0))
+            .with_step_dt(1.0 / 60.0)
+            .wgpu()
+            .build_ui_state(
+                |ui, app: &mut DpoLabApp| app.frame(ui),
+                DpoLabApp::new(None),
+            );
+        h.run_steps(1);
+        pick_lesson(&mut h, GUIDED[lesson].title);
+        h.state_mut().settings.steps_per_frame = 50;
+        if steps > 0 {
+            h.get_by_label("Play").click();
+            h.run_steps(steps / 50 + 2);
+        }
+        h.run_steps(3);
+        let image = h.render().expect("software renderer available");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets")
+            .join(file);
+        image.save(&path).expect("write png");
+    }
+}
