@@ -125,12 +125,6 @@ impl DpoLabApp {
         &self.session
     }
 
-    /// The settings (for tests).
-    #[cfg(test)]
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     /// The message shown in the status bar, and whether it is an error.
     #[cfg(test)]
     pub fn message(&self) -> Option<&(String, bool)> {
