@@ -55,6 +55,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "deterministic-preferences.toml",
         include_str!("../assets/scenarios/deterministic-preferences.toml"),
     ),
+    (
+        "large-space.toml",
+        include_str!("../assets/scenarios/large-space.toml"),
+    ),
 ];
 
 /// A scenario file as written (every key optional here; `check` decides).

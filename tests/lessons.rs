@@ -192,3 +192,22 @@ fn deterministic_preferences_dpo_ignores_beta_ipo_does_not() {
         );
     }
 }
+
+#[test]
+fn large_space_online_dpo_finds_what_offline_dpo_cannot_see() {
+    let s = Scenario::load("large-space", &Overrides::default()).expect("ok");
+    assert_eq!(s.problem.len(), 100_000);
+    let on = train(&s.run_config(MethodKind::OnlineDpo), |_, _| {}).expect("ok");
+    let off = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("ok");
+    assert!(
+        off.history[0].1.ood_mass > 0.6,
+        "most reference mass is outside the data"
+    );
+    let h = head_to_head(
+        &on.final_log_probs,
+        &off.final_log_probs,
+        &s.problem.reward,
+        0.0,
+    );
+    assert!(h.win > 0.9, "{h:?}");
+}

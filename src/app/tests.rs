@@ -290,3 +290,40 @@ fn readme_screenshots() {
         image.save(&path).expect("write png");
     }
 }
+
+/// Mean wall time of one frame (update + layout + tessellation, no GPU)
+/// while `scenario` trains with its default methods.
+fn mean_frame_ms(scenario: &str, only_dpo: bool) -> f64 {
+    let mut h = harness(Some(scenario));
+    h.run_steps(2);
+    if only_dpo {
+        h.state_mut().settings.online = false;
+        h.state_mut().settings.dpo = true;
+        let ctx = h.ctx.clone();
+        h.state_mut().apply(&ctx, super::Command::Rebuild);
+    }
+    h.state_mut().settings.steps_per_frame = 1;
+    h.state_mut().settings.steps = 100_000;
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, super::Command::Rebuild);
+    h.get_by_label("Play").click();
+    h.run_steps(5);
+    let frames = 60;
+    let start = std::time::Instant::now();
+    h.run_steps(frames);
+    assert!(h.state().playing());
+    start.elapsed().as_secs_f64() * 1e3 / frames as f64
+}
+
+#[test]
+fn frames_fit_in_a_60_fps_budget_while_training() {
+    let two_methods = mean_frame_ms("the-the-the", false);
+    let large = mean_frame_ms("large-space", true);
+    println!(
+        "frame: the-the-the, 2 methods {two_methods:.2} ms; 100,000 responses, 1 method {large:.2} ms"
+    );
+    if !cfg!(debug_assertions) {
+        assert!(two_methods < 16.0, "{two_methods} ms");
+        assert!(large < 16.0, "{large} ms");
+    }
+}
