@@ -141,7 +141,7 @@ impl PairData {
                 for _ in 0..*size {
                     let a = draw_cumulative(&cum, &mu, &mut rng);
                     let b = draw_cumulative(&cum, &mu, &mut rng);
-                    let (c, r) = label_bradley_terry(a, b, label, &mut rng);
+                    let (c, r) = label_bradley_terry(a, b, label[a], label[b], &mut rng);
                     pairs.push((c, r, w));
                 }
                 Ok(PairData::from_pairs(n, pairs))
@@ -165,15 +165,16 @@ impl PairData {
 }
 
 /// Orders `(a, b)` as (chosen, rejected): `a` wins with probability
-/// `σ(ℓ_a − ℓ_b)` (Bradley–Terry).
+/// `σ(ℓ_a − ℓ_b)` (Bradley–Terry), given their scores `ℓ_a`, `ℓ_b`.
 pub fn label_bradley_terry<R: Rng + ?Sized>(
     a: usize,
     b: usize,
-    label: &[f64],
+    score_a: f64,
+    score_b: f64,
     rng: &mut R,
 ) -> (usize, usize) {
     let u: f64 = rng.random();
-    if u < sigmoid(label[a] - label[b]) {
+    if u < sigmoid(score_a - score_b) {
         (a, b)
     } else {
         (b, a)
@@ -184,12 +185,13 @@ pub fn label_bradley_terry<R: Rng + ?Sized>(
 pub fn label_argmax<R: Rng + ?Sized>(
     a: usize,
     b: usize,
-    label: &[f64],
+    score_a: f64,
+    score_b: f64,
     rng: &mut R,
 ) -> (usize, usize) {
-    if label[a] > label[b] {
+    if score_a > score_b {
         (a, b)
-    } else if label[b] > label[a] {
+    } else if score_b > score_a {
         (b, a)
     } else if rng.random::<bool>() {
         (a, b)

@@ -8,6 +8,7 @@
 //! [`compare`]). The command line and the desktop app are thin clients of
 //! this library. The maths follows `SCIENCE.md`; the file formats `SPEC.md`.
 
+pub mod bench;
 pub mod compare;
 pub mod data;
 pub mod derivation;

@@ -62,6 +62,34 @@ pub fn log_normalize(xs: &mut [f64]) -> f64 {
     z
 }
 
+/// Neumaier's compensated sum (an improved Kahan summation): the error
+/// stays at a few ulps of the result however many terms are added. The
+/// plain reference evaluation uses it so fast paths can be checked against
+/// a sum that is itself accurate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CompensatedSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl CompensatedSum {
+    /// Adds `x`.
+    pub fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.compensation += (self.sum - t) + x;
+        } else {
+            self.compensation += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    /// The sum so far.
+    pub fn value(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -178,6 +178,15 @@ impl ResponseSpace {
         }
     }
 
+    /// Sequence spaces: `offsets[l]` = number of sequences shorter than
+    /// `l + 1` tokens (empty for flat spaces).
+    pub fn offsets(&self) -> &[usize] {
+        match self {
+            ResponseSpace::Sequences { offsets, .. } => offsets,
+            _ => &[],
+        }
+    }
+
     /// The name of response `i`.
     pub fn name(&self, i: usize) -> String {
         match self {

@@ -18,7 +18,7 @@ use crate::method::{
     Annotator, Method, MethodKind, OfflinePairs, OnlineDpo, Ppo, PpoSettings, RlhfExact,
     StepContext,
 };
-use crate::metrics::{Metrics, evaluate};
+use crate::metrics::{Metrics, evaluate_policy};
 use crate::optim::{Optimizer, OptimizerKind};
 use crate::optimal::{Optimum, optimum};
 use crate::policy::{GradBuffer, Policy, PolicyKind};
@@ -260,15 +260,12 @@ impl Run {
 
     /// Every SPEC metric of the current policy; fails if one is not finite.
     pub fn metrics(&self) -> Result<Metrics> {
-        let log_pi = self.policy.log_probs();
-        let h = self.policy.log_ratios();
         let loss = self.method.current_loss(self.beta, &self.policy);
-        let mut m = evaluate(
+        let mut m = evaluate_policy(
             &self.problem,
             &self.optimum.log_policy,
             &self.data,
-            &log_pi,
-            &h,
+            &self.policy,
             self.beta,
             loss,
         );

@@ -82,13 +82,18 @@ impl OnlineDpo {
     pub fn resample(&mut self, policy: &Policy, rng: &mut rand::rngs::StdRng) {
         self.batch.clear();
         let w = 1.0 / self.batch_size as f64;
-        for _ in 0..self.batch_size {
-            let a = policy.sample(rng);
-            let b = policy.sample(rng);
+        // Both responses of every pair first (y1 = draws[2k], y2 = draws[2k+1]),
+        // then the labels.
+        let mut draws = vec![0usize; 2 * self.batch_size];
+        policy.sample_many(rng, &mut draws);
+        // The draws' scores in one tight loop (cache misses overlap).
+        let scores: Vec<f64> = draws.iter().map(|&y| self.scores[y]).collect();
+        for (pair, s) in draws.chunks_exact(2).zip(scores.chunks_exact(2)) {
+            let (a, b) = (pair[0], pair[1]);
             let (c, r) = match self.annotator {
-                Annotator::Argmax => label_argmax(a, b, &self.scores, rng),
+                Annotator::Argmax => label_argmax(a, b, s[0], s[1], rng),
                 Annotator::BradleyTerry | Annotator::RewardModel => {
-                    label_bradley_terry(a, b, &self.scores, rng)
+                    label_bradley_terry(a, b, s[0], s[1], rng)
                 }
             };
             self.batch.push((c, r, w));

@@ -200,6 +200,48 @@ impl AutoregressivePolicy {
         lp
     }
 
+    /// Every `log π(y)` and `h(y)` in one pass over the prefix tree, length
+    /// by length (no per-response search for the parent).
+    pub fn log_probs_and_ratios(&self) -> (Vec<f64>, Vec<f64>) {
+        let n = self.len();
+        let v = self.vocab;
+        let w = v + 1;
+        let offsets = self.space.offsets();
+        let inner = self.row_lse.len() - 1;
+        // Per row: log π(u|row) and its change since the start.
+        let cond = |row: usize, u: usize| self.logits[row * w + u] - self.row_lse[row];
+        let ratio = |row: usize, u: usize| self.cond_ratio(row, u);
+        let mut prefix_lp = vec![0.0; inner.max(1)];
+        let mut prefix_h = vec![0.0; inner.max(1)];
+        let mut lp = vec![0.0; n];
+        let mut h = vec![0.0; n];
+        for len in 1..=self.max_len {
+            let start = offsets[len - 1];
+            let end = offsets[len];
+            for j in start..end {
+                let code = j - start;
+                let (row, u, base_lp, base_h) = if len == 1 {
+                    (0, code, 0.0, 0.0)
+                } else {
+                    let parent = offsets[len - 2] + code / v;
+                    (parent + 1, code % v, prefix_lp[parent], prefix_h[parent])
+                };
+                let a = base_lp + cond(row, u);
+                let b = base_h + ratio(row, u);
+                if j < inner {
+                    prefix_lp[j] = a;
+                    prefix_h[j] = b;
+                    lp[j] = a + cond(j + 1, v);
+                    h[j] = b + ratio(j + 1, v);
+                } else {
+                    lp[j] = a;
+                    h[j] = b;
+                }
+            }
+        }
+        (lp, h)
+    }
+
     /// Every `log π(y)` in one pass, parents before children.
     pub fn log_probs_into(&self, out: &mut [f64]) {
         let v = self.vocab;

@@ -270,6 +270,15 @@ impl LogLinearPolicy {
         self.scores[i] - (self.log_z - self.ref_log_z)
     }
 
+    /// `log π`, `h` and `π` of responses `start .. start + lp.len()`.
+    pub fn fill_chunk(&self, start: usize, lp: &mut [f64], h: &mut [f64], p: &mut [f64]) {
+        for k in 0..lp.len() {
+            lp[k] = self.log_probs[start + k];
+            h[k] = self.log_ratio(start + k);
+            p[k] = lp[k].exp();
+        }
+    }
+
     /// Every `h(y)`.
     pub fn log_ratios_into(&self, out: &mut [f64]) {
         for (i, o) in out.iter_mut().enumerate() {

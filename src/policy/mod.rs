@@ -171,7 +171,7 @@ impl Policy {
     /// The parameters, flattened.
     pub fn params(&self) -> Vec<f64> {
         match self {
-            Policy::Tabular(p) => p.logits().to_vec(),
+            Policy::Tabular(p) => p.logits(),
             Policy::Autoregressive(p) => p.logits().to_vec(),
             Policy::LogLinear(p) => p.theta().to_vec(),
         }
@@ -218,6 +218,15 @@ impl Policy {
         out
     }
 
+    /// `(log π(y), h(y))` for every response (one pass for the
+    /// autoregressive class).
+    pub fn log_probs_and_ratios(&self) -> (Vec<f64>, Vec<f64>) {
+        match self {
+            Policy::Autoregressive(p) => p.log_probs_and_ratios(),
+            _ => (self.log_probs(), self.log_ratios()),
+        }
+    }
+
     /// `log π(y)` for every response.
     pub fn log_probs(&self) -> Vec<f64> {
         let mut v = Vec::new();
@@ -253,6 +262,15 @@ impl Policy {
             Policy::Tabular(p) => p.sample(rng),
             Policy::Autoregressive(p) => p.sample(rng),
             Policy::LogLinear(p) => p.sample(rng),
+        }
+    }
+
+    /// Draws `out.len()` independent responses (for the tabular class, all
+    /// at once so the sum-tree descents overlap in memory).
+    pub fn sample_many<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [usize]) {
+        match self {
+            Policy::Tabular(p) => p.sample_many(rng, out),
+            _ => out.iter_mut().for_each(|y| *y = self.sample(rng)),
         }
     }
 

@@ -13,10 +13,11 @@ use super::{GradBuffer, SumTree};
 /// One logit per response; starts at `θ = log π_ref` (−∞ stays −∞).
 #[derive(Debug, Clone)]
 pub struct TabularPolicy {
-    logits: Vec<f64>,
+    /// `[θ_y, θ_ref,y]` side by side: reading a log-ratio costs one cache
+    /// line, which matters at a million responses.
+    entries: Vec<[f64; 2]>,
     tree: SumTree,
     log_z: f64,
-    ref_logits: Vec<f64>,
     ref_log_z: f64,
 }
 
@@ -38,32 +39,35 @@ impl TabularPolicy {
             SumTree::new(&ref_logits).log_total()
         };
         TabularPolicy {
-            logits,
+            entries: logits
+                .iter()
+                .zip(&ref_logits)
+                .map(|(&a, &b)| [a, b])
+                .collect(),
             tree,
             log_z,
-            ref_logits,
             ref_log_z,
         }
     }
 
     /// Number of responses.
     pub fn len(&self) -> usize {
-        self.logits.len()
+        self.entries.len()
     }
 
     /// Always false.
     pub fn is_empty(&self) -> bool {
-        self.logits.is_empty()
+        self.entries.is_empty()
     }
 
     /// Number of parameters (= responses).
     pub fn num_params(&self) -> usize {
-        self.logits.len()
+        self.entries.len()
     }
 
     /// The logits θ.
-    pub fn logits(&self) -> &[f64] {
-        &self.logits
+    pub fn logits(&self) -> Vec<f64> {
+        self.entries.iter().map(|e| e[0]).collect()
     }
 
     /// `log Σ exp(θ)`.
@@ -74,7 +78,7 @@ impl TabularPolicy {
     /// `log π(y_i) = θ_i − log Z`.
     #[inline]
     pub fn log_prob(&self, i: usize) -> f64 {
-        self.logits[i] - self.log_z
+        self.entries[i][0] - self.log_z
     }
 
     /// `h(y_i) = log π(y_i) − log π_ref(y_i)`, computed as
@@ -82,11 +86,32 @@ impl TabularPolicy {
     /// (0 by convention where `π_ref = 0`).
     #[inline]
     pub fn log_ratio(&self, i: usize) -> f64 {
-        let r = self.ref_logits[i];
+        let [l, r] = self.entries[i];
         if r == f64::NEG_INFINITY {
             return 0.0;
         }
-        (self.logits[i] - r) - (self.log_z - self.ref_log_z)
+        (l - r) - (self.log_z - self.ref_log_z)
+    }
+
+    /// `log π`, `h` and `π` of responses `start .. start + lp.len()` in one
+    /// pass, without a transcendental: `π(y)` is the sum tree's leaf weight
+    /// over its total.
+    pub fn fill_chunk(&self, start: usize, lp: &mut [f64], h: &mut [f64], p: &mut [f64]) {
+        let dz = self.log_z - self.ref_log_z;
+        let inv_total = 1.0 / self.tree.total();
+        let end = start + lp.len();
+        let entries = &self.entries[start..end];
+        let leaves = &self.tree.leaves()[start..end];
+        for k in 0..lp.len() {
+            let [l, r] = entries[k];
+            lp[k] = l - self.log_z;
+            h[k] = if r == f64::NEG_INFINITY {
+                0.0
+            } else {
+                (l - r) - dz
+            };
+            p[k] = leaves[k] * inv_total;
+        }
     }
 
     /// Every `h(y)`.
@@ -99,7 +124,7 @@ impl TabularPolicy {
     /// Every `log π(y)`.
     pub fn log_probs_into(&self, out: &mut [f64]) {
         let z = self.log_z;
-        for (o, &l) in out.iter_mut().zip(&self.logits) {
+        for (o, &[l, _]) in out.iter_mut().zip(&self.entries) {
             *o = l - z;
         }
     }
@@ -110,7 +135,7 @@ impl TabularPolicy {
             grad.add(y, c);
         }
         if total != 0.0 {
-            for k in 0..self.logits.len() {
+            for k in 0..self.entries.len() {
                 let p = self.log_prob(k).exp();
                 if p > 0.0 {
                     grad.add(k, -total * p);
@@ -122,19 +147,20 @@ impl TabularPolicy {
     /// `θ_k += δ`, keeping the normaliser exact. Returns whether the
     /// touched logits and the normaliser are still finite (O(touched)).
     pub fn apply(&mut self, deltas: &[(usize, f64)]) -> bool {
-        let mut healthy = true;
         let mut finite = true;
+        let mut leaves = Vec::with_capacity(deltas.len());
         for &(k, d) in deltas {
-            self.logits[k] += d;
-            let l = self.logits[k];
+            self.entries[k][0] += d;
+            let l = self.entries[k][0];
             finite &= l.is_finite() || l == f64::NEG_INFINITY;
-            healthy &= self.tree.update(k, l);
+            leaves.push((k, l));
         }
         if !finite {
             return false;
         }
+        let healthy = self.tree.update_many(&leaves);
         if !healthy {
-            self.tree.rebuild(&self.logits);
+            self.tree.rebuild(&self.logits());
         }
         self.log_z = self.tree.log_total();
         self.log_z.is_finite()
@@ -145,13 +171,19 @@ impl TabularPolicy {
         self.tree.find(rng.random::<f64>())
     }
 
+    /// Draws `out.len()` responses, all descents interleaved.
+    pub fn sample_many<R: Rng + ?Sized>(&self, rng: &mut R, out: &mut [usize]) {
+        let us: Vec<f64> = (0..out.len()).map(|_| rng.random::<f64>()).collect();
+        self.tree.find_many(&us, out);
+    }
+
     /// Whether every logit is finite or −∞ and the normaliser is finite.
     pub fn is_finite(&self) -> bool {
         self.log_z.is_finite()
             && self
-                .logits
+                .entries
                 .iter()
-                .all(|l| l.is_finite() || *l == f64::NEG_INFINITY)
+                .all(|[l, _]| l.is_finite() || *l == f64::NEG_INFINITY)
     }
 }
 
@@ -172,7 +204,7 @@ mod tests {
             let d = rng.random_range(-2.0..2.0) * if step % 1000 == 0 { 30.0 } else { 1.0 };
             p.apply(&[(k, d)]);
         }
-        let exact = log_sum_exp(p.logits());
+        let exact = log_sum_exp(&p.logits());
         assert!(close(p.log_normalizer(), exact, FAST_PATH_REL, 0.0));
     }
 
