@@ -70,6 +70,47 @@ log_every = 0
     Scenario::check(RawScenario::parse(text, "bench")?)
 }
 
+/// The library's figures for `dpo-lab bench` (the app adds `frame_ms`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    /// Responses of the flat workloads.
+    pub responses: u64,
+    /// One exact evaluation of every metric, per response (flat, tabular).
+    pub eval_ns_per_response: f64,
+    /// The same for the autoregressive policy over sequences.
+    pub eval_ar_ns_per_response: f64,
+    /// Responses of the sequence workload.
+    pub ar_responses: usize,
+    /// One offline DPO minibatch step (batch 64).
+    pub offline_step_us: f64,
+    /// One online DPO step (64 fresh pairs drawn, labelled, one update).
+    pub online_step_us: f64,
+}
+
+/// Runs the fixed workloads at `n` flat responses (the sequence workload
+/// only when `with_sequences`). Steps are timed near the reference, where
+/// draws are spread over the whole space and miss the cache most.
+pub fn figures(n: u64, with_sequences: bool) -> Result<Figures> {
+    let flat = flat_scenario(n)?;
+    let (ar, ar_n) = if with_sequences {
+        let q = sequence_scenario()?;
+        (
+            eval_ns_per_response(&q, MethodKind::Dpo, 10, 7)?,
+            q.problem.len(),
+        )
+    } else {
+        (f64::NAN, 0)
+    };
+    Ok(Figures {
+        responses: n,
+        eval_ns_per_response: eval_ns_per_response(&flat, MethodKind::Dpo, 100, 9)?,
+        eval_ar_ns_per_response: ar,
+        ar_responses: ar_n,
+        offline_step_us: step_us(&flat, MethodKind::Dpo, 100, 500, 9)?,
+        online_step_us: step_us(&flat, MethodKind::OnlineDpo, 100, 500, 9)?,
+    })
+}
+
 /// The median of `reps` timings of `f`, in seconds.
 pub fn median_seconds(reps: usize, mut f: impl FnMut()) -> f64 {
     let mut times: Vec<f64> = (0..reps.max(1))

@@ -85,6 +85,15 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seeds: u64,
     },
+    /// Time fixed, seeded workloads (median of several repetitions).
+    Bench {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also time evaluation and steps at 10³, 10⁴, 10⁵ and 10⁶ responses.
+        #[arg(long)]
+        scaling: bool,
+    },
     /// One run per β: the reward–KL frontier beside the exact optimal curve.
     Sweep {
         #[command(flatten)]
@@ -205,6 +214,7 @@ impl Common {
 pub fn execute(command: Command, out: &mut dyn Write) -> Result<()> {
     match command {
         Command::App { .. } => unreachable!("the app is dispatched in main"),
+        Command::Bench { json, scaling } => bench_cmd(json, scaling, out),
         Command::Scenarios { json } => scenarios(json, out),
         Command::Optimal {
             pi_ref,
@@ -231,6 +241,114 @@ pub fn execute(command: Command, out: &mut dyn Write) -> Result<()> {
             csv,
         } => sweep_cmd(&common, &method, !no_lr_scaling, csv.as_deref(), out),
     }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cpu}, {cores} cores")
+}
+
+fn bench_cmd(json: bool, scaling: bool, out: &mut dyn Write) -> Result<()> {
+    use dpo_lab::bench::figures;
+    use dpo_lab::method::MethodKind;
+    let f = figures(1_000_000, true)?;
+    let frame_two = crate::app::measure_frame_ms(
+        "the-the-the",
+        &[MethodKind::Dpo, MethodKind::OnlineDpo],
+        120,
+    )
+    .map_err(|e| anyhow!("frame benchmark: {e}"))?;
+    let frame_large = crate::app::measure_frame_ms("large-space", &[MethodKind::Dpo], 60)
+        .map_err(|e| anyhow!("frame benchmark: {e}"))?;
+    let table = if scaling {
+        [1_000u64, 10_000, 100_000, 1_000_000]
+            .iter()
+            .map(|&n| figures(n, false))
+            .collect::<dpo_lab::Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
+    if json {
+        let v = json!({
+            "machine": machine(),
+            "responses": f.responses,
+            "eval_ns_per_response": f.eval_ns_per_response,
+            "eval_ar_ns_per_response": f.eval_ar_ns_per_response,
+            "ar_responses": f.ar_responses,
+            "offline_step_us": f.offline_step_us,
+            "online_step_us": f.online_step_us,
+            "frame_ms": {
+                "the_the_the_two_methods": frame_two,
+                "flat_100000_one_method": frame_large,
+            },
+            "scaling": table.iter().map(|t| json!({
+                "responses": t.responses,
+                "eval_ms": t.eval_ns_per_response * t.responses as f64 * 1e-6,
+                "eval_ns_per_response": t.eval_ns_per_response,
+                "offline_step_us": t.offline_step_us,
+                "online_step_us": t.online_step_us,
+            })).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        writeln!(out, "machine: {}", machine())?;
+        writeln!(
+            out,
+            "eval (1,000,000 responses, tabular)      {:>8.2} ns/response",
+            f.eval_ns_per_response
+        )?;
+        writeln!(
+            out,
+            "eval ({} sequences, autoregressive) {:>8.2} ns/response",
+            f.ar_responses, f.eval_ar_ns_per_response
+        )?;
+        writeln!(
+            out,
+            "offline DPO step (batch 64)              {:>8.2} µs",
+            f.offline_step_us
+        )?;
+        writeln!(
+            out,
+            "online DPO step (64 fresh pairs)         {:>8.2} µs",
+            f.online_step_us
+        )?;
+        writeln!(
+            out,
+            "app frame, the-the-the, 2 methods        {frame_two:>8.2} ms"
+        )?;
+        writeln!(
+            out,
+            "app frame, 100,000 responses, 1 method   {frame_large:>8.2} ms"
+        )?;
+        if !table.is_empty() {
+            writeln!(
+                out,
+                "{:>10} {:>10} {:>14} {:>14} {:>14}",
+                "responses", "eval ms", "eval ns/resp", "offline µs", "online µs"
+            )?;
+            for t in &table {
+                writeln!(
+                    out,
+                    "{:>10} {:>10.3} {:>14.2} {:>14.2} {:>14.2}",
+                    t.responses,
+                    t.eval_ns_per_response * t.responses as f64 * 1e-6,
+                    t.eval_ns_per_response,
+                    t.offline_step_us,
+                    t.online_step_us
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn scenarios(json: bool, out: &mut dyn Write) -> Result<()> {

@@ -499,3 +499,21 @@ fn no_display_is_one_clear_line() {
         assert!(err.contains("no display"), "{err}");
     }
 }
+
+#[test]
+fn bench_prints_every_figure() {
+    let v = json(&["bench", "--json"]);
+    for key in [
+        "eval_ns_per_response",
+        "eval_ar_ns_per_response",
+        "offline_step_us",
+        "online_step_us",
+    ] {
+        let x = v[key].as_f64().expect(key);
+        assert!(x.is_finite() && x > 0.0, "{key} = {x}");
+    }
+    assert!(v["ar_responses"].as_u64().expect("n") >= 500_000);
+    for key in ["the_the_the_two_methods", "flat_100000_one_method"] {
+        assert!(v["frame_ms"][key].as_f64().expect(key) > 0.0);
+    }
+}

@@ -594,3 +594,50 @@ pub fn run(scenario: Option<String>) -> Result<(), String> {
     )
     .map_err(|e| format!("cannot open the window: {e}"))
 }
+
+/// Mean milliseconds of one app frame (update + layout + tessellation, no
+/// GPU) over `frames` frames at 1280×720 while `scenario` trains `methods`
+/// (one update per frame).
+pub fn measure_frame_ms(
+    scenario: &str,
+    methods: &[dpo_lab::method::MethodKind],
+    frames: usize,
+) -> Result<f64, String> {
+    use dpo_lab::method::MethodKind;
+    let mut app = DpoLabApp::new(Some(scenario));
+    if let Some((msg, true)) = &app.message {
+        return Err(msg.clone());
+    }
+    let s = &mut app.settings;
+    s.dpo = methods.contains(&MethodKind::Dpo);
+    s.online = methods.contains(&MethodKind::OnlineDpo);
+    s.ipo = methods.contains(&MethodKind::Ipo);
+    s.rlhf = methods.contains(&MethodKind::Rlhf);
+    s.steps = 1_000_000;
+    s.steps_per_frame = 1;
+    let ctx = egui::Context::default();
+    app.apply(&ctx, Command::Rebuild);
+    app.apply(&ctx, Command::TogglePlay);
+    let input = || egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1280.0, 720.0),
+        )),
+        ..Default::default()
+    };
+    let mut run = |n: usize| {
+        for _ in 0..n {
+            let out = ctx.run_ui(input(), |ui| app.frame(ui));
+            let _ = ctx.tessellate(out.shapes, out.pixels_per_point);
+        }
+    };
+    run(10);
+    let start = Instant::now();
+    run(frames);
+    if !app.playing {
+        return Err(app
+            .message
+            .map_or_else(|| "training stopped".into(), |m| m.0));
+    }
+    Ok(start.elapsed().as_secs_f64() * 1e3 / frames as f64)
+}
