@@ -69,6 +69,10 @@ pub struct DpoLabApp {
     message: Option<(String, bool)>,
     screenshot_result: Arc<Mutex<Option<String>>>,
     frame_ms: f64,
+    /// Frames shown since `fps_since`, and the last full second's rate.
+    fps_frames: u32,
+    fps_since: Instant,
+    fps: f64,
 }
 
 impl DpoLabApp {
@@ -110,6 +114,9 @@ impl DpoLabApp {
             message,
             screenshot_result: Arc::new(Mutex::new(None)),
             frame_ms: 0.0,
+            fps_frames: 0,
+            fps_since: Instant::now(),
+            fps: 0.0,
         }
     }
 
@@ -323,6 +330,19 @@ impl DpoLabApp {
         if self.playing {
             ctx.request_repaint();
         }
+        // Frames per second over whole seconds of playing.
+        if self.playing {
+            self.fps_frames += 1;
+            let elapsed = self.fps_since.elapsed().as_secs_f64();
+            if elapsed >= 1.0 {
+                self.fps = f64::from(self.fps_frames) / elapsed;
+                self.fps_frames = 0;
+                self.fps_since = Instant::now();
+            }
+        } else {
+            self.fps_frames = 0;
+            self.fps_since = Instant::now();
+        }
         let ms = start.elapsed().as_secs_f64() * 1e3;
         self.frame_ms = if self.frame_ms == 0.0 {
             ms
@@ -425,6 +445,9 @@ impl DpoLabApp {
                 ));
                 ui.separator();
                 ui.label(format!("update {:.2} ms", self.frame_ms));
+                if self.playing && self.fps > 0.0 {
+                    ui.label(format!("{:.0} fps", self.fps));
+                }
                 if let Some((msg, is_err)) = &self.message {
                     ui.separator();
                     let color = if *is_err {

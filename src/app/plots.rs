@@ -152,6 +152,9 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
         .collect();
     let labels = names.clone();
     let n_shown = shown.len();
+    // Labels get the width of one bar slot (≈ 7 px a character).
+    let slot = ui.available_width() / (n_shown + usize::from(rest)).max(1) as f32;
+    let max_chars = ((slot / 7.0) as usize).max(3);
     ui.horizontal_wrapped(|ui| {
         for ser in &series {
             ui.colored_label(color(ser.kind), format!("— {}", ser.name));
@@ -180,8 +183,8 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
             let i = i as usize;
             if i < n_shown {
                 let l = &labels[i];
-                if l.chars().count() > 11 {
-                    format!("{}…", l.chars().take(10).collect::<String>())
+                if l.chars().count() > max_chars {
+                    format!("{}…", l.chars().take(max_chars - 1).collect::<String>())
                 } else {
                     l.clone()
                 }

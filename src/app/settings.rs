@@ -114,7 +114,9 @@ impl Settings {
             } else {
                 SortBy::Index
             },
-            log_scale: false,
+            // A thousand answers or more: the top bars are tiny next to
+            // "everything else", so start in log scale.
+            log_scale: raw.space.size.is_some_and(|n| n >= 1000),
             top_k: 12,
             zoom: view.as_ref().map_or(1.0, |v| v.zoom),
             dark: view.as_ref().is_some_and(|v| v.dark),
@@ -171,7 +173,9 @@ impl Settings {
 /// Which methods each built-in lesson runs by default.
 fn default_methods(name: &str) -> (bool, bool, bool, bool) {
     match name {
-        "ood-leak" | "the-the-the" | "offline-vs-online" => (true, true, false, false),
+        "ood-leak" | "the-the-the" | "offline-vs-online" | "large-space" => {
+            (true, true, false, false)
+        }
         "deterministic-preferences" => (true, false, true, false),
         "length-bias" => (true, false, false, true),
         _ => (true, false, false, false),
