@@ -22,8 +22,9 @@ pub struct OodTop {
     pub implicit_reward: f64,
 }
 
-/// Every SPEC metric of one policy.
-#[derive(Debug, Clone, PartialEq)]
+/// Every SPEC metric of one policy (`Default`: all zero, for a policy not
+/// evaluated yet).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metrics {
     /// The method's training loss on its current batch or data.
     pub loss: f64,

@@ -96,7 +96,7 @@ impl Session {
                 kind,
                 run,
                 history: Vec::new(),
-                metrics: placeholder_metrics(),
+                metrics: Metrics::default(),
                 log_probs: Vec::new(),
                 log_ratios: Vec::new(),
             };
@@ -148,25 +148,5 @@ impl Session {
     /// the same state.
     pub fn to_toml(&self) -> Result<String> {
         self.scenario.raw.to_toml()
-    }
-}
-
-fn placeholder_metrics() -> Metrics {
-    Metrics {
-        loss: 0.0,
-        expected_reward: 0.0,
-        kl_to_ref: 0.0,
-        kl_to_optimal: 0.0,
-        objective: 0.0,
-        ood_mass: 0.0,
-        rewards_chosen: 0.0,
-        rewards_rejected: 0.0,
-        rewards_margins: 0.0,
-        rewards_accuracies: 0.0,
-        logps_chosen: 0.0,
-        logps_rejected: 0.0,
-        mean_length: None,
-        ood_top: None,
-        extra: Vec::new(),
     }
 }

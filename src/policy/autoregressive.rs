@@ -175,22 +175,7 @@ impl AutoregressivePolicy {
 
     /// Every `h(y)` in one pass.
     pub fn log_ratios_into(&self, out: &mut [f64]) {
-        let v = self.vocab;
-        let inner = self.row_lse.len() - 1;
-        let mut prefix = vec![0.0; self.len()];
-        for j in 0..self.len() {
-            let (row, u) = match self.space.parent(j) {
-                None => (0, j),
-                Some(p) => (p + 1, self.space.last_token(j)),
-            };
-            let base = if row == 0 { 0.0 } else { prefix[row - 1] };
-            prefix[j] = base + self.cond_ratio(row, u);
-            out[j] = if j < inner {
-                prefix[j] + self.cond_ratio(j + 1, v)
-            } else {
-                prefix[j]
-            };
-        }
+        out.copy_from_slice(&self.log_probs_and_ratios().1);
     }
 
     /// `log π(y_i)`, O(max_len).
@@ -244,23 +229,7 @@ impl AutoregressivePolicy {
 
     /// Every `log π(y)` in one pass, parents before children.
     pub fn log_probs_into(&self, out: &mut [f64]) {
-        let v = self.vocab;
-        let inner = self.row_lse.len() - 1;
-        // prefix[j] = log-probability of generating response j's tokens.
-        let mut prefix = vec![0.0; self.len()];
-        for j in 0..self.len() {
-            let (row, u) = match self.space.parent(j) {
-                None => (0, j),
-                Some(p) => (p + 1, self.space.last_token(j)),
-            };
-            let base = if row == 0 { 0.0 } else { prefix[row - 1] };
-            prefix[j] = base + self.log_cond(row, u);
-            out[j] = if j < inner {
-                prefix[j] + self.log_cond(j + 1, v)
-            } else {
-                prefix[j]
-            };
-        }
+        out.copy_from_slice(&self.log_probs_and_ratios().0);
     }
 
     /// Adds `Σ_y c_y ∂log π(y)/∂θ`: per row, `flow(p,v) − total(p)·π(v|p)`.
