@@ -626,7 +626,9 @@ pub fn run(scenario: Option<String>) -> Result<(), String> {
     };
     let result = match std::env::var("DPO_LAB_RENDERER").as_deref() {
         Ok("wgpu") => open(eframe::Renderer::Wgpu),
-        _ => open(eframe::Renderer::Glow).or_else(|_| open(eframe::Renderer::Wgpu)),
+        // If wgpu fails too, the OpenGL error is the one worth reading.
+        _ => open(eframe::Renderer::Glow)
+            .or_else(|first| open(eframe::Renderer::Wgpu).map_err(|_| first)),
     };
     result.map_err(|e| format!("cannot open the window: {e}"))
 }
