@@ -70,4 +70,37 @@ pub fn ui(ui: &mut egui::Ui, session: &Session) {
             }
         });
     ui.label("Quality here is the expected true reward; the paper's is a 1–5 human score.");
+    ui.separator();
+    ui.strong("As they train");
+    let series = |pick: fn(&(usize, f64, f64, f64)) -> f64| -> Vec<[f64; 2]> {
+        session
+            .head_to_head
+            .iter()
+            .map(|h| [h.0 as f64, 100.0 * pick(h)])
+            .collect()
+    };
+    egui_plot::Plot::new("win rate")
+        .legend(egui_plot::Legend::default())
+        .x_axis_label("step")
+        .y_axis_label("% of draws (online vs offline)")
+        .include_y(0.0)
+        .include_y(100.0)
+        .allow_scroll(false)
+        .show(ui, |plot_ui| {
+            for (name, pick, color) in [
+                (
+                    "win",
+                    (|h: &(usize, f64, f64, f64)| h.1) as fn(&(usize, f64, f64, f64)) -> f64,
+                    egui::Color32::from_rgb(31, 119, 180),
+                ),
+                ("tie", |h| h.2, egui::Color32::from_rgb(140, 140, 140)),
+                ("loss", |h| h.3, egui::Color32::from_rgb(214, 39, 40)),
+            ] {
+                plot_ui.line(
+                    egui_plot::Line::new(name, egui_plot::PlotPoints::from(series(pick)))
+                        .color(color)
+                        .width(2.0),
+                );
+            }
+        });
 }

@@ -222,13 +222,15 @@ fn sort_name(s: SortBy) -> &'static str {
 /// three, coloured like the distribution's legend.
 pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
     type Pick = fn(&Metrics) -> f64;
-    let metrics: [(&str, Pick); 6] = [
-        ("OOD mass", |m| m.ood_mass),
-        ("expected true reward", |m| m.expected_reward),
-        ("KL(π || π_ref)", |m| m.kl_to_ref),
-        ("training loss", |m| m.loss),
-        ("reward margin β(h+ − h−)", |m| m.rewards_margins),
-        ("reward accuracy", |m| m.rewards_accuracies),
+    let metrics: [(&str, &str, Pick); 6] = [
+        ("OOD mass", "mass", |m| m.ood_mass),
+        ("expected true reward", "E r", |m| m.expected_reward),
+        ("KL(π || π_ref)", "nats", |m| m.kl_to_ref),
+        ("training loss", "loss", |m| m.loss),
+        ("reward margin β(h+ − h−)", "margin", |m| {
+            m.rewards_margins
+        }),
+        ("reward accuracy", "fraction", |m| m.rewards_accuracies),
     ];
     ui.horizontal(|ui| {
         ui.label("Curves:");
@@ -238,11 +240,12 @@ pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
     });
     for row in metrics.chunks(3) {
         ui.columns(3, |cols| {
-            for (col, (title, pick)) in cols.iter_mut().zip(row) {
+            for (col, (title, unit, pick)) in cols.iter_mut().zip(row) {
                 col.label(egui::RichText::new(*title).strong());
                 Plot::new(("curve", *title))
                     .height(plot_height)
                     .x_axis_label("step")
+                    .y_axis_label(*unit)
                     .allow_scroll(false)
                     .show(col, |plot_ui| {
                         for r in &session.runs {

@@ -78,6 +78,8 @@ pub struct Session {
     pub frontier: Vec<FrontierPoint>,
     /// One run per selected trainable method.
     pub runs: Vec<MethodRun>,
+    /// `(step, win, tie, loss)` of online against offline DPO as they train.
+    pub head_to_head: Vec<(usize, f64, f64, f64)>,
 }
 
 impl Session {
@@ -103,13 +105,40 @@ impl Session {
             mr.refresh()?;
             runs.push(mr);
         }
-        Ok(Session {
+        let mut session = Session {
             base,
             scenario,
             optimum,
             frontier,
             runs,
-        })
+            head_to_head: Vec::new(),
+        };
+        session.record_head_to_head();
+        Ok(session)
+    }
+
+    /// Appends the exact win/tie/loss of online against offline DPO (both
+    /// must run). Large spaces record every 25 steps: each comparison sorts
+    /// the whole space.
+    fn record_head_to_head(&mut self) {
+        let (Some(on), Some(off)) = (
+            self.run_of(MethodKind::OnlineDpo),
+            self.run_of(MethodKind::Dpo),
+        ) else {
+            return;
+        };
+        let step = on.run.steps_done();
+        let due = self.scenario.problem.len() <= 20_000 || step.is_multiple_of(25);
+        if !due || self.head_to_head.last().is_some_and(|h| h.0 == step) {
+            return;
+        }
+        let h = dpo_lab::compare::head_to_head(
+            &on.log_probs,
+            &off.log_probs,
+            &self.scenario.problem.reward,
+            0.0,
+        );
+        self.head_to_head.push((step, h.win, h.tie, h.loss));
     }
 
     /// Whether every run has finished its schedule.
@@ -136,6 +165,7 @@ impl Session {
         for r in &mut self.runs {
             r.refresh()?;
         }
+        self.record_head_to_head();
         Ok(done)
     }
 
