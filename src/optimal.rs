@@ -32,16 +32,29 @@ pub fn check_beta(field: &str, beta: f64) -> Result<f64> {
 }
 
 /// `π* ∝ π_ref · exp(r/β)`, in log space.
+///
+/// The rewards are shifted by their maximum over the reference's support
+/// before dividing by β: at β = 1e-4, `r/β` is ~1e4 and carries an absolute
+/// rounding error of ~1e-12, while `(r − r_max)/β` is small exactly where
+/// π* has its mass. `log Z` adds `r_max/β` back.
 pub fn optimum(log_ref: &[f64], reward: &[f64], beta: f64) -> Optimum {
+    let r_max = log_ref
+        .iter()
+        .zip(reward)
+        .filter(|(lr, _)| **lr > f64::NEG_INFINITY)
+        .map(|(_, &r)| r)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let r_max = if r_max.is_finite() { r_max } else { 0.0 };
     let mut log_policy: Vec<f64> = log_ref
         .iter()
         .zip(reward)
-        .map(|(&lr, &r)| lr + r / beta)
+        .map(|(&lr, &r)| lr + (r - r_max) / beta)
         .collect();
-    let log_partition = log_sum_exp(&log_policy);
+    let shifted = log_sum_exp(&log_policy);
     for l in log_policy.iter_mut() {
-        *l -= log_partition;
+        *l -= shifted;
     }
+    let log_partition = shifted + r_max / beta;
     Optimum {
         beta,
         log_policy,

@@ -12,7 +12,7 @@ use dpo_lab::tolerance::{IDENTITY_ABS, IDENTITY_REL};
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(512))]
 
     #[test]
     fn optimum_is_a_distribution_with_the_reference_support(

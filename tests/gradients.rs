@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::config;
+
 use dpo_lab::loss::{PairLoss, bradley_terry_nll, bradley_terry_nll_derivative};
 use dpo_lab::method::pair_loss;
 use dpo_lab::policy::{FeatureSet, GradBuffer, Policy, PolicyKind};
@@ -90,7 +92,7 @@ fn classes() -> Vec<(PolicyKind, Problem)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(config(24))]
 
     /// Σ_y c_y ∂log π(y)/∂θ for arbitrary (not zero-sum) coefficients.
     #[test]

@@ -1,6 +1,8 @@
 //! Reward models fit by Bradley–Terry likelihood (SCIENCE §2), and the
 //! length-bias lesson they make possible.
 
+mod common;
+
 use std::sync::Arc;
 
 use dpo_lab::data::{DataSpec, PairData};
@@ -15,7 +17,7 @@ use dpo_lab::train::train;
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(common::config(12))]
 
     /// Population data with full coverage: the tabular model recovers the
     /// true reward up to one constant.

@@ -66,3 +66,13 @@ pub fn assert_close(a: f64, b: f64, rel: f64, abs: f64, what: &str) {
         (a - b).abs()
     );
 }
+
+/// A proptest configuration with a fixed seed: every run of the suite
+/// draws the same cases (failures are also kept in proptest-regressions/).
+pub fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_d90),
+        ..ProptestConfig::default()
+    }
+}
