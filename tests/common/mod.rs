@@ -72,7 +72,7 @@ pub fn assert_close(a: f64, b: f64, rel: f64, abs: f64, what: &str) {
 pub fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_d90),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x05ee_dd90),
         ..ProptestConfig::default()
     }
 }
