@@ -157,11 +157,6 @@ impl PairData {
             .partition_point(|&c| c <= u)
             .min(self.pairs.len() - 1)
     }
-
-    /// Number of responses in the data support.
-    pub fn support_size(&self) -> usize {
-        self.in_data.iter().filter(|b| **b).count()
-    }
 }
 
 /// Orders `(a, b)` as (chosen, rejected): `a` wins with probability

@@ -598,11 +598,6 @@ impl Scenario {
             method,
         }
     }
-
-    /// The one-line summary.
-    pub fn summary(&self) -> String {
-        summary_of(&self.raw)
-    }
 }
 
 /// The one-line summary of a raw scenario.

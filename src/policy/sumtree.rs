@@ -88,25 +88,11 @@ impl SumTree {
         self.shift + self.total().ln()
     }
 
-    /// Sets leaf `k` to `exp(logit − shift)` and recomputes its ancestors.
-    /// Returns false when the shift no longer suits the logits and the
-    /// caller should [`rebuild`](Self::rebuild).
-    pub fn update(&mut self, k: usize, logit: f64) -> bool {
-        let rel = logit - self.shift;
-        self.levels[0][k] = rel.exp();
-        let mut i = k;
-        for level in 1..self.levels.len() {
-            let parent = i / B;
-            let (lower, upper) = self.levels.split_at_mut(level);
-            upper[0][parent] = sum_children(&lower[level - 1], parent);
-            i = parent;
-        }
-        rel <= SHIFT_HEADROOM && self.total() >= (-SHIFT_HEADROOM).exp()
-    }
-
-    /// [`update`](Self::update) for many leaves at once, level by level, so
-    /// their cache misses overlap; every ancestor is recomputed once from
-    /// its final children (the same bits as updating one by one).
+    /// Sets each leaf `k` to `exp(logit − shift)` and recomputes its
+    /// ancestors, level by level so the cache misses of many leaves overlap;
+    /// every ancestor is recomputed once from its final children. Returns
+    /// false when the shift no longer suits the logits and the caller should
+    /// [`rebuild`](Self::rebuild).
     pub fn update_many(&mut self, items: &[(usize, f64)]) -> bool {
         let mut healthy = true;
         let mut parents: Vec<usize> = Vec::with_capacity(items.len());
