@@ -150,11 +150,7 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
         .filter(|(_, y)| !in_data[**y])
         .map(|(x, _)| [x as f64, 0.0])
         .collect();
-    let labels = names.clone();
     let n_shown = shown.len();
-    // Labels get the width of one bar slot (≈ 7 px a character).
-    let slot = ui.available_width() / (n_shown + usize::from(rest)).max(1) as f32;
-    let max_chars = ((slot / 7.0) as usize).max(3);
     ui.horizontal_wrapped(|ui| {
         for ser in &series {
             ui.colored_label(color(ser.kind), format!("— {}", ser.name));
@@ -166,7 +162,10 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
     });
     Plot::new("distribution")
         .height(plot_height)
-        .x_axis_label(format!("response (sorted by {})", sort_name(s.sort)))
+        .x_axis_label(format!(
+            "response (sorted by {}; names below)",
+            sort_name(s.sort)
+        ))
         .y_axis_label(if s.log_scale {
             "log10 probability + 12"
         } else {
@@ -182,14 +181,9 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
             }
             let i = i as usize;
             if i < n_shown {
-                let l = &labels[i];
-                if l.chars().count() > max_chars {
-                    format!("{}…", l.chars().take(max_chars - 1).collect::<String>())
-                } else {
-                    l.clone()
-                }
+                (i + 1).to_string()
             } else if i == n_shown && rest {
-                "everything else".into()
+                "rest".into()
             } else {
                 String::new()
             }
@@ -207,6 +201,16 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
                 );
             }
         });
+    // Names under their numbers: readable at any zoom, however long.
+    ui.horizontal_wrapped(|ui| {
+        for (x, name) in names.iter().enumerate() {
+            let out = if in_data[shown[x]] { "" } else { " ×" };
+            ui.label(format!("{} {name}{out}", x + 1));
+        }
+        if rest {
+            ui.label("rest = everything else");
+        }
+    });
 }
 
 fn sort_name(s: SortBy) -> &'static str {
@@ -225,12 +229,12 @@ pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
     let metrics: [(&str, &str, Pick); 6] = [
         ("OOD mass", "mass", |m| m.ood_mass),
         ("expected true reward", "E r", |m| m.expected_reward),
-        ("KL(π || π_ref)", "nats", |m| m.kl_to_ref),
+        ("KL(π || π_ref)", "KL", |m| m.kl_to_ref),
         ("training loss", "loss", |m| m.loss),
-        ("reward margin β(h+ − h−)", "margin", |m| {
+        ("reward margin β(h+ − h−)", "β·Δh", |m| {
             m.rewards_margins
         }),
-        ("reward accuracy", "fraction", |m| m.rewards_accuracies),
+        ("reward accuracy", "acc", |m| m.rewards_accuracies),
     ];
     ui.horizontal(|ui| {
         ui.label("Curves:");
