@@ -260,13 +260,13 @@ fn online_vs_offline_table_shows_the_exact_win_rate() {
 #[test]
 #[ignore = "writes assets/*.png; run on purpose to refresh the README screenshots"]
 fn readme_screenshots() {
-    let shots: [(usize, &str, usize); 4] = [
-        (5, "screenshot-the-the-the.png", 400),
-        (3, "screenshot-derivation.png", 300),
-        (1, "screenshot-frontier.png", 0),
-        (6, "screenshot-online-vs-offline.png", 1000),
+    let shots: [(usize, &str, usize, Option<&str>); 4] = [
+        (5, "screenshot-the-the-the.png", 400, None),
+        (5, "screenshot-derivation.png", 400, Some("Derivation")),
+        (1, "screenshot-frontier.png", 0, None),
+        (6, "screenshot-online-vs-offline.png", 1000, None),
     ];
-    for (lesson, file, steps) in shots {
+    for (lesson, file, steps, tab) in shots {
         let mut h = Harness::builder()
             .with_size(egui::vec2(1280.0, 720.0))
             .with_step_dt(1.0 / 60.0)
@@ -281,6 +281,10 @@ fn readme_screenshots() {
         if steps > 0 {
             h.get_by_label("Play").click();
             h.run_steps(steps / 50 + 2);
+        }
+        if let Some(tab) = tab {
+            h.get_by_label(tab).click();
+            h.state_mut().derivation.shift = 0.5;
         }
         h.run_steps(3);
         let image = h.render().expect("software renderer available");
