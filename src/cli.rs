@@ -497,8 +497,15 @@ fn run_cmd(
             "final": fin,
             "prompts": scenario.prompts.len(),
             "reward_model": outcome.prompts[0].reward_model.as_ref().map(|rm| {
+                let row = |m: &dpo_lab::reward_model::FitMetrics| {
+                    json!({"step": m.step, "loss": m.loss, "accuracy": m.accuracy, "margin": m.margin, "mean_reward": m.mean_reward})
+                };
                 let m = rm.final_metrics();
-                json!({"steps": m.step, "loss": m.loss, "accuracy": m.accuracy, "margin": m.margin, "mean_reward": m.mean_reward})
+                json!({
+                    "steps": m.step, "loss": m.loss, "accuracy": m.accuracy,
+                    "margin": m.margin, "mean_reward": m.mean_reward,
+                    "history": rm.history.iter().map(row).collect::<Vec<_>>(),
+                })
             }),
             "history": outcome.history.iter().map(|(k, m)| metrics_row(*k, m)).collect::<Vec<_>>(),
         });

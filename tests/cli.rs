@@ -276,6 +276,14 @@ fn rlhf_runs_compares_and_sweeps() {
         "--json",
     ]);
     assert!(v["reward_model"]["accuracy"].as_f64().is_some());
+    let fit = v["reward_model"]["history"]
+        .as_array()
+        .expect("fit history");
+    assert!(fit.len() >= 2);
+    assert!(
+        fit.last().expect("last")["loss"].as_f64() < fit[0]["loss"].as_f64(),
+        "the fit lowers its loss"
+    );
     assert!(v["final"]["objective/scores"].as_f64().is_some());
     let v = json(&[
         "compare",
