@@ -146,3 +146,33 @@ fn extreme_beta_stays_finite() {
         assert!((j - beta * opt.log_partition).abs() <= 1e-9 * j.abs().max(1.0));
     }
 }
+
+#[test]
+fn tiny_beta_with_near_tied_rewards_sums_to_one() {
+    // Σπ* was 1 + 2.8e-12: r/β ≈ 4e4 carried 1e-11 of rounding into log π*.
+    let lr = [
+        -1.8028644065939006,
+        -3.1295577693189367,
+        -4.001531954582399,
+        -1.6346961107489544,
+        -16.131908667641426,
+        f64::NEG_INFINITY,
+        -2.10022811916643,
+        -1.473345761024173,
+        -1.4847831350107534,
+    ];
+    let r = [
+        4.083538033175042,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        4.086426900315341,
+        0.0,
+        0.0,
+    ];
+    let opt = optimum(&lr, &r, 0.00010386723325979477);
+    let sum: f64 = opt.log_policy.iter().map(|l| l.exp()).sum();
+    assert!((sum - 1.0).abs() < 1e-13, "Σπ* = {sum}");
+}
