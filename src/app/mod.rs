@@ -61,6 +61,9 @@ struct ExportPanel {
 /// The app.
 pub struct DpoLabApp {
     settings: Settings,
+    /// The settings the current session was built from: a change that the
+    /// library rejects is undone back to these.
+    applied: Settings,
     session: Session,
     lessons: LessonPanel,
     derivation: DerivationPanel,
@@ -98,6 +101,7 @@ impl DpoLabApp {
         let session = Session::new(raw.clone(), &settings)
             .unwrap_or_else(|e| panic!("built-in scenario {} must check: {e}", raw.name));
         DpoLabApp {
+            applied: settings.clone(),
             settings,
             session,
             lessons: LessonPanel {
@@ -142,6 +146,7 @@ impl DpoLabApp {
         let settings = Settings::from_scenario(&raw, Some(&self.settings));
         match Session::new(raw, &settings) {
             Ok(session) => {
+                self.applied = settings.clone();
                 self.settings = settings;
                 if let Some(tab) = tab {
                     self.settings.tab = tab;
@@ -188,11 +193,13 @@ impl DpoLabApp {
                 match Session::new(self.session.base.clone(), &self.settings) {
                     Ok(s) => {
                         self.session = s;
+                        self.applied = self.settings.clone();
                         self.message = None;
                     }
                     Err(e) => {
                         self.playing = false;
-                        self.message = Some((format!("{e}"), true));
+                        self.settings = self.applied.with_view_of(&self.settings);
+                        self.message = Some((format!("{e} (change undone)"), true));
                     }
                 }
             }

@@ -124,6 +124,23 @@ impl Settings {
         }
     }
 
+    /// These training settings with `other`'s view settings (what is shown
+    /// and how), for undoing a rejected training change.
+    pub fn with_view_of(&self, other: &Settings) -> Settings {
+        Settings {
+            steps_per_frame: other.steps_per_frame,
+            show_reference: other.show_reference,
+            show_optimum: other.show_optimum,
+            sort: other.sort,
+            log_scale: other.log_scale,
+            top_k: other.top_k,
+            zoom: other.zoom,
+            dark: other.dark,
+            tab: other.tab,
+            ..self.clone()
+        }
+    }
+
     /// The selected trainable methods, in display order.
     pub fn methods(&self) -> Vec<MethodKind> {
         let mut m = Vec::new();

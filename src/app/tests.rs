@@ -331,3 +331,18 @@ fn frames_fit_in_a_60_fps_budget_while_training() {
         assert!(large < 16.0, "{large} ms");
     }
 }
+
+#[test]
+fn a_rejected_setting_is_undone_with_a_message() {
+    // A flat log-linear policy needs features the ood-leak file does not give.
+    let mut h = harness(Some("ood-leak"));
+    h.run_steps(1);
+    h.state_mut().settings.policy = "loglinear".into();
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, super::Command::Rebuild);
+    h.run_steps(1);
+    let (msg, is_err) = h.state().message().expect("message").clone();
+    assert!(is_err && msg.contains("policy.features"), "{msg}");
+    assert_eq!(h.state().settings.policy, "tabular");
+    assert!(h.query_by_label_contains("change undone").is_some());
+}
