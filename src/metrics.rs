@@ -162,31 +162,39 @@ pub fn evaluate_policy(
             .as_ref()
             .map_or_else(|| policy.log_ratio(y), |a| a.1[y])
     };
-    let mut m = Metrics {
+    let mut m = assemble(problem, beta, loss, &t, &lp);
+    add_pair_metrics(&mut m, data, beta, lp, hr);
+    m
+}
+
+/// The metrics from whole-space sums (the data's pair metrics are added by
+/// [`add_pair_metrics`]); `log_pi` reads `log π` of one response.
+fn assemble(
+    problem: &Problem,
+    beta: f64,
+    loss: f64,
+    t: &Partial,
+    log_pi: &dyn Fn(usize) -> f64,
+) -> Metrics {
+    // Both are KLs, ≥ 0; only rounding can make them negative.
+    let kl_to_ref = t.kl_to_ref.max(0.0);
+    Metrics {
         loss,
         expected_reward: t.expected_reward,
-        kl_to_ref: t.kl_to_ref.max(0.0),
+        kl_to_ref,
         kl_to_optimal: t.kl_to_optimal.max(0.0),
-        objective: t.expected_reward - beta * t.kl_to_ref.max(0.0),
+        objective: t.expected_reward - beta * kl_to_ref,
         ood_mass: t.ood_mass,
-        rewards_chosen: 0.0,
-        rewards_rejected: 0.0,
-        rewards_margins: 0.0,
-        rewards_accuracies: 0.0,
-        logps_chosen: 0.0,
-        logps_rejected: 0.0,
-        mean_length: sequences.then_some(t.mean_length),
+        mean_length: problem.space.is_sequences().then_some(t.mean_length),
         ood_top: t.best.map(|(y, gain)| OodTop {
             index: y,
             response: problem.space.name(y),
-            probability: lp(y).exp(),
+            probability: log_pi(y).exp(),
             reference: problem.log_ref[y].exp(),
             implicit_reward: beta * gain,
         }),
-        extra: Vec::new(),
-    };
-    add_pair_metrics(&mut m, data, beta, lp, hr);
-    m
+        ..Metrics::default()
+    }
 }
 
 fn add_pair_metrics(
@@ -259,32 +267,15 @@ pub fn evaluate(
         ood_mass.value(),
         mean_length.value(),
     );
-    // Both are KLs, ≥ 0; only rounding can make them negative.
-    let kl_to_ref = kl_to_ref.value().max(0.0);
-    let kl_to_optimal = kl_to_optimal.value().max(0.0);
-    let mut m = Metrics {
-        loss,
+    let sums = Partial {
         expected_reward,
-        kl_to_ref,
-        kl_to_optimal,
-        objective: expected_reward - beta * kl_to_ref,
+        kl_to_ref: kl_to_ref.value(),
+        kl_to_optimal: kl_to_optimal.value(),
         ood_mass,
-        rewards_chosen: 0.0,
-        rewards_rejected: 0.0,
-        rewards_margins: 0.0,
-        rewards_accuracies: 0.0,
-        logps_chosen: 0.0,
-        logps_rejected: 0.0,
-        mean_length: sequences.then_some(mean_length),
-        ood_top: best.map(|(y, gain)| OodTop {
-            index: y,
-            response: problem.space.name(y),
-            probability: log_pi[y].exp(),
-            reference: log_ref[y].exp(),
-            implicit_reward: beta * gain,
-        }),
-        extra: Vec::new(),
+        mean_length,
+        best,
     };
+    let mut m = assemble(problem, beta, loss, &sums, &|y: usize| log_pi[y]);
     add_pair_metrics(&mut m, data, beta, |y| log_pi[y], |y| log_ratio[y]);
     m
 }
