@@ -391,6 +391,7 @@ fn optimal_cmd(
             bail!("--reward: entry {i} must be finite, got {x}");
         }
     }
+    dpo_lab::optimal::check_reward_scale("--reward", &r, beta)?;
     let log_ref: Vec<f64> = p.iter().map(|x| x.ln()).collect();
     let opt = optimum(&log_ref, &r, beta);
     let policy: Vec<f64> = opt.log_policy.iter().map(|l| l.exp()).collect();

@@ -31,6 +31,24 @@ pub fn check_beta(field: &str, beta: f64) -> Result<f64> {
     }
 }
 
+/// The largest `|r|/β` the closed form accepts: `log Z` ≈ `r_max/β` must
+/// stay a finite f64 with room for the arithmetic around it.
+pub const MAX_REWARD_OVER_BETA: f64 = 1e300;
+
+/// Checks that `r/β` cannot overflow (`field` names the setting).
+pub fn check_reward_scale(field: &str, reward: &[f64], beta: f64) -> Result<()> {
+    let r_abs = reward.iter().fold(0.0f64, |m, r| m.max(r.abs()));
+    if !(r_abs / beta <= MAX_REWARD_OVER_BETA) {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "|r|/β = {r_abs:e}/{beta:e} overflows; keep it below {MAX_REWARD_OVER_BETA:e} (smaller rewards or a larger β)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `π* ∝ π_ref · exp(r/β)`, in log space.
 ///
 /// The rewards are shifted by their maximum over the reference's support

@@ -545,6 +545,9 @@ impl Scenario {
         let train = check_train(&raw.train)?;
         let online = check_online(&raw.online)?;
         let rlhf = check_rlhf(&raw.rlhf, problem)?;
+        for p in &prompts {
+            crate::optimal::check_reward_scale("reward", &p.problem.reward, train.beta)?;
+        }
         Ok(Scenario {
             raw,
             problem: first.problem,

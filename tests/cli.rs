@@ -120,6 +120,13 @@ fn optimal_rejects_bad_input_with_one_line() {
         "--beta",
     );
     assert_error(&["frobnicate"], "frobnicate");
+    // log Z = r/β would overflow: an error, not a null in the JSON.
+    assert_error(
+        &[
+            "optimal", "--pi-ref", "1", "--reward", "1e308", "--beta", "1e-4",
+        ],
+        "--reward",
+    );
 }
 
 #[test]
