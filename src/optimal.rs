@@ -38,7 +38,8 @@ pub const MAX_REWARD_OVER_BETA: f64 = 1e300;
 /// Checks that `r/β` cannot overflow (`field` names the setting).
 pub fn check_reward_scale(field: &str, reward: &[f64], beta: f64) -> Result<()> {
     let r_abs = reward.iter().fold(0.0f64, |m, r| m.max(r.abs()));
-    if !(r_abs / beta <= MAX_REWARD_OVER_BETA) {
+    let scale = r_abs / beta;
+    if scale.is_nan() || scale > MAX_REWARD_OVER_BETA {
         return Err(Error::invalid(
             field,
             format!(
