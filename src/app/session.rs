@@ -90,7 +90,13 @@ impl Session {
         let scenario = Scenario::check(raw)?;
         let p = &scenario.problem;
         let optimum = optimum(&p.log_ref, &p.reward, scenario.train.beta);
-        let frontier = frontier(&p.log_ref, &p.reward, &log_grid(1e-3, 1e3, 61));
+        // Each frontier point is a pass over the space: fewer for huge ones.
+        let points = match p.len() {
+            0..=100_000 => 61,
+            100_001..=1_000_000 => 25,
+            _ => 13,
+        };
+        let frontier = frontier(&p.log_ref, &p.reward, &log_grid(1e-3, 1e3, points));
         let mut runs = Vec::new();
         for kind in settings.methods() {
             let run = Run::new(&scenario.run_config(kind))?;
