@@ -120,6 +120,20 @@ fn optimal_rejects_bad_input_with_one_line() {
         "--beta",
     );
     assert_error(&["frobnicate"], "frobnicate");
+    assert_error(
+        &[
+            "compare",
+            "--scenario",
+            "ood-leak",
+            "--a",
+            "dpo",
+            "--b",
+            "ipo",
+            "--seeds",
+            "0",
+        ],
+        "--seeds",
+    );
     // log Z = r/β would overflow: an error, not a null in the JSON.
     assert_error(
         &[

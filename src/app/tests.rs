@@ -346,3 +346,27 @@ fn a_rejected_setting_is_undone_with_a_message() {
     assert_eq!(h.state().settings.policy, "tabular");
     assert!(h.query_by_label_contains("change undone").is_some());
 }
+
+#[test]
+fn data_size_and_solution_set_sliders_to_their_extremes() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    // Sampled data shows the "pairs drawn" slider.
+    pick_lesson(&mut h, GUIDED[6].title);
+    for value in [-1e12, 1e12, f64::NAN, 1.0] {
+        slider(&h, "pairs drawn").set_value_accesskit(value);
+        h.run_steps(2);
+    }
+    h.key_press(egui::Key::S);
+    h.run_steps(2);
+    // The solution-set slider on the derivation tab.
+    pick_lesson(&mut h, GUIDED[5].title);
+    h.get_by_label("Derivation").click();
+    h.run_steps(2);
+    for value in [-1e12, 1e12, f64::NAN, 0.95] {
+        slider(&h, "move t onto out-of-data responses").set_value_accesskit(value);
+        h.run_steps(2);
+    }
+    let shift = h.state().derivation.shift;
+    assert!((0.0..=0.95).contains(&shift), "{shift}");
+}
