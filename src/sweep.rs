@@ -9,7 +9,8 @@ use crate::error::Result;
 use crate::loss::PairLoss;
 use crate::method::MethodKind;
 use crate::metrics::Metrics;
-use crate::optimal::{FrontierPoint, frontier, objective, optimum};
+use crate::numerics::kl_from_logs;
+use crate::optimal::{FrontierPoint, expectation, objective, optimum};
 use crate::scenario::Scenario;
 use crate::train::train_prompts;
 
@@ -63,10 +64,9 @@ pub fn sweep(
         let (mut er, mut kl, mut j) = (0.0, 0.0, 0.0);
         for p in &scenario.prompts {
             let p = &p.problem;
-            let f = frontier(&p.log_ref, &p.reward, &[beta])[0];
             let opt = optimum(&p.log_ref, &p.reward, beta);
-            er += f.expected_reward / n;
-            kl += f.kl_to_ref / n;
+            er += expectation(&opt.log_policy, &p.reward) / n;
+            kl += kl_from_logs(&opt.log_policy, &p.log_ref) / n;
             j += objective(&opt.log_policy, &p.log_ref, &p.reward, beta) / n;
         }
         points.push(SweepPoint {

@@ -78,6 +78,10 @@ fn population_dpo_reaches_pi_star_on_random_problems() {
     }
 }
 
+fn metric_keys(m: &dpo_lab::metrics::Metrics) -> Vec<String> {
+    m.scalars().into_iter().map(|(k, _)| k).collect()
+}
+
 fn bits(out: &dpo_lab::train::Outcome) -> Vec<u64> {
     let mut v: Vec<u64> = out.final_log_probs.iter().map(|x| x.to_bits()).collect();
     for (k, m) in &out.history {
@@ -282,12 +286,7 @@ fn exact_rlhf_with_a_tabular_reward_model_converges_to_pi_star() {
         "{}",
         out.final_metrics.kl_to_optimal
     );
-    let keys: Vec<String> = out
-        .final_metrics
-        .scalars()
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+    let keys = metric_keys(&out.final_metrics);
     assert!(keys.contains(&"objective/scores".to_string()));
 }
 
@@ -307,12 +306,7 @@ fn ppo_rlhf_approaches_pi_star_and_reports_its_metrics() {
         "{}",
         out.final_metrics.kl_to_optimal
     );
-    let keys: Vec<String> = out
-        .final_metrics
-        .scalars()
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+    let keys = metric_keys(&out.final_metrics);
     for k in ["objective/scores", "objective/kl", "policy/clipfrac"] {
         assert!(keys.contains(&k.to_string()), "{k}");
     }

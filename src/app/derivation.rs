@@ -35,6 +35,8 @@ impl DerivationPanel {
         let p = &session.scenario.problem;
         let beta = session.scenario.train.beta;
         let opt = &session.optimum;
+        // π_ref's row; its recovery error is also the table's.
+        let reference = identities(p, opt, &p.log_ref);
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.heading("The closed form, checked live");
             ui.label(format!("β = {beta:.4}: π* = π_ref·exp(r/β)/Z, log Z = {:.6}", opt.log_partition));
@@ -51,7 +53,7 @@ impl DerivationPanel {
                     }
                     ui.end_row();
                 }
-                let id = identities(p, opt, &p.log_ref);
+                let id = reference;
                 ui.label("π_ref");
                 for v in [id.optimum_sum, id.optimum_value, id.beta_log_z, id.gap, id.beta_kl] {
                     number(ui, v);
@@ -59,7 +61,7 @@ impl DerivationPanel {
                 ui.end_row();
             });
             let rec = recovered_reward(opt, &p.log_ref);
-            let worst = identities(p, opt, &p.log_ref).recovery_error;
+            let worst = reference.recovery_error;
             ui.label(format!(
                 "Reward recovery: r = β·log(π*/π_ref) + β·log Z, largest error {worst:.2e} over the support."
             ));

@@ -37,8 +37,7 @@ impl RlhfExact {
         policy: &Policy,
         coefs: Option<&mut Vec<(usize, f64)>>,
     ) -> (f64, f64, f64) {
-        let lp = policy.log_probs();
-        let h = policy.log_ratios();
+        let (lp, h) = policy.log_probs_and_ratios();
         let (mut score, mut kl) = (0.0, 0.0);
         for y in 0..lp.len() {
             if lp[y] > f64::NEG_INFINITY {
