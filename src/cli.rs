@@ -14,7 +14,7 @@ use dpo_lab::optimal::{check_beta, objective, optimum, recovered_reward};
 use dpo_lab::reference::check_distribution;
 use dpo_lab::scenario::{Overrides, Scenario, builtins, summary_of};
 use dpo_lab::space::ResponseSpace;
-use dpo_lab::sweep::{log_grid, sweep};
+use dpo_lab::sweep::{log_grid, optimal_frontier, sweep};
 use dpo_lab::train::{MultiOutcome, train_prompts};
 
 /// DPO Lab: exact, interactive preference alignment (DPO, online DPO, IPO,
@@ -257,10 +257,11 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores")
 }
 
-fn bench_cmd(json: bool, scaling: bool, out: &mut dyn Write) -> Result<()> {
-    use dpo_lab::bench::figures;
+/// App frame times (ms): two methods on `the-the-the`, one on
+/// `large-space`; `None` in a build without the app.
+#[cfg(feature = "app")]
+fn frame_figures() -> Result<Option<(f64, f64)>> {
     use dpo_lab::method::MethodKind;
-    let f = figures(1_000_000, true)?;
     let frame_two = crate::app::measure_frame_ms(
         "the-the-the",
         &[MethodKind::Dpo, MethodKind::OnlineDpo],
@@ -269,6 +270,18 @@ fn bench_cmd(json: bool, scaling: bool, out: &mut dyn Write) -> Result<()> {
     .map_err(|e| anyhow!("frame benchmark: {e}"))?;
     let frame_large = crate::app::measure_frame_ms("large-space", &[MethodKind::Dpo], 60)
         .map_err(|e| anyhow!("frame benchmark: {e}"))?;
+    Ok(Some((frame_two, frame_large)))
+}
+
+#[cfg(not(feature = "app"))]
+fn frame_figures() -> Result<Option<(f64, f64)>> {
+    Ok(None)
+}
+
+fn bench_cmd(json: bool, scaling: bool, out: &mut dyn Write) -> Result<()> {
+    use dpo_lab::bench::figures;
+    let f = figures(1_000_000, true)?;
+    let frames = frame_figures()?;
     let table = if scaling {
         // The 10⁶ row is the run above; time only the smaller sizes again.
         let mut rows = [1_000u64, 10_000, 100_000]
@@ -289,10 +302,10 @@ fn bench_cmd(json: bool, scaling: bool, out: &mut dyn Write) -> Result<()> {
             "ar_responses": f.ar_responses,
             "offline_step_us": f.offline_step_us,
             "online_step_us": f.online_step_us,
-            "frame_ms": {
-                "the_the_the_two_methods": frame_two,
-                "flat_100000_one_method": frame_large,
-            },
+            "frame_ms": frames.map(|(two, large)| json!({
+                "the_the_the_two_methods": two,
+                "flat_100000_one_method": large,
+            })),
             "scaling": table.iter().map(|t| json!({
                 "responses": t.responses,
                 "eval_ms": t.eval_ns_per_response * t.responses as f64 * 1e-6,
@@ -324,14 +337,13 @@ fn bench_cmd(json: bool, scaling: bool, out: &mut dyn Write) -> Result<()> {
             "online DPO step (64 fresh pairs)         {:>8.2} µs",
             f.online_step_us
         )?;
-        writeln!(
-            out,
-            "app frame, the-the-the, 2 methods        {frame_two:>8.2} ms"
-        )?;
-        writeln!(
-            out,
-            "app frame, 100,000 responses, 1 method   {frame_large:>8.2} ms"
-        )?;
+        match frames {
+            Some((two, large)) => {
+                writeln!(out, "app frame, the-the-the, 2 methods        {two:>8.2} ms")?;
+                writeln!(out, "app frame, 100,000 responses, 1 method   {large:>8.2} ms")?;
+            }
+            None => writeln!(out, "app frame: this build has no app (feature `app`)")?,
+        }
         if !table.is_empty() {
             writeln!(
                 out,
@@ -466,17 +478,14 @@ fn run_cmd(
     out: &mut dyn Write,
 ) -> Result<()> {
     let method = MethodKind::parse(method)?;
+    method.check_loss_override(common.loss.as_deref())?;
     let scenario = Scenario::load(&common.scenario, &common.overrides(true)?)?;
     let cfg = scenario.run_config(method);
     let outcome = train_prompts(&scenario.run_configs(method))?;
     if let Some(path) = csv_path {
         dpo_lab::export::write_history_csv(std::path::Path::new(path), &outcome.history)?;
     }
-    let steps = if method == MethodKind::Optimal {
-        0
-    } else {
-        cfg.train.steps
-    };
+    let steps = cfg.train.steps;
     if common.json {
         let mut fin = outcome.final_metrics.to_json();
         let policy = if outcome.prompts.len() == 1 {
@@ -489,6 +498,7 @@ fn run_cmd(
                 .map(|(p, o)| json!({"prompt": p.name, "policy": policy_json(&p.problem.space, &o.final_log_probs)}))
                 .collect::<Vec<_>>())
         };
+        fin.insert("grad_norm".into(), json!(outcome.grad_norm));
         fin.insert("policy".into(), policy);
         let v = json!({
             "scenario": scenario.name(),
@@ -497,7 +507,7 @@ fn run_cmd(
             "steps": steps,
             "seed": cfg.train.seed,
             "policy_class": cfg.policy.name(),
-            "loss_function": if method == MethodKind::Ipo { "ipo" } else { cfg.train.loss.name() },
+            "loss_function": cfg.train.loss.name(),
             "final": fin,
             "prompts": scenario.prompts.len(),
             "reward_model": outcome.prompts[0].reward_model.as_ref().map(|rm| {
@@ -512,6 +522,7 @@ fn run_cmd(
                 })
             }),
             "history": outcome.history.iter().map(|(k, m)| metrics_row(*k, m)).collect::<Vec<_>>(),
+            "warnings": outcome.warnings,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
     } else {
@@ -534,11 +545,7 @@ fn print_run_table(
         method.name(),
         t.beta,
         scenario.run_config(method).effective_lr(),
-        if method == MethodKind::Optimal {
-            0
-        } else {
-            t.steps
-        },
+        t.steps,
         t.optimizer.name(),
         t.seed
     )?;
@@ -568,6 +575,7 @@ fn print_run_table(
     for (k, v) in o.final_metrics.scalars() {
         writeln!(out, "  {k:<20} {v:.6}")?;
     }
+    writeln!(out, "  {:<20} {:.3e}", "grad_norm", o.grad_norm)?;
     if o.prompts.len() > 1 {
         writeln!(out, "  (metrics averaged over {} prompts)", o.prompts.len())?;
     }
@@ -590,6 +598,9 @@ fn print_run_table(
             top.implicit_reward
         )?;
     }
+    for w in &o.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
     Ok(())
 }
 
@@ -602,6 +613,8 @@ fn compare_cmd(
     out: &mut dyn Write,
 ) -> Result<()> {
     let (ma, mb) = (MethodKind::parse(a)?, MethodKind::parse(b)?);
+    ma.check_loss_override(common.loss.as_deref())?;
+    mb.check_loss_override(common.loss.as_deref())?;
     let margin = parse_number("--tie-margin", margin)?;
     if !(margin.is_finite() && margin >= 0.0) {
         bail!("--tie-margin: must be a finite number ≥ 0, got {margin}");
@@ -687,6 +700,7 @@ fn sweep_cmd(
     out: &mut dyn Write,
 ) -> Result<()> {
     let method = MethodKind::parse(method)?;
+    method.check_loss_override(common.loss.as_deref())?;
     let betas = match &common.beta {
         Some(b) => parse_list("--beta", b)?,
         None => log_grid(0.01, 10.0, 7),
@@ -698,8 +712,7 @@ fn sweep_cmd(
     let points = sweep(&scenario, method, &betas, scale_lr)?;
     let lo = betas.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = betas.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let p = &scenario.problem;
-    let curve = dpo_lab::optimal::frontier(&p.log_ref, &p.reward, &log_grid(lo, hi.max(lo), 25));
+    let curve = optimal_frontier(&scenario, &log_grid(lo, hi.max(lo), 25));
     if let Some(path) = csv_path {
         let mut w = csv::Writer::from_path(path)
             .with_context(|| format!("--csv: cannot write {path:?}"))?;
@@ -744,6 +757,8 @@ fn sweep_cmd(
                 let mut m = pt.metrics.to_json();
                 m.insert("beta".into(), json!(pt.beta));
                 m.insert("lr".into(), json!(pt.lr));
+                m.insert("grad_norm".into(), json!(pt.grad_norm));
+                m.insert("warnings".into(), json!(pt.warnings));
                 m.insert("optimal".into(), json!({
                     "expected_reward": pt.optimal.expected_reward,
                     "kl_to_ref": pt.optimal.kl_to_ref,
@@ -764,22 +779,28 @@ fn sweep_cmd(
         )?;
         writeln!(
             out,
-            "{:>9} {:>10} {:>11} {:>11} {:>11} {:>11} {:>11}",
-            "β", "lr", "E[r]", "KL(π‖ref)", "E_π*[r]", "KL(π*‖ref)", "KL(π‖π*)"
+            "{:>9} {:>10} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
+            "β", "lr", "E[r]", "KL(π‖ref)", "E_π*[r]", "KL(π*‖ref)", "KL(π‖π*)", "ood_mass"
         )?;
         for pt in &points {
             let m = &pt.metrics;
             writeln!(
                 out,
-                "{:>9.4} {:>10.4} {:>11.5} {:>11.5} {:>11.5} {:>11.5} {:>11.5}",
+                "{:>9.4} {:>10.4e} {:>11.5} {:>11.5} {:>11.5} {:>11.5} {:>11.5} {:>11.5}",
                 pt.beta,
                 pt.lr,
                 m.expected_reward,
                 m.kl_to_ref,
                 pt.optimal.expected_reward,
                 pt.optimal.kl_to_ref,
-                m.kl_to_optimal
+                m.kl_to_optimal,
+                m.ood_mass
             )?;
+        }
+        for pt in &points {
+            for w in &pt.warnings {
+                writeln!(out, "warning: β = {}: {w}", pt.beta)?;
+            }
         }
     }
     Ok(())

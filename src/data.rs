@@ -2,7 +2,9 @@
 //! (SPEC "Definitions"; SCIENCE §2–3).
 //!
 //! - `population`: the exact expectation over `y1, y2 ~ μ` with
-//!   Bradley–Terry labels, `W[i,j] = μ_i μ_j σ(ℓ_i − ℓ_j)`, diagonal included;
+//!   Bradley–Terry labels, `W[i,j] = 2·μ_i·μ_j·σ(ℓ_i − ℓ_j)` — the
+//!   probability that one draw yields chosen i and rejected j (the pair can
+//!   come in either order) — diagonal included, so `Σ W = 1`;
 //! - `pairs`: explicit (chosen, rejected) names, each pair weighted 1/count;
 //! - `sampled`: `size` seeded draws from μ, labels drawn from Bradley–Terry.
 //!
@@ -93,7 +95,7 @@ impl PairData {
                 let mut pairs = Vec::with_capacity(support.len() * support.len());
                 for &i in &support {
                     for &j in &support {
-                        pairs.push((i, j, mu[i] * mu[j] * sigmoid(label[i] - label[j])));
+                        pairs.push((i, j, 2.0 * mu[i] * mu[j] * sigmoid(label[i] - label[j])));
                     }
                 }
                 let mut d = PairData::from_pairs(n, pairs);

@@ -42,14 +42,12 @@ pub enum Error {
         /// The largest size allowed.
         limit: u128,
     },
-    /// Training produced a number that is not finite.
-    #[error(
-        "training diverged at step {step}: {what} is no longer finite (lower --lr or raise --beta)"
-    )]
+    /// Training left the range where f64 arithmetic is meaningful.
+    #[error("training diverged at step {step}: {what}")]
     Diverged {
         /// The update after which it happened.
         step: usize,
-        /// Which quantity.
+        /// Which quantity, and the setting to change.
         what: String,
     },
     /// A feature that exists in the design but is not available for this

@@ -1,6 +1,7 @@
 //! The `dpo-lab` binary: parse flags, call the library, map every error to
 //! one `error:` line and exit code 2.
 
+#[cfg(feature = "app")]
 mod app;
 mod cli;
 
@@ -14,12 +15,21 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+#[cfg(feature = "app")]
 fn has_display() -> bool {
     ["DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
+#[cfg(not(feature = "app"))]
+fn open_app(_scenario: Option<String>) -> ExitCode {
+    fail(
+        "this dpo-lab was built without the desktop app (cargo feature `app`); use the command line instead: `dpo-lab --help` (scenarios, optimal, run, compare, sweep)",
+    )
+}
+
+#[cfg(feature = "app")]
 fn open_app(scenario: Option<String>) -> ExitCode {
     if !has_display() {
         return fail(

@@ -89,7 +89,7 @@ impl RewardModel {
             if !fm.loss.is_finite() {
                 return Err(Error::Diverged {
                     step,
-                    what: "the reward model's loss".into(),
+                    what: "the reward model's loss is no longer finite (lower rlhf.rm_lr or rlhf.rm_l2)".into(),
                 });
             }
             if step % every == 0 || step == s.steps {

@@ -73,6 +73,10 @@ pub struct RawScenario {
     /// A short "what to notice" for the app's lesson strip.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// The lesson's claim, with the conditions under which it holds: the
+    /// statement `tests/lessons.rs` checks over seeds and nearby settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
     /// A one-line summary for `dpo-lab scenarios` (default: the
     /// description's first sentence).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -588,9 +592,17 @@ impl Scenario {
             .collect()
     }
 
-    fn prompt_config(&self, k: usize, method: MethodKind) -> RunConfig {
+    /// The run configuration of prompt `k` (seed `train.seed + k`). `ipo`
+    /// is offline training with the IPO loss; `optimal` takes no
+    /// steps (the closed form).
+    pub fn prompt_config(&self, k: usize, method: MethodKind) -> RunConfig {
         let mut train = self.train.clone();
         train.seed = train.seed.wrapping_add(k as u64);
+        match method {
+            MethodKind::Ipo => train.loss = crate::loss::PairLoss::Ipo,
+            MethodKind::Optimal => train.steps = 0,
+            _ => {}
+        }
         RunConfig {
             problem: self.prompts[k].problem.clone(),
             data: self.prompts[k].data.clone(),

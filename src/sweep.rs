@@ -23,6 +23,10 @@ pub struct SweepPoint {
     pub lr: f64,
     /// The method's final metrics.
     pub metrics: Metrics,
+    /// Final gradient norm (averaged over prompts).
+    pub grad_norm: f64,
+    /// The run's warnings.
+    pub warnings: Vec<String>,
     /// π* at this β.
     pub optimal: FrontierPoint,
     /// `J(π*)` at this β.
@@ -33,8 +37,7 @@ pub struct SweepPoint {
 pub fn step_scales_with_beta(method: MethodKind, loss: PairLoss) -> bool {
     match method {
         MethodKind::Ipo | MethodKind::Optimal | MethodKind::Rlhf => false,
-        MethodKind::Dpo => loss != PairLoss::Ipo,
-        MethodKind::OnlineDpo => true,
+        MethodKind::Dpo | MethodKind::OnlineDpo => loss != PairLoss::Ipo,
     }
 }
 
@@ -59,29 +62,43 @@ pub fn sweep(
             }
         }
         let outcome = train_prompts(&cfgs)?;
-        // π* at this β, averaged over prompts like the metrics.
-        let n = scenario.prompts.len() as f64;
-        let (mut er, mut kl, mut j) = (0.0, 0.0, 0.0);
-        for p in &scenario.prompts {
-            let p = &p.problem;
-            let opt = optimum(&p.log_ref, &p.reward, beta);
-            er += expectation(&opt.log_policy, &p.reward) / n;
-            kl += kl_from_logs(&opt.log_policy, &p.log_ref) / n;
-            j += objective(&opt.log_policy, &p.log_ref, &p.reward, beta) / n;
-        }
+        let (optimal, optimal_objective) = optimal_point(scenario, beta);
         points.push(SweepPoint {
             beta,
             lr: cfgs[0].effective_lr(),
             metrics: outcome.final_metrics,
-            optimal: FrontierPoint {
-                beta,
-                expected_reward: er,
-                kl_to_ref: kl,
-            },
-            optimal_objective: j,
+            grad_norm: outcome.grad_norm,
+            warnings: outcome.warnings,
+            optimal,
+            optimal_objective,
         });
     }
     Ok(points)
+}
+
+/// π* at `β` — `E r`, `KL(π*‖π_ref)` and `J(π*)` — averaged over the
+/// scenario's prompts like every metric.
+pub fn optimal_point(scenario: &Scenario, beta: f64) -> (FrontierPoint, f64) {
+    let n = scenario.prompts.len() as f64;
+    let (mut er, mut kl, mut j) = (0.0, 0.0, 0.0);
+    for p in &scenario.prompts {
+        let p = &p.problem;
+        let opt = optimum(&p.log_ref, &p.reward, beta);
+        er += expectation(&opt.log_policy, &p.reward) / n;
+        kl += kl_from_logs(&opt.log_policy, &p.log_ref) / n;
+        j += objective(&opt.log_policy, &p.log_ref, &p.reward, beta) / n;
+    }
+    let point = FrontierPoint {
+        beta,
+        expected_reward: er,
+        kl_to_ref: kl,
+    };
+    (point, j)
+}
+
+/// The optimal frontier over `betas`, averaged over prompts.
+pub fn optimal_frontier(scenario: &Scenario, betas: &[f64]) -> Vec<FrontierPoint> {
+    betas.iter().map(|&b| optimal_point(scenario, b).0).collect()
 }
 
 /// `count` β values spaced evenly in log scale over `[lo, hi]`.

@@ -30,3 +30,19 @@ pub const CONVERGED_KL: f64 = 1e-3;
 pub fn close(a: f64, b: f64, rel: f64, abs: f64) -> bool {
     (a - b).abs() <= abs.max(rel * a.abs().max(b.abs()))
 }
+
+/// A policy parameter beyond this magnitude means training diverged: at
+/// 1e12 one unit in the last place of an f64 is ~1e-4, so log-probability
+/// differences — everything DPO reads — are no longer meaningful.
+pub const MAX_PARAMETER: f64 = 1e12;
+
+/// A deterministic run has converged when the gradient norm of its loss has
+/// fallen below this fraction of its value at the start.
+pub const CONVERGED_GRAD_REL: f64 = 1e-3;
+
+/// ... or below this absolute value (a start that is already optimal).
+pub const CONVERGED_GRAD_ABS: f64 = 1e-9;
+
+/// Two consecutive updates whose cosine is below this point in opposite
+/// directions: the run oscillates instead of converging.
+pub const OSCILLATION_COSINE: f64 = -0.5;

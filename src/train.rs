@@ -22,6 +22,9 @@ use crate::metrics::{Metrics, evaluate_policy};
 use crate::optim::{Optimizer, OptimizerKind};
 use crate::optimal::{Optimum, optimum};
 use crate::policy::{GradBuffer, Policy, PolicyKind};
+use crate::tolerance::{
+    CONVERGED_GRAD_ABS, CONVERGED_GRAD_REL, MAX_PARAMETER, OSCILLATION_COSINE,
+};
 use crate::problem::Problem;
 use crate::reward_model::{FitSettings, RewardModel, RewardModelKind};
 
@@ -126,7 +129,11 @@ pub struct Run {
     grad: GradBuffer,
     coefs: Vec<(usize, f64)>,
     deltas: Vec<(usize, f64)>,
+    /// The update before the last one (oscillation check).
+    prev_deltas: Vec<(usize, f64)>,
     last_loss: f64,
+    /// Gradient norm of the loss at `π_ref` (the convergence yardstick).
+    initial_grad_norm: f64,
     reward_model: Option<RewardModel>,
 }
 
@@ -158,18 +165,15 @@ impl Run {
                 Box::new(OfflinePairs::new(cfg.data.clone(), PairLoss::Dpo, 0)),
                 0,
             ),
-            MethodKind::Dpo | MethodKind::Ipo => {
-                let loss = if cfg.method == MethodKind::Ipo {
-                    PairLoss::Ipo
-                } else {
-                    cfg.train.loss
-                };
-                (
-                    Policy::new(&cfg.policy, &problem)?,
-                    Box::new(OfflinePairs::new(cfg.data.clone(), loss, cfg.train.batch)),
-                    cfg.train.steps,
-                )
-            }
+            MethodKind::Dpo | MethodKind::Ipo => (
+                Policy::new(&cfg.policy, &problem)?,
+                Box::new(OfflinePairs::new(
+                    cfg.data.clone(),
+                    cfg.train.loss,
+                    cfg.train.batch,
+                )),
+                cfg.train.steps,
+            ),
             MethodKind::OnlineDpo => {
                 let scores = match &reward_model {
                     Some(rm) => rm.values().to_vec(),
@@ -215,7 +219,9 @@ impl Run {
             grad: GradBuffer::new(n_params),
             coefs: Vec::new(),
             deltas: Vec::new(),
+            prev_deltas: Vec::new(),
             last_loss: 0.0,
+            initial_grad_norm: 0.0,
             reward_model,
             problem,
             policy,
@@ -228,6 +234,7 @@ impl Run {
             rng: &mut run.rng,
         };
         run.method.prepare(&mut ctx, &run.policy);
+        run.initial_grad_norm = run.grad_norm();
         Ok(run)
     }
 
@@ -246,16 +253,79 @@ impl Run {
         self.grad.clear();
         self.policy
             .accumulate_grad(&self.coefs, total, &mut self.grad);
+        std::mem::swap(&mut self.deltas, &mut self.prev_deltas);
         self.optimizer.deltas(&self.grad, &mut self.deltas);
         let finite = self.policy.apply(&self.deltas);
         self.step += 1;
-        if !loss.is_finite() || !finite {
-            return Err(Error::Diverged {
-                step: self.step,
-                what: "a policy parameter".into(),
-            });
+        if !loss.is_finite() {
+            return Err(self.diverged(format!("the loss is {loss}")));
+        }
+        if !finite {
+            return Err(self.diverged("a policy parameter is no longer finite".into()));
+        }
+        // Only the touched parameters can have grown.
+        if let Some(big) = self
+            .deltas
+            .iter()
+            .map(|&(k, _)| self.policy.param(k))
+            .find(|p| p.abs() > MAX_PARAMETER)
+        {
+            return Err(self.diverged(format!(
+                "a policy parameter reached {big:.3e}, beyond {MAX_PARAMETER:e} where f64 log-probabilities stop being meaningful"
+            )));
         }
         Ok(())
+    }
+
+    fn diverged(&self, what: String) -> Error {
+        Error::Diverged {
+            step: self.step,
+            what: format!(
+                "{what} (lower train.lr: on logits the step of DPO-type losses is about lr·β², IPO's about lr)"
+            ),
+        }
+    }
+
+    /// The norm of the gradient of the reported loss
+    /// ([`Metrics::loss`]) in the policy's parameters, at the current
+    /// policy.
+    pub fn grad_norm(&self) -> f64 {
+        let mut coefs = Vec::new();
+        let total = self.method.loss_gradient(self.beta, &self.policy, &mut coefs);
+        let mut grad = GradBuffer::new(self.policy.num_params());
+        self.policy.accumulate_grad(&coefs, total, &mut grad);
+        grad.entries().map(|(_, g)| g * g).sum::<f64>().sqrt()
+    }
+
+    /// One-line notes on how the run ended: a deterministic run whose
+    /// gradient has not fallen below [`CONVERGED_GRAD_REL`] of its start is
+    /// "not converged", or "oscillating" when its last two updates point in
+    /// opposite directions. Stochastic methods get no such note (their
+    /// batch gradient never vanishes). Takes `grad_norm` as computed by
+    /// [`Run::grad_norm`].
+    pub fn warnings(&self, grad_norm: f64) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.step == 0 || self.method.is_stochastic() {
+            return out;
+        }
+        let converged = grad_norm <= CONVERGED_GRAD_ABS
+            || grad_norm <= CONVERGED_GRAD_REL * self.initial_grad_norm;
+        if converged {
+            return out;
+        }
+        let cosine = update_cosine(&self.prev_deltas, &self.deltas);
+        if cosine < OSCILLATION_COSINE {
+            out.push(format!(
+                "oscillating: consecutive updates point in opposite directions (cosine {cosine:.2}) and grad_norm stays at {grad_norm:.1e} after {} steps: lower the learning rate",
+                self.step
+            ));
+        } else {
+            out.push(format!(
+                "not converged: grad_norm {grad_norm:.1e} after {} steps ({:.1e} at the start): more steps or a larger learning rate would still change the policy",
+                self.step, self.initial_grad_norm
+            ));
+        }
+        out
     }
 
     /// Every SPEC metric of the current policy; fails if one is not finite.
@@ -271,10 +341,7 @@ impl Run {
         );
         m.extra = self.method.extra_metrics();
         if let Some(what) = m.first_non_finite() {
-            return Err(Error::Diverged {
-                step: self.step,
-                what,
-            });
+            return Err(self.diverged(format!("{what} is no longer finite")));
         }
         Ok(m)
     }
@@ -341,6 +408,10 @@ pub struct Outcome {
     pub history: Vec<(usize, Metrics)>,
     /// The reward model the run fit, if any.
     pub reward_model: Option<RewardModel>,
+    /// Gradient norm of the loss at the final policy ([`Run::grad_norm`]).
+    pub grad_norm: f64,
+    /// How the run ended, when there is something to say ([`Run::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// One method trained on every prompt of a scenario.
@@ -352,6 +423,11 @@ pub struct MultiOutcome {
     pub final_metrics: Metrics,
     /// History averaged over prompts, step by step.
     pub history: Vec<(usize, Metrics)>,
+    /// Final gradient norm averaged over prompts.
+    pub grad_norm: f64,
+    /// Every prompt's warnings (prefixed with the prompt's number when
+    /// there are several).
+    pub warnings: Vec<String>,
 }
 
 /// Trains every configuration (one per prompt) and averages the metrics.
@@ -367,9 +443,25 @@ pub fn train_prompts(cfgs: &[RunConfig]) -> Result<MultiOutcome> {
             (prompts[0].history[i].0, Metrics::mean(&at))
         })
         .collect();
+    let grad_norm = prompts.iter().map(|o| o.grad_norm).sum::<f64>() / prompts.len() as f64;
+    let warnings = prompts
+        .iter()
+        .enumerate()
+        .flat_map(|(k, o)| {
+            o.warnings.iter().map(move |w| {
+                if cfgs.len() > 1 {
+                    format!("prompt {}: {w}", k + 1)
+                } else {
+                    w.clone()
+                }
+            })
+        })
+        .collect();
     Ok(MultiOutcome {
         final_metrics: Metrics::mean(&finals),
         history,
+        grad_norm,
+        warnings,
         prompts,
     })
 }
@@ -396,10 +488,29 @@ pub fn train(cfg: &RunConfig, mut observer: impl FnMut(usize, &Metrics)) -> Resu
         Some((k, m)) if *k == run.steps_done() => m.clone(),
         _ => run.metrics()?,
     };
+    let grad_norm = run.grad_norm();
     Ok(Outcome {
         final_metrics,
         final_log_probs: run.policy().log_probs(),
         history,
         reward_model: run.reward_model.clone(),
+        warnings: run.warnings(grad_norm),
+        grad_norm,
     })
+}
+
+/// The cosine between two sparse updates (0 when either is empty).
+fn update_cosine(a: &[(usize, f64)], b: &[(usize, f64)]) -> f64 {
+    let of_a: std::collections::HashMap<usize, f64> = a.iter().copied().collect();
+    let dot: f64 = b
+        .iter()
+        .map(|(k, v)| of_a.get(k).map_or(0.0, |u| u * v))
+        .sum();
+    let norm = |x: &[(usize, f64)]| x.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+    let (na, nb) = (norm(a), norm(b));
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
 }

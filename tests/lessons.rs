@@ -1,28 +1,114 @@
-//! Each built-in scenario's lesson emerges from the dynamics: these tests
-//! train with the scenario's own settings and check the claim its
-//! description makes.
+//! Every built-in lesson's claim (the `claim` of its scenario file) is a
+//! predicate checked here, not only at the lesson's own settings but over a
+//! grid around them: seeds 0–4 (for methods that draw at random), β ×0.5,
+//! ×1, ×2 with `lr·β²` held fixed for DPO-type losses (as `sweep` does),
+//! and steps ×0.5, ×1, ×2. Where a claim holds only under conditions, the
+//! scenario's text states them and the test checks exactly those, plus the
+//! boundary the text names. Effects must emerge from training: nothing here
+//! or in the library knows which response a lesson is about.
 
 use dpo_lab::compare::head_to_head;
 use dpo_lab::method::MethodKind;
 use dpo_lab::scenario::{Overrides, Scenario, builtins};
-use dpo_lab::train::{Outcome, train};
+use dpo_lab::sweep::step_scales_with_beta;
+use dpo_lab::tolerance::CONVERGED_KL;
+use dpo_lab::train::{Outcome, Run, train};
 
-fn run(name: &str, method: MethodKind, o: Overrides) -> (Scenario, Outcome) {
-    let s = Scenario::load(name, &o).expect("built-in scenario loads");
-    let out = train(&s.run_config(method), |_, _| {}).expect("trains");
+/// One point of a lesson's grid.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    seed: u64,
+    beta: f64,
+    steps: f64,
+}
+
+const FACTORS: [f64; 3] = [0.5, 1.0, 2.0];
+
+/// The grid: β and steps factors, and seeds 0–4 when `seeded` (methods
+/// that draw at random; full-batch runs draw nothing, see
+/// [`full_batch_runs_ignore_the_seed`]).
+fn grid(seeded: bool) -> Vec<Point> {
+    let seeds: &[u64] = if seeded { &[0, 1, 2, 3, 4] } else { &[0] };
+    let mut out = Vec::new();
+    for &beta in &FACTORS {
+        for &steps in &FACTORS {
+            for &seed in seeds {
+                out.push(Point { seed, beta, steps });
+            }
+        }
+    }
+    out
+}
+
+/// The lesson at a grid point: β scaled, lr scaled by 1/factor² where the
+/// method's step scales with β², steps scaled, seed offset.
+fn at(name: &str, method: MethodKind, p: Point, extra: &Overrides) -> Scenario {
+    let base = Scenario::load(name, extra).expect("built-in scenario loads");
+    let cfg = base.run_config(method);
+    let lr = if step_scales_with_beta(method, cfg.train.loss) {
+        cfg.effective_lr() / (p.beta * p.beta)
+    } else {
+        cfg.effective_lr()
+    };
+    let o = Overrides {
+        beta: Some(base.train.beta * p.beta),
+        lr: Some(lr),
+        steps: Some((base.train.steps as f64 * p.steps).round() as u64),
+        seed: Some(base.train.seed + p.seed),
+        log_every: Some(0),
+        ..extra.clone()
+    };
+    Scenario::load(name, &o).expect("grid point loads")
+}
+
+fn train_at(name: &str, method: MethodKind, p: Point, extra: &Overrides) -> (Scenario, Outcome) {
+    let s = at(name, method, p, extra);
+    let out = train(&s.run_config(method), |_, _| {})
+        .unwrap_or_else(|e| panic!("{name} {method:?} at {p:?}: {e}"));
     (s, out)
 }
 
+/// Checks `claim` at every point and reports every failure at once.
+fn check_grid(name: &str, points: &[Point], claim: impl Fn(Point) -> Result<(), String>) {
+    let failures: Vec<String> = points
+        .iter()
+        .filter_map(|&p| claim(p).err().map(|e| format!("  at {p:?}: {e}")))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{name}: the lesson's claim fails on {} of {} grid points:\n{}",
+        failures.len(),
+        points.len(),
+        failures.join("\n")
+    );
+}
+
+fn index(s: &Scenario, name: &str) -> usize {
+    s.problem.space.index_of(name).expect("response in space")
+}
+
 fn prob(s: &Scenario, out: &Outcome, name: &str) -> f64 {
-    out.final_log_probs[s.problem.space.index_of(name).expect("in space")].exp()
+    out.final_log_probs[index(s, name)].exp()
 }
 
 fn reference(s: &Scenario, name: &str) -> f64 {
-    s.problem.log_ref[s.problem.space.index_of(name).expect("in space")].exp()
+    s.problem.log_ref[index(s, name)].exp()
+}
+
+fn max_prob(out: &Outcome) -> f64 {
+    out.final_log_probs
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .exp()
+}
+
+fn ensure(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(what()) }
 }
 
 #[test]
-fn every_builtin_checks_and_has_a_description() {
+fn every_builtin_checks_and_states_its_claim() {
     let all = builtins();
     assert_eq!(all.len(), dpo_lab::scenario::BUILTIN.len());
     for raw in all {
@@ -31,6 +117,8 @@ fn every_builtin_checks_and_has_a_description() {
             "{} needs a description a teacher can read",
             raw.name
         );
+        let claim = raw.claim.as_deref().unwrap_or("");
+        assert!(claim.len() > 80, "{} states no claim to check", raw.name);
         Scenario::check(raw.clone()).unwrap_or_else(|e| panic!("{}: {e}", raw.name));
     }
     // Every file in assets/scenarios is built in.
@@ -41,173 +129,355 @@ fn every_builtin_checks_and_has_a_description() {
 }
 
 #[test]
-fn optimal_policy_dpo_converges_to_pi_star() {
-    let (_, out) = run("optimal-policy", MethodKind::Dpo, Overrides::default());
-    assert!(
-        out.final_metrics.kl_to_optimal < 1e-3,
-        "{}",
-        out.final_metrics.kl_to_optimal
-    );
-}
-
-#[test]
-fn ratio_intuition_equal_implicit_rewards_unequal_gains() {
-    let (s, out) = run("ratio-intuition", MethodKind::Dpo, Overrides::default());
-    let h = |n: &str| {
-        out.final_log_probs[s.problem.space.index_of(n).expect("ok")]
-            - s.problem.log_ref[s.problem.space.index_of(n).expect("ok")]
+fn full_batch_runs_ignore_the_seed() {
+    // Why the deterministic claims below run seed 0 only.
+    let p0 = Point {
+        seed: 0,
+        beta: 1.0,
+        steps: 1.0,
     };
-    let (ha, hb) = (h("likely good"), h("unlikely good"));
-    assert!(ha > 0.05, "both chosen answers gain: {ha}");
-    assert!((ha - hb).abs() < 1e-9, "same implicit reward: {ha} vs {hb}");
-    let gain_a = prob(&s, &out, "likely good") - 0.8;
-    let gain_b = prob(&s, &out, "unlikely good") - 0.1;
-    assert!(
-        (gain_a / gain_b - 8.0).abs() < 1e-6,
-        "absolute gains in the reference ratio 8:1, got {}",
-        gain_a / gain_b
-    );
+    let p3 = Point { seed: 3, ..p0 };
+    for name in ["optimal-policy", "ood-leak", "the-the-the"] {
+        let (_, a) = train_at(name, MethodKind::Dpo, p0, &Overrides::default());
+        let (_, b) = train_at(name, MethodKind::Dpo, p3, &Overrides::default());
+        assert_eq!(a.final_log_probs, b.final_log_probs, "{name}");
+    }
 }
 
 #[test]
-fn ood_leak_offline_triples_ood_mass_online_does_not_raise_it() {
-    let (_, off) = run("ood-leak", MethodKind::Dpo, Overrides::default());
-    let (_, on) = run("ood-leak", MethodKind::OnlineDpo, Overrides::default());
-    let start = off.history[0].1.ood_mass;
-    assert!((start - 0.05).abs() < 1e-12);
-    assert!(
-        off.final_metrics.ood_mass >= 3.0 * start,
-        "offline {}",
-        off.final_metrics.ood_mass
-    );
-    assert!(
-        on.final_metrics.ood_mass <= start,
-        "online {}",
-        on.final_metrics.ood_mass
-    );
+fn optimal_policy_population_dpo_reaches_pi_star() {
+    check_grid("optimal-policy", &grid(false), |p| {
+        let (_, out) = train_at("optimal-policy", MethodKind::Dpo, p, &Overrides::default());
+        let kl = out.final_metrics.kl_to_optimal;
+        ensure(kl < CONVERGED_KL, || format!("KL(π‖π*) = {kl}"))?;
+        ensure(out.warnings.is_empty(), || format!("{:?}", out.warnings))
+    });
 }
 
 #[test]
-fn the_the_the_leaks_under_offline_loglinear_dpo() {
-    let (s, out) = run("the-the-the", MethodKind::Dpo, Overrides::default());
-    // Never in the data, tiny reference probability.
-    let y0 = s.problem.space.index_of("the the the").expect("in space");
-    assert!(!s.data.in_data[y0]);
-    assert!(reference(&s, "the the the") < 1e-3);
-    let top = out
-        .final_metrics
-        .ood_top
-        .as_ref()
-        .expect("there are OOD responses");
-    assert_eq!(top.response, "the the the");
-    assert!(
-        top.probability >= 3.0 * top.reference,
-        "{} vs {}",
-        top.probability,
-        top.reference
-    );
-    assert!(
-        top.implicit_reward > out.final_metrics.rewards_chosen,
-        "β·h(the the the) = {} vs chosen mean {}",
-        top.implicit_reward,
-        out.final_metrics.rewards_chosen
-    );
-    // … although it is the worst answer under the true reward.
-    let worst = s
-        .problem
-        .reward
-        .iter()
-        .copied()
-        .fold(f64::INFINITY, f64::min);
-    assert_eq!(s.problem.reward[y0], worst);
-}
-
-#[test]
-fn the_the_the_online_dpo_pushes_it_below_its_reference() {
-    let (s, out) = run("the-the-the", MethodKind::OnlineDpo, Overrides::default());
-    assert!(prob(&s, &out, "the the the") < reference(&s, "the the the"));
-}
-
-#[test]
-fn the_the_the_autoregressive_leak_is_much_weaker() {
-    let (s, ll) = run("the-the-the", MethodKind::Dpo, Overrides::default());
-    let (_, ar) = run(
-        "the-the-the",
-        MethodKind::Dpo,
-        Overrides {
-            policy: Some("autoregressive".into()),
-            ..Default::default()
-        },
-    );
-    let gain = |o: &Outcome| prob(&s, o, "the the the") / reference(&s, "the the the");
-    assert!(
-        gain(&ar) < gain(&ll) / 10.0,
-        "AR ×{} vs log-linear ×{}",
-        gain(&ar),
-        gain(&ll)
-    );
-    assert!(ar.final_metrics.ood_mass < ll.final_metrics.ood_mass);
-}
-
-#[test]
-fn offline_vs_online_online_wins_clearly_more_than_it_loses() {
-    let s = Scenario::load("offline-vs-online", &Overrides::default()).expect("ok");
-    let on = train(&s.run_config(MethodKind::OnlineDpo), |_, _| {}).expect("ok");
-    let off = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("ok");
-    let h = head_to_head(
-        &on.final_log_probs,
-        &off.final_log_probs,
-        &s.problem.reward,
-        0.0,
-    );
-    assert!(h.win > 2.0 * h.loss && h.win - h.loss > 0.3, "{h:?}");
-    assert!(h.quality_a > h.quality_b);
-    assert!((h.win + h.tie + h.loss - 1.0).abs() < 1e-12);
-}
-
-#[test]
-fn deterministic_preferences_dpo_ignores_beta_ipo_does_not() {
-    for beta in [0.1, 1.0] {
-        let o = Overrides {
-            beta: Some(beta),
-            ..Default::default()
-        };
-        let (s, dpo) = run("deterministic-preferences", MethodKind::Dpo, o.clone());
-        let (_, ipo) = run("deterministic-preferences", MethodKind::Ipo, o);
-        // DPO: B collapses towards zero whatever β.
+fn population_loss_starts_at_log_2_and_weights_are_true_means() {
+    // Σ W = 1: the loss at π_ref is log 2 on every population scenario.
+    for name in ["optimal-policy", "ood-leak", "length-bias"] {
+        let s = Scenario::load(name, &Overrides::default()).expect("loads");
+        let total: f64 = s.data.pairs.iter().map(|&(_, _, w)| w).sum();
+        assert!((total - 1.0).abs() < 1e-12, "{name}: Σ W = {total}");
+        let run = Run::new(&s.run_config(MethodKind::Dpo)).expect("builds");
+        let loss = run.metrics().expect("finite").loss;
         assert!(
-            prob(&s, &dpo, "B") < 1e-2 * reference(&s, "B"),
-            "β {beta}: DPO π(B) = {}",
-            prob(&s, &dpo, "B")
-        );
-        // IPO: the log-ratio margin settles at 1/(2β).
-        let h = |o: &Outcome, n: &str| {
-            o.final_log_probs[s.problem.space.index_of(n).expect("ok")]
-                - s.problem.log_ref[s.problem.space.index_of(n).expect("ok")]
-        };
-        let margin = h(&ipo, "A") - h(&ipo, "B");
-        assert!(
-            (margin - 1.0 / (2.0 * beta)).abs() < 1e-6,
-            "β {beta}: IPO margin {margin}"
+            (loss - std::f64::consts::LN_2).abs() < 1e-12,
+            "{name}: loss at π_ref {loss}"
         );
     }
 }
 
 #[test]
-fn large_space_online_dpo_finds_what_offline_dpo_cannot_see() {
-    let s = Scenario::load("large-space", &Overrides::default()).expect("ok");
-    assert_eq!(s.problem.len(), 100_000);
-    let on = train(&s.run_config(MethodKind::OnlineDpo), |_, _| {}).expect("ok");
-    let off = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("ok");
+fn ratio_intuition_equal_implicit_rewards_and_8_to_1_gains_at_every_step() {
+    check_grid("ratio-intuition", &grid(false), |p| {
+        let s = at("ratio-intuition", MethodKind::Dpo, p, &Overrides::default());
+        let (lg, ug, bad) = (
+            index(&s, "likely good"),
+            index(&s, "unlikely good"),
+            index(&s, "bad"),
+        );
+        let mut run = Run::new(&s.run_config(MethodKind::Dpo)).map_err(|e| e.to_string())?;
+        while !run.finished() {
+            run.step().map_err(|e| e.to_string())?;
+            let h = run.policy().log_ratios();
+            let lp = run.policy().log_probs();
+            let k = run.steps_done();
+            ensure((h[lg] - h[ug]).abs() < 1e-12, || {
+                format!("step {k}: implicit rewards differ: {} vs {}", h[lg], h[ug])
+            })?;
+            let gains = (lp[lg].exp() - 0.8) / (lp[ug].exp() - 0.1);
+            ensure((gains - 8.0).abs() < 1e-6, || {
+                format!("step {k}: gains in the ratio {gains}")
+            })?;
+            // Below the limits (reached to rounding once π(bad) ≈ 1e-17).
+            let slack = 1e-12;
+            ensure(
+                lp[lg].exp() <= 0.8 / 0.9 + slack && lp[ug].exp() <= 0.1 / 0.9 + slack && h[bad] < 0.0,
+                || format!("step {k}: a chosen answer passed its limit"),
+            )?;
+        }
+        Ok(())
+    });
+}
+
+/// ood-leak: the converged offline OOD mass predicted from the cause the
+/// text names — out-of-data logits fixed, in-data logits at
+/// `log π_ref + r/β` shifted so that their sum is conserved.
+fn ood_leak_predicted_ood_mass(s: &Scenario) -> f64 {
+    let p = &s.problem;
+    let beta = s.train.beta;
+    let inside: Vec<usize> = (0..p.len()).filter(|&i| s.data.in_data[i]).collect();
+    let mean = inside.iter().map(|&i| p.reward[i] / beta).sum::<f64>() / inside.len() as f64;
+    let in_mass: f64 = inside
+        .iter()
+        .map(|&i| (p.log_ref[i] + p.reward[i] / beta - mean).exp())
+        .sum();
+    let out_mass: f64 = (0..p.len())
+        .filter(|&i| !s.data.in_data[i])
+        .map(|i| p.log_ref[i].exp())
+        .sum();
+    out_mass / (out_mass + in_mass)
+}
+
+#[test]
+fn ood_leak_offline_ood_mass_follows_beta_through_the_normaliser() {
+    let check = |p: Point, rises: bool| {
+        let (s, out) = train_at("ood-leak", MethodKind::Dpo, p, &Overrides::default());
+        let start = out.history.first().map_or(0.05, |h| h.1.ood_mass);
+        let ood = out.final_metrics.ood_mass;
+        let predicted = ood_leak_predicted_ood_mass(&s);
+        ensure((ood - predicted).abs() < 1e-6, || {
+            format!("OOD mass {ood}, the conserved-sum prediction {predicted}")
+        })?;
+        ensure((start - 0.05).abs() < 1e-12 || out.history.is_empty(), || {
+            format!("start {start}")
+        })?;
+        ensure((ood > 0.05) == rises, || {
+            format!("OOD mass {ood} at β = {}", s.train.beta)
+        })
+    };
+    // The grid (β 0.25, 0.5, 1): the leak rises.
+    check_grid("ood-leak offline", &grid(false), |p| check(p, true));
+    // The text's boundary: still rising at β = 2, falling at β = 0.1.
+    let at_beta = |f: f64| Point {
+        seed: 0,
+        beta: f,
+        steps: 1.0,
+    };
+    check(at_beta(4.0), true).expect("β = 2 rises");
+    check(at_beta(0.2), false).expect("β = 0.1 falls");
+    // At the lesson's β, gibberish's implicit reward ends positive and
+    // above rude's although its true reward is the lowest.
+    let (s, out) = train_at("ood-leak", MethodKind::Dpo, at_beta(1.0), &Overrides::default());
+    let h = |n: &str| s.train.beta * (out.final_log_probs[index(&s, n)] - s.problem.log_ref[index(&s, n)]);
+    assert!(h("gibberish") > 0.0 && h("gibberish") > h("rude"));
+    assert!(s.problem.reward[index(&s, "gibberish")] < s.problem.reward[index(&s, "rude")]);
+}
+
+#[test]
+fn ood_leak_online_dpo_lowers_ood_mass() {
+    check_grid("ood-leak online", &grid(true), |p| {
+        let (_, out) = train_at("ood-leak", MethodKind::OnlineDpo, p, &Overrides::default());
+        let ood = out.final_metrics.ood_mass;
+        ensure(ood < 0.05, || format!("OOD mass {ood}"))
+    });
+}
+
+#[test]
+fn the_the_the_offline_loglinear_dpo_lifts_it_most() {
+    let ll = Overrides::default();
+    check_grid("the-the-the offline", &grid(false), |p| {
+        let (s, out) = train_at("the-the-the", MethodKind::Dpo, p, &ll);
+        let y0 = index(&s, "the the the");
+        ensure(!s.data.in_data[y0], || "it is in the data".into())?;
+        let worst = s.problem.reward.iter().copied().fold(f64::INFINITY, f64::min);
+        ensure(s.problem.reward[y0] == worst, || "not the worst answer".into())?;
+        let m = &out.final_metrics;
+        ensure(m.ood_mass > 0.467 * 1.4, || format!("OOD mass {}", m.ood_mass))?;
+        let top = m.ood_top.as_ref().ok_or("no OOD responses")?;
+        ensure(top.response == "the the the", || {
+            format!("largest gain: {:?}", top.response)
+        })?;
+        ensure(top.implicit_reward > m.rewards_chosen, || {
+            format!("β·h {} vs chosen mean {}", top.implicit_reward, m.rewards_chosen)
+        })
+    });
+    // The leak keeps growing with steps, at every β.
+    for beta in FACTORS {
+        let gain: Vec<f64> = FACTORS
+            .iter()
+            .map(|&steps| {
+                let p = Point {
+                    seed: 0,
+                    beta,
+                    steps,
+                };
+                let (s, out) = train_at("the-the-the", MethodKind::Dpo, p, &ll);
+                prob(&s, &out, "the the the")
+            })
+            .collect();
+        assert!(gain[0] < gain[1] && gain[1] < gain[2], "β ×{beta}: {gain:?}");
+    }
+}
+
+#[test]
+fn the_the_the_online_dpo_pushes_it_below_its_reference() {
+    check_grid("the-the-the online", &grid(true), |p| {
+        let (s, out) = train_at("the-the-the", MethodKind::OnlineDpo, p, &Overrides::default());
+        let (pi, r) = (prob(&s, &out, "the the the"), reference(&s, "the the the"));
+        ensure(pi < r, || format!("π = {pi} vs π_ref = {r}"))
+    });
+}
+
+#[test]
+fn the_the_the_autoregressive_leak_is_at_least_five_times_weaker() {
+    let ar = Overrides {
+        policy: Some("autoregressive".into()),
+        ..Default::default()
+    };
+    check_grid("the-the-the autoregressive", &grid(false), |p| {
+        let (s, ll_out) = train_at("the-the-the", MethodKind::Dpo, p, &Overrides::default());
+        let (_, ar_out) = train_at("the-the-the", MethodKind::Dpo, p, &ar);
+        let r = reference(&s, "the the the");
+        let (g_ll, g_ar) = (
+            prob(&s, &ll_out, "the the the") / r,
+            prob(&s, &ar_out, "the the the") / r,
+        );
+        ensure(5.0 * g_ar < g_ll, || format!("AR ×{g_ar} vs log-linear ×{g_ll}"))
+    });
+}
+
+#[test]
+fn offline_vs_online_equal_budgets_online_wins_through_coverage() {
+    let name = "offline-vs-online";
+    let base = Scenario::load(name, &Overrides::default()).expect("loads");
+    // Equal label budgets, as the text says.
+    assert_eq!(
+        base.data.pairs.len(),
+        base.online.batch * base.train.steps,
+        "offline pairs = online labels"
+    );
+    let best_in_data = (0..base.problem.len())
+        .filter(|&i| base.data.in_data[i])
+        .map(|i| base.problem.reward[i])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let compare = |p: Point| {
+        let (s, on) = train_at(name, MethodKind::OnlineDpo, p, &Overrides::default());
+        let (_, off) = train_at(name, MethodKind::Dpo, p, &Overrides::default());
+        head_to_head(&on.final_log_probs, &off.final_log_probs, &s.problem.reward, 0.0)
+    };
+    // β 0.1 and 0.2 (factors 1 and 2), every seed and step budget.
+    let points: Vec<Point> = grid(true).into_iter().filter(|p| p.beta >= 1.0).collect();
+    check_grid(name, &points, |p| {
+        let h = compare(p);
+        ensure(h.win >= 0.7 && h.win - h.loss > 0.45, || format!("{h:?}"))?;
+        ensure(h.quality_b <= best_in_data, || {
+            format!("offline quality {} above the best in-data reward {best_in_data}", h.quality_b)
+        })?;
+        // From 1,000 steps on, online DPO has found answers the offline
+        // data never contains.
+        ensure(p.steps < 1.0 || h.quality_a > best_in_data, || {
+            format!("online quality {} not above the best in-data reward {best_in_data}", h.quality_a)
+        })
+    });
+    // β = 0.05: the outcome depends on the seed, as the text says.
+    let wins: Vec<f64> = (0..5)
+        .map(|seed| {
+            compare(Point {
+                seed,
+                beta: 0.5,
+                steps: 1.0,
+            })
+            .win
+        })
+        .collect();
     assert!(
-        off.history[0].1.ood_mass > 0.6,
-        "most reference mass is outside the data"
+        wins.iter().any(|&w| w < 0.5) && wins.iter().any(|&w| w > 0.5),
+        "{wins:?}"
     );
-    let h = head_to_head(
-        &on.final_log_probs,
-        &off.final_log_probs,
-        &s.problem.reward,
-        0.0,
-    );
-    assert!(h.win > 0.9, "{h:?}");
+}
+
+#[test]
+fn length_bias_everything_trained_on_biased_labels_pads() {
+    let name = "length-bias";
+    let rm_judge = Overrides {
+        annotator: Some("reward-model".into()),
+        ..Default::default()
+    };
+    // β 0.125 to 0.5; online runs over seeds.
+    check_grid(name, &grid(true), |p| {
+        let (_, opt) = train_at(name, MethodKind::Optimal, p, &Overrides::default());
+        let star = &opt.final_metrics;
+        let deterministic = p.seed == 0;
+        let mut padded = vec![(
+            "online DPO judged by the reward model",
+            train_at(name, MethodKind::OnlineDpo, p, &rm_judge).1,
+        )];
+        if deterministic {
+            padded.push(("RLHF", train_at(name, MethodKind::Rlhf, p, &Overrides::default()).1));
+            padded.push(("offline DPO", train_at(name, MethodKind::Dpo, p, &Overrides::default()).1));
+        }
+        let len = |m: &dpo_lab::metrics::Metrics| m.mean_length.expect("a sequence space");
+        for (what, out) in &padded {
+            let m = &out.final_metrics;
+            ensure(len(m) >= 2.8, || format!("{what}: mean length {}", len(m)))?;
+            ensure(m.expected_reward < star.expected_reward, || {
+                format!("{what}: E r {} vs π* {}", m.expected_reward, star.expected_reward)
+            })?;
+        }
+        ensure(len(star) <= 1.24 + 1e-9, || format!("π* length {}", len(star)))?;
+        let (_, on) = train_at(name, MethodKind::OnlineDpo, p, &Overrides::default());
+        let m = &on.final_metrics;
+        ensure((m.expected_reward - star.expected_reward).abs() < 0.1, || {
+            format!("online (true judge) E r {} vs π* {}", m.expected_reward, star.expected_reward)
+        })?;
+        ensure((len(m) - len(star)).abs() < 0.15, || {
+            format!("online (true judge) length {} vs π* {}", len(m), len(star))
+        })
+    });
+}
+
+#[test]
+fn deterministic_preferences_dpo_keeps_falling_ipo_stops_at_its_margin() {
+    let name = "deterministic-preferences";
+    let mut last_ipo_b = 0.0;
+    // β 0.05 … 2 (the file's 0.5 times 0.1 … 4): a superset of the grid.
+    for beta in [0.1, 0.2, 0.5, 1.0, 2.0, 4.0] {
+        let mut dpo_b = Vec::new();
+        for steps in FACTORS {
+            let p = Point { seed: 0, beta, steps };
+            let (s, dpo) = train_at(name, MethodKind::Dpo, p, &Overrides::default());
+            let b = prob(&s, &dpo, "B");
+            dpo_b.push(b);
+            assert!(!dpo.warnings.is_empty(), "β {}: DPO reported convergence", s.train.beta);
+            // Approached from below; at small β reached to rounding.
+            assert!(dpo.final_metrics.kl_to_ref <= (1.0f64 / 0.4).ln() + 1e-12);
+            let (s, ipo) = train_at(name, MethodKind::Ipo, p, &Overrides::default());
+            let h = |n: &str| ipo.final_log_probs[index(&s, n)] - s.problem.log_ref[index(&s, n)];
+            let margin = h("A") - h("B");
+            let target = 1.0 / (2.0 * s.train.beta);
+            assert!(
+                (margin - target).abs() < 1e-9 * target.max(1.0),
+                "β {}: IPO margin {margin} vs {target}",
+                s.train.beta
+            );
+            if steps == 1.0 {
+                let b = prob(&s, &ipo, "B");
+                assert!(b > last_ipo_b, "IPO π(B) grows with β");
+                last_ipo_b = b;
+            }
+        }
+        assert!(dpo_b[0] > dpo_b[1] && dpo_b[1] > dpo_b[2], "β ×{beta}: DPO π(B) {dpo_b:?}");
+    }
+}
+
+#[test]
+fn large_space_no_method_nears_pi_star_and_online_dpo_collapses() {
+    let name = "large-space";
+    check_grid(name, &grid(true), |p| {
+        let (_, on) = train_at(name, MethodKind::OnlineDpo, p, &Overrides::default());
+        let (s, off) = train_at(name, MethodKind::Dpo, p, &Overrides::default());
+        for (what, out) in [("online", &on), ("offline", &off)] {
+            let kl = out.final_metrics.kl_to_optimal;
+            ensure(kl > 4.0, || format!("{what}: KL(π‖π*) = {kl}"))?;
+        }
+        // Offline DPO's out-of-data answers keep their reference ratios:
+        // their logits never move, only the normaliser does.
+        let h: Vec<f64> = (0..s.problem.len())
+            .filter(|&i| !s.data.in_data[i])
+            .map(|i| off.final_log_probs[i] - s.problem.log_ref[i])
+            .collect();
+        let spread = h.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            - h.iter().copied().fold(f64::INFINITY, f64::min);
+        ensure(spread < 1e-9, || format!("offline OOD log-ratios spread {spread}"))?;
+        let top = max_prob(&on);
+        ensure(top < 0.01 || top >= 0.45, || format!("online max π {top}: neither still nor collapsing"))?;
+        if p.beta <= 1.0 && p.steps >= 1.0 {
+            ensure(top > 0.95, || format!("online max π {top}: not collapsed"))?;
+        }
+        Ok(())
+    });
 }

@@ -373,7 +373,7 @@ probs = [0.5, 0.3, 0.2]
 values = [1.0, 0.0, -1.0]
 [train]
 beta = 1.0
-lr = 20.0
+lr = 10.0
 steps = 2000
 [[prompts]]
 name = "second"

@@ -317,6 +317,10 @@ impl DpoLabApp {
                 Ok(_) => {
                     if self.session.finished() {
                         self.playing = false;
+                        let warnings = self.session.warnings();
+                        if !warnings.is_empty() {
+                            self.message = Some((format!("warning: {}", warnings.join(" · ")), false));
+                        }
                     }
                 }
                 Err(e) => {

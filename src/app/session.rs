@@ -175,6 +175,21 @@ impl Session {
         Ok(done)
     }
 
+    /// How the runs ended: the library's warnings ("not converged",
+    /// "oscillating") of every finished run, each with its method.
+    pub fn warnings(&self) -> Vec<String> {
+        self.runs
+            .iter()
+            .filter(|r| r.run.finished())
+            .flat_map(|r| {
+                r.run
+                    .warnings(r.run.grad_norm())
+                    .into_iter()
+                    .map(move |w| format!("{}: {w}", method_label(r.kind)))
+            })
+            .collect()
+    }
+
     /// The run of one method, if selected.
     pub fn run_of(&self, kind: MethodKind) -> Option<&MethodRun> {
         self.runs.iter().find(|r| r.kind == kind)

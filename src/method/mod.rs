@@ -61,6 +61,20 @@ impl MethodKind {
         }
     }
 
+    /// `ipo` trains with the IPO loss by definition, so a `--loss` other
+    /// than `ipo` beside it is refused rather than silently ignored.
+    pub fn check_loss_override(self, loss: Option<&str>) -> Result<()> {
+        match (self, loss) {
+            (MethodKind::Ipo, Some(l)) if l != "ipo" => Err(Error::invalid(
+                "loss",
+                format!(
+                    "method \"ipo\" always uses the IPO loss, got loss {l:?}: use method \"dpo\" with loss {l:?}"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Its command-line name.
     pub fn name(self) -> &'static str {
         match self {
@@ -102,6 +116,17 @@ pub trait Method: Send {
 
     /// The loss reported in metrics for the current policy.
     fn current_loss(&self, beta: f64, policy: &Policy) -> f64;
+
+    /// The gradient coefficients of [`Method::current_loss`] at `policy`,
+    /// written to `coefs` (cleared first), drawing nothing. Returns `Σ c_y`
+    /// as [`Method::gradient`] does. The trainer turns them into
+    /// `final.grad_norm`.
+    fn loss_gradient(&self, beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64;
+
+    /// Whether a step draws at random (minibatches, online pairs, PPO
+    /// batches): its gradient is then noisy and never vanishes, so the
+    /// trainer does not read a non-zero gradient as "not converged".
+    fn is_stochastic(&self) -> bool;
 
     /// Extra metrics of this method, in order.
     fn extra_metrics(&self) -> Vec<(String, f64)> {

@@ -58,4 +58,15 @@ impl Method for OfflinePairs {
     fn current_loss(&self, beta: f64, policy: &Policy) -> f64 {
         pair_loss(&self.data.pairs, self.loss, beta, policy, None)
     }
+
+    /// The gradient of the loss on the whole data.
+    fn loss_gradient(&self, beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64 {
+        coefs.clear();
+        pair_loss(&self.data.pairs, self.loss, beta, policy, Some(coefs));
+        0.0
+    }
+
+    fn is_stochastic(&self) -> bool {
+        self.batch > 0
+    }
 }

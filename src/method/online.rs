@@ -130,4 +130,15 @@ impl Method for OnlineDpo {
     fn current_loss(&self, beta: f64, policy: &Policy) -> f64 {
         pair_loss(&self.batch, self.loss, beta, policy, None)
     }
+
+    /// The gradient of the loss on the current batch.
+    fn loss_gradient(&self, beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64 {
+        coefs.clear();
+        pair_loss(&self.batch, self.loss, beta, policy, Some(coefs));
+        0.0
+    }
+
+    fn is_stochastic(&self) -> bool {
+        true
+    }
 }

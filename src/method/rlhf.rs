@@ -76,6 +76,17 @@ impl Method for RlhfExact {
         self.evaluate(beta, policy, None).0
     }
 
+    /// The exact gradient of `−J_φ` (its coefficients sum to zero).
+    fn loss_gradient(&self, beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64 {
+        coefs.clear();
+        self.evaluate(beta, policy, Some(coefs));
+        0.0
+    }
+
+    fn is_stochastic(&self) -> bool {
+        false
+    }
+
     fn extra_metrics(&self) -> Vec<(String, f64)> {
         vec![
             ("objective/scores".into(), self.last.0),
@@ -226,6 +237,16 @@ impl Method for Ppo {
 
     fn current_loss(&self, _beta: f64, policy: &Policy) -> f64 {
         self.surrogate(policy, None).0
+    }
+
+    /// The gradient of the clipped surrogate on the current batch.
+    fn loss_gradient(&self, _beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64 {
+        coefs.clear();
+        self.surrogate(policy, Some(coefs)).2
+    }
+
+    fn is_stochastic(&self) -> bool {
+        true
     }
 
     fn extra_metrics(&self) -> Vec<(String, f64)> {

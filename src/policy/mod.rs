@@ -177,6 +177,15 @@ impl Policy {
         }
     }
 
+    /// Parameter `k` (the flattened index of [`Policy::params`]).
+    pub fn param(&self, k: usize) -> f64 {
+        match self {
+            Policy::Tabular(p) => p.logit(k),
+            Policy::Autoregressive(p) => p.logits()[k],
+            Policy::LogLinear(p) => p.theta()[k],
+        }
+    }
+
     /// `log π(y_i)`.
     pub fn log_prob(&self, i: usize) -> f64 {
         match self {

@@ -70,6 +70,11 @@ impl TabularPolicy {
         self.entries.iter().map(|e| e[0]).collect()
     }
 
+    /// Logit `k`.
+    pub fn logit(&self, k: usize) -> f64 {
+        self.entries[k][0]
+    }
+
     /// `log Σ exp(θ)`.
     pub fn log_normalizer(&self) -> f64 {
         self.log_z
