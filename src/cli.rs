@@ -339,8 +339,14 @@ fn bench_cmd(json: bool, scaling: bool, out: &mut dyn Write) -> Result<()> {
         )?;
         match frames {
             Some((two, large)) => {
-                writeln!(out, "app frame, the-the-the, 2 methods        {two:>8.2} ms")?;
-                writeln!(out, "app frame, 100,000 responses, 1 method   {large:>8.2} ms")?;
+                writeln!(
+                    out,
+                    "app frame, the-the-the, 2 methods        {two:>8.2} ms"
+                )?;
+                writeln!(
+                    out,
+                    "app frame, 100,000 responses, 1 method   {large:>8.2} ms"
+                )?;
             }
             None => writeln!(out, "app frame: this build has no app (feature `app`)")?,
         }

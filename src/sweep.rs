@@ -98,7 +98,10 @@ pub fn optimal_point(scenario: &Scenario, beta: f64) -> (FrontierPoint, f64) {
 
 /// The optimal frontier over `betas`, averaged over prompts.
 pub fn optimal_frontier(scenario: &Scenario, betas: &[f64]) -> Vec<FrontierPoint> {
-    betas.iter().map(|&b| optimal_point(scenario, b).0).collect()
+    betas
+        .iter()
+        .map(|&b| optimal_point(scenario, b).0)
+        .collect()
 }
 
 /// `count` β values spaced evenly in log scale over `[lo, hi]`.

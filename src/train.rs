@@ -22,11 +22,9 @@ use crate::metrics::{Metrics, evaluate_policy};
 use crate::optim::{Optimizer, OptimizerKind};
 use crate::optimal::{Optimum, optimum};
 use crate::policy::{GradBuffer, Policy, PolicyKind};
-use crate::tolerance::{
-    CONVERGED_GRAD_ABS, CONVERGED_GRAD_REL, MAX_PARAMETER, OSCILLATION_COSINE,
-};
 use crate::problem::Problem;
 use crate::reward_model::{FitSettings, RewardModel, RewardModelKind};
+use crate::tolerance::{CONVERGED_GRAD_ABS, CONVERGED_GRAD_REL, MAX_PARAMETER, OSCILLATION_COSINE};
 
 /// Checked training settings (scenario `[train]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -291,7 +289,9 @@ impl Run {
     /// policy.
     pub fn grad_norm(&self) -> f64 {
         let mut coefs = Vec::new();
-        let total = self.method.loss_gradient(self.beta, &self.policy, &mut coefs);
+        let total = self
+            .method
+            .loss_gradient(self.beta, &self.policy, &mut coefs);
         let mut grad = GradBuffer::new(self.policy.num_params());
         self.policy.accumulate_grad(&coefs, total, &mut grad);
         grad.entries().map(|(_, g)| g * g).sum::<f64>().sqrt()

@@ -578,7 +578,10 @@ steps = 200
 "#;
 
 fn one_pair_file(tag: &str) -> String {
-    let path = std::env::temp_dir().join(format!("dpo-lab-one-pair-{tag}-{}.toml", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "dpo-lab-one-pair-{tag}-{}.toml",
+        std::process::id()
+    ));
     std::fs::write(&path, ONE_PAIR).expect("write temp scenario");
     path.to_string_lossy().into_owned()
 }
@@ -597,10 +600,22 @@ fn ipo_with_too_large_a_step_is_a_divergence_error() {
 fn ipo_at_the_stability_edge_reports_oscillation() {
     // IPO at lr 0.5 returned π(A) = 0.5 after 20,000 steps without a word.
     let f = one_pair_file("oscillate");
-    let v = json(&["run", "--scenario", &f, "--method", "ipo", "--lr", "0.5", "--steps", "2000", "--json"]);
+    let v = json(&[
+        "run",
+        "--scenario",
+        &f,
+        "--method",
+        "ipo",
+        "--lr",
+        "0.5",
+        "--steps",
+        "2000",
+        "--json",
+    ]);
     let w = v["warnings"].as_array().expect("warnings list");
     assert!(
-        w.iter().any(|s| s.as_str().is_some_and(|s| s.starts_with("oscillating"))),
+        w.iter()
+            .any(|s| s.as_str().is_some_and(|s| s.starts_with("oscillating"))),
         "{w:?}"
     );
     assert!(v["final"]["grad_norm"].as_f64().expect("grad_norm") > 0.1);
@@ -610,11 +625,31 @@ fn ipo_at_the_stability_edge_reports_oscillation() {
 fn converged_and_unconverged_runs_say_so() {
     let f = one_pair_file("converge");
     // IPO at a stable step converges: no warning, a vanishing gradient.
-    let v = json(&["run", "--scenario", &f, "--method", "ipo", "--lr", "0.1", "--steps", "2000", "--json"]);
+    let v = json(&[
+        "run",
+        "--scenario",
+        &f,
+        "--method",
+        "ipo",
+        "--lr",
+        "0.1",
+        "--steps",
+        "2000",
+        "--json",
+    ]);
     assert_eq!(v["warnings"], serde_json::json!([]));
     assert!(v["final"]["grad_norm"].as_f64().expect("grad_norm") < 1e-9);
     // DPO on one pair has no finite minimum: never converged.
-    let v = json(&["run", "--scenario", &f, "--method", "dpo", "--lr", "1", "--json"]);
+    let v = json(&[
+        "run",
+        "--scenario",
+        &f,
+        "--method",
+        "dpo",
+        "--lr",
+        "1",
+        "--json",
+    ]);
     let w = v["warnings"][0].as_str().expect("a warning");
     assert!(w.starts_with("not converged: grad_norm"), "{w}");
     // The table prints the same line.
@@ -625,7 +660,15 @@ fn converged_and_unconverged_runs_say_so() {
 #[test]
 fn loss_beside_method_ipo_is_refused() {
     assert_error(
-        &["run", "--scenario", "ood-leak", "--method", "ipo", "--loss", "hinge"],
+        &[
+            "run",
+            "--scenario",
+            "ood-leak",
+            "--method",
+            "ipo",
+            "--loss",
+            "hinge",
+        ],
         "loss: method \"ipo\" always uses the IPO loss",
     );
 }

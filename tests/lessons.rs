@@ -195,7 +195,9 @@ fn ratio_intuition_equal_implicit_rewards_and_8_to_1_gains_at_every_step() {
             // Below the limits (reached to rounding once π(bad) ≈ 1e-17).
             let slack = 1e-12;
             ensure(
-                lp[lg].exp() <= 0.8 / 0.9 + slack && lp[ug].exp() <= 0.1 / 0.9 + slack && h[bad] < 0.0,
+                lp[lg].exp() <= 0.8 / 0.9 + slack
+                    && lp[ug].exp() <= 0.1 / 0.9 + slack
+                    && h[bad] < 0.0,
                 || format!("step {k}: a chosen answer passed its limit"),
             )?;
         }
@@ -232,9 +234,10 @@ fn ood_leak_offline_ood_mass_follows_beta_through_the_normaliser() {
         ensure((ood - predicted).abs() < 1e-6, || {
             format!("OOD mass {ood}, the conserved-sum prediction {predicted}")
         })?;
-        ensure((start - 0.05).abs() < 1e-12 || out.history.is_empty(), || {
-            format!("start {start}")
-        })?;
+        ensure(
+            (start - 0.05).abs() < 1e-12 || out.history.is_empty(),
+            || format!("start {start}"),
+        )?;
         ensure((ood > 0.05) == rises, || {
             format!("OOD mass {ood} at β = {}", s.train.beta)
         })
@@ -251,8 +254,15 @@ fn ood_leak_offline_ood_mass_follows_beta_through_the_normaliser() {
     check(at_beta(0.2), false).expect("β = 0.1 falls");
     // At the lesson's β, gibberish's implicit reward ends positive and
     // above rude's although its true reward is the lowest.
-    let (s, out) = train_at("ood-leak", MethodKind::Dpo, at_beta(1.0), &Overrides::default());
-    let h = |n: &str| s.train.beta * (out.final_log_probs[index(&s, n)] - s.problem.log_ref[index(&s, n)]);
+    let (s, out) = train_at(
+        "ood-leak",
+        MethodKind::Dpo,
+        at_beta(1.0),
+        &Overrides::default(),
+    );
+    let h = |n: &str| {
+        s.train.beta * (out.final_log_probs[index(&s, n)] - s.problem.log_ref[index(&s, n)])
+    };
     assert!(h("gibberish") > 0.0 && h("gibberish") > h("rude"));
     assert!(s.problem.reward[index(&s, "gibberish")] < s.problem.reward[index(&s, "rude")]);
 }
@@ -273,16 +283,28 @@ fn the_the_the_offline_loglinear_dpo_lifts_it_most() {
         let (s, out) = train_at("the-the-the", MethodKind::Dpo, p, &ll);
         let y0 = index(&s, "the the the");
         ensure(!s.data.in_data[y0], || "it is in the data".into())?;
-        let worst = s.problem.reward.iter().copied().fold(f64::INFINITY, f64::min);
-        ensure(s.problem.reward[y0] == worst, || "not the worst answer".into())?;
+        let worst = s
+            .problem
+            .reward
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        ensure(s.problem.reward[y0] == worst, || {
+            "not the worst answer".into()
+        })?;
         let m = &out.final_metrics;
-        ensure(m.ood_mass > 0.467 * 1.4, || format!("OOD mass {}", m.ood_mass))?;
+        ensure(m.ood_mass > 0.467 * 1.4, || {
+            format!("OOD mass {}", m.ood_mass)
+        })?;
         let top = m.ood_top.as_ref().ok_or("no OOD responses")?;
         ensure(top.response == "the the the", || {
             format!("largest gain: {:?}", top.response)
         })?;
         ensure(top.implicit_reward > m.rewards_chosen, || {
-            format!("β·h {} vs chosen mean {}", top.implicit_reward, m.rewards_chosen)
+            format!(
+                "β·h {} vs chosen mean {}",
+                top.implicit_reward, m.rewards_chosen
+            )
         })
     });
     // The leak keeps growing with steps, at every β.
@@ -299,14 +321,22 @@ fn the_the_the_offline_loglinear_dpo_lifts_it_most() {
                 prob(&s, &out, "the the the")
             })
             .collect();
-        assert!(gain[0] < gain[1] && gain[1] < gain[2], "β ×{beta}: {gain:?}");
+        assert!(
+            gain[0] < gain[1] && gain[1] < gain[2],
+            "β ×{beta}: {gain:?}"
+        );
     }
 }
 
 #[test]
 fn the_the_the_online_dpo_pushes_it_below_its_reference() {
     check_grid("the-the-the online", &grid(true), |p| {
-        let (s, out) = train_at("the-the-the", MethodKind::OnlineDpo, p, &Overrides::default());
+        let (s, out) = train_at(
+            "the-the-the",
+            MethodKind::OnlineDpo,
+            p,
+            &Overrides::default(),
+        );
         let (pi, r) = (prob(&s, &out, "the the the"), reference(&s, "the the the"));
         ensure(pi < r, || format!("π = {pi} vs π_ref = {r}"))
     });
@@ -326,7 +356,9 @@ fn the_the_the_autoregressive_leak_is_at_least_five_times_weaker() {
             prob(&s, &ll_out, "the the the") / r,
             prob(&s, &ar_out, "the the the") / r,
         );
-        ensure(5.0 * g_ar < g_ll, || format!("AR ×{g_ar} vs log-linear ×{g_ll}"))
+        ensure(5.0 * g_ar < g_ll, || {
+            format!("AR ×{g_ar} vs log-linear ×{g_ll}")
+        })
     });
 }
 
@@ -347,7 +379,12 @@ fn offline_vs_online_equal_budgets_online_wins_through_coverage() {
     let compare = |p: Point| {
         let (s, on) = train_at(name, MethodKind::OnlineDpo, p, &Overrides::default());
         let (_, off) = train_at(name, MethodKind::Dpo, p, &Overrides::default());
-        head_to_head(&on.final_log_probs, &off.final_log_probs, &s.problem.reward, 0.0)
+        head_to_head(
+            &on.final_log_probs,
+            &off.final_log_probs,
+            &s.problem.reward,
+            0.0,
+        )
     };
     // β 0.1 and 0.2 (factors 1 and 2), every seed and step budget.
     let points: Vec<Point> = grid(true).into_iter().filter(|p| p.beta >= 1.0).collect();
@@ -355,12 +392,18 @@ fn offline_vs_online_equal_budgets_online_wins_through_coverage() {
         let h = compare(p);
         ensure(h.win >= 0.7 && h.win - h.loss > 0.45, || format!("{h:?}"))?;
         ensure(h.quality_b <= best_in_data, || {
-            format!("offline quality {} above the best in-data reward {best_in_data}", h.quality_b)
+            format!(
+                "offline quality {} above the best in-data reward {best_in_data}",
+                h.quality_b
+            )
         })?;
         // From 1,000 steps on, online DPO has found answers the offline
         // data never contains.
         ensure(p.steps < 1.0 || h.quality_a > best_in_data, || {
-            format!("online quality {} not above the best in-data reward {best_in_data}", h.quality_a)
+            format!(
+                "online quality {} not above the best in-data reward {best_in_data}",
+                h.quality_a
+            )
         })
     });
     // β = 0.05: the outcome depends on the seed, as the text says.
@@ -397,23 +440,40 @@ fn length_bias_everything_trained_on_biased_labels_pads() {
             train_at(name, MethodKind::OnlineDpo, p, &rm_judge).1,
         )];
         if deterministic {
-            padded.push(("RLHF", train_at(name, MethodKind::Rlhf, p, &Overrides::default()).1));
-            padded.push(("offline DPO", train_at(name, MethodKind::Dpo, p, &Overrides::default()).1));
+            padded.push((
+                "RLHF",
+                train_at(name, MethodKind::Rlhf, p, &Overrides::default()).1,
+            ));
+            padded.push((
+                "offline DPO",
+                train_at(name, MethodKind::Dpo, p, &Overrides::default()).1,
+            ));
         }
         let len = |m: &dpo_lab::metrics::Metrics| m.mean_length.expect("a sequence space");
         for (what, out) in &padded {
             let m = &out.final_metrics;
             ensure(len(m) >= 2.8, || format!("{what}: mean length {}", len(m)))?;
             ensure(m.expected_reward < star.expected_reward, || {
-                format!("{what}: E r {} vs π* {}", m.expected_reward, star.expected_reward)
+                format!(
+                    "{what}: E r {} vs π* {}",
+                    m.expected_reward, star.expected_reward
+                )
             })?;
         }
-        ensure(len(star) <= 1.24 + 1e-9, || format!("π* length {}", len(star)))?;
+        ensure(len(star) <= 1.24 + 1e-9, || {
+            format!("π* length {}", len(star))
+        })?;
         let (_, on) = train_at(name, MethodKind::OnlineDpo, p, &Overrides::default());
         let m = &on.final_metrics;
-        ensure((m.expected_reward - star.expected_reward).abs() < 0.1, || {
-            format!("online (true judge) E r {} vs π* {}", m.expected_reward, star.expected_reward)
-        })?;
+        ensure(
+            (m.expected_reward - star.expected_reward).abs() < 0.1,
+            || {
+                format!(
+                    "online (true judge) E r {} vs π* {}",
+                    m.expected_reward, star.expected_reward
+                )
+            },
+        )?;
         ensure((len(m) - len(star)).abs() < 0.15, || {
             format!("online (true judge) length {} vs π* {}", len(m), len(star))
         })
@@ -428,11 +488,19 @@ fn deterministic_preferences_dpo_keeps_falling_ipo_stops_at_its_margin() {
     for beta in [0.1, 0.2, 0.5, 1.0, 2.0, 4.0] {
         let mut dpo_b = Vec::new();
         for steps in FACTORS {
-            let p = Point { seed: 0, beta, steps };
+            let p = Point {
+                seed: 0,
+                beta,
+                steps,
+            };
             let (s, dpo) = train_at(name, MethodKind::Dpo, p, &Overrides::default());
             let b = prob(&s, &dpo, "B");
             dpo_b.push(b);
-            assert!(!dpo.warnings.is_empty(), "β {}: DPO reported convergence", s.train.beta);
+            assert!(
+                !dpo.warnings.is_empty(),
+                "β {}: DPO reported convergence",
+                s.train.beta
+            );
             // Approached from below; at small β reached to rounding.
             assert!(dpo.final_metrics.kl_to_ref <= (1.0f64 / 0.4).ln() + 1e-12);
             let (s, ipo) = train_at(name, MethodKind::Ipo, p, &Overrides::default());
@@ -450,7 +518,10 @@ fn deterministic_preferences_dpo_keeps_falling_ipo_stops_at_its_margin() {
                 last_ipo_b = b;
             }
         }
-        assert!(dpo_b[0] > dpo_b[1] && dpo_b[1] > dpo_b[2], "β ×{beta}: DPO π(B) {dpo_b:?}");
+        assert!(
+            dpo_b[0] > dpo_b[1] && dpo_b[1] > dpo_b[2],
+            "β ×{beta}: DPO π(B) {dpo_b:?}"
+        );
     }
 }
 
@@ -472,9 +543,13 @@ fn large_space_no_method_nears_pi_star_and_online_dpo_collapses() {
             .collect();
         let spread = h.iter().copied().fold(f64::NEG_INFINITY, f64::max)
             - h.iter().copied().fold(f64::INFINITY, f64::min);
-        ensure(spread < 1e-9, || format!("offline OOD log-ratios spread {spread}"))?;
+        ensure(spread < 1e-9, || {
+            format!("offline OOD log-ratios spread {spread}")
+        })?;
         let top = max_prob(&on);
-        ensure(top < 0.01 || top >= 0.45, || format!("online max π {top}: neither still nor collapsing"))?;
+        ensure(!(0.01..0.45).contains(&top), || {
+            format!("online max π {top}: neither still nor collapsing")
+        })?;
         if p.beta <= 1.0 && p.steps >= 1.0 {
             ensure(top > 0.95, || format!("online max π {top}: not collapsed"))?;
         }

@@ -202,11 +202,22 @@ impl DerivationPanel {
                     .map(|m| [ood(&m), loss_of(&m)])
             })
             .collect();
-        let path: Vec<[f64; 2]> = run
-            .history
-            .iter()
-            .map(|(_, m)| [m.ood_mass, m.loss])
-            .collect();
+        // The path is the run's own loss: on this axis only when that loss
+        // is the DPO loss on the whole data (not IPO, an online batch or
+        // RLHF's −J).
+        let same_loss = run.kind == MethodKind::Dpo && session.scenario.train.loss == PairLoss::Dpo;
+        let path: Vec<[f64; 2]> = if same_loss {
+            run.history
+                .iter()
+                .map(|(_, m)| [m.ood_mass, m.loss])
+                .collect()
+        } else {
+            ui.label(format!(
+                "{}'s training path is not drawn: its own loss is not the DPO loss on the data.",
+                method_label(run.kind)
+            ));
+            Vec::new()
+        };
         Plot::new("solution set plot")
             .height(220.0)
             .legend(Legend::default())

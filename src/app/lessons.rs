@@ -37,7 +37,7 @@ pub const GUIDED: &[Lesson] = &[
         title: "3 · Ratio intuition",
         scenario: "ratio-intuition",
         tab: Tab::Overview,
-        notice: "0.8 -> 0.9 is worth as much as 0.1 -> 0.11: both chosen answers end with the same implicit reward β·log(π/π_ref).",
+        notice: "0.8 to 0.889 is worth exactly as much as 0.1 to 0.111: both chosen answers keep the same implicit reward β·log(π/π_ref) at every step, and 'likely good' gains eight times more probability.",
     },
     Lesson {
         title: "4 · The DPO loss",
@@ -49,31 +49,31 @@ pub const GUIDED: &[Lesson] = &[
         title: "5 · OOD leak",
         scenario: "ood-leak",
         tab: Tab::Overview,
-        notice: "Offline DPO frees the rejected answer's mass and the out-of-data answers (marked x) more than triple; online DPO pushes them down.",
+        notice: "At β = 0.5 offline DPO more than triples the out-of-data mass (marked ×) without ever moving those answers' logits; set β = 0.1 and it falls instead. Online DPO lowers it at every β.",
     },
     Lesson {
         title: "6 · \"the the the\"",
         scenario: "the-the-the",
         tab: Tab::Overview,
-        notice: "Shared features lift a sequence that never appears in the data: watch the OOD-top label. Then open Derivation: the DPO loss does not change when mass moves out of the data.",
+        notice: "Shared features move most of the mass out of the data, mostly onto 'the cat the'; 'the the the', the worst answer, gains most relative to its reference (log scale shows it). Then open Derivation: the DPO loss does not change when mass moves out of the data.",
     },
     Lesson {
         title: "7 · Online DPO",
         scenario: "offline-vs-online",
         tab: Tab::Compare,
-        notice: "Fresh pairs from the current policy, judged by an annotator: online DPO wins far more often than it loses, as in the OAIF paper.",
+        notice: "Equal budgets, 16,000 labels each: online DPO wins almost every comparison because it reaches the ten best answers, which the offline pairs never contain.",
     },
     Lesson {
         title: "8 · RLHF and length bias",
         scenario: "length-bias",
         tab: Tab::Overview,
-        notice: "The reward model learns the annotator's love of length; RLHF pads its answers (mean length) while its true reward falls below π*.",
+        notice: "Everything trained on the length-loving labels pads: RLHF on its reward model and offline DPO (watch mean length). Online DPO judged by the true reward stays at π*.",
     },
     Lesson {
         title: "9 · IPO",
         scenario: "deterministic-preferences",
         tab: Tab::Overview,
-        notice: "Deterministic preferences: DPO drives π(B) to zero whatever β; IPO stops at a margin of 1/(2β). Try β = 0.1 and β = 1.",
+        notice: "Deterministic preferences: DPO keeps pushing π(B) down the longer it trains, at every β; IPO stops at a margin of exactly 1/(2β). Try β = 0.1 and β = 1.",
     },
 ];
 

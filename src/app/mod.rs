@@ -319,7 +319,8 @@ impl DpoLabApp {
                         self.playing = false;
                         let warnings = self.session.warnings();
                         if !warnings.is_empty() {
-                            self.message = Some((format!("warning: {}", warnings.join(" · ")), false));
+                            self.message =
+                                Some((format!("warning: {}", warnings.join(" · ")), false));
                         }
                     }
                 }
@@ -569,6 +570,17 @@ impl DpoLabApp {
                     let raw = &self.session.scenario.raw;
                     ui.heading(&raw.name);
                     ui.label(&raw.description);
+                    if let Some(claim) = &raw.claim {
+                        ui.separator();
+                        ui.strong("What the simulator checks");
+                        ui.label(claim);
+                        ui.label(
+                            egui::RichText::new(
+                                "tests/lessons.rs checks this claim over seeds 0 to 4, β ×0.5 to ×2 (lr·β² kept) and steps ×0.5 to ×2.",
+                            )
+                            .italics(),
+                        );
+                    }
                     ui.separator();
                     ui.heading("The guided order");
                     for l in GUIDED {
