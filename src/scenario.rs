@@ -475,16 +475,18 @@ pub struct Prompt {
 pub struct Scenario {
     /// The settings it was checked from (for export).
     pub raw: RawScenario,
-    /// The first prompt's problem (the only one in most scenarios).
+    /// The focused prompt's problem (the first unless the app chose another).
     pub problem: Arc<Problem>,
-    /// How the first prompt's data was specified.
+    /// How the focused prompt's data was specified.
     pub data_spec: DataSpec,
-    /// The first prompt's data.
+    /// The focused prompt's data.
     pub data: Arc<PairData>,
-    /// The first prompt's annotator length bonus.
+    /// The focused prompt's annotator length bonus.
     pub length_bonus: f64,
     /// Every prompt, the first included.
     pub prompts: Vec<Prompt>,
+    /// The prompt `problem`, `data` and `run_config` describe.
+    focus: usize,
     /// The policy class.
     pub policy: PolicyKind,
     /// Training settings.
@@ -559,6 +561,7 @@ impl Scenario {
             data: first.data,
             length_bonus: first.length_bonus,
             prompts,
+            focus: 0,
             policy,
             train,
             online,
@@ -579,9 +582,37 @@ impl Scenario {
         &self.raw.name
     }
 
-    /// The run configuration of one method on the first prompt.
+    /// The run configuration of one method on the focused prompt (the
+    /// first unless [`Scenario::focus_prompt`] chose another).
     pub fn run_config(&self, method: MethodKind) -> RunConfig {
-        self.prompt_config(0, method)
+        self.prompt_config(self.focus, method)
+    }
+
+    /// Makes prompt `k` (0-based) the one that [`Scenario::problem`],
+    /// [`Scenario::data`] and [`Scenario::run_config`] describe: the app
+    /// shows one prompt at a time. `run_configs` still covers every prompt.
+    pub fn focus_prompt(&mut self, k: usize) -> Result<()> {
+        let Some(p) = self.prompts.get(k) else {
+            return Err(Error::invalid(
+                "prompt",
+                format!(
+                    "the scenario has {} prompts, got prompt {}",
+                    self.prompts.len(),
+                    k + 1
+                ),
+            ));
+        };
+        self.problem = p.problem.clone();
+        self.data_spec = p.data_spec.clone();
+        self.data = p.data.clone();
+        self.length_bonus = p.length_bonus;
+        self.focus = k;
+        Ok(())
+    }
+
+    /// The prompt that [`Scenario::run_config`] trains (0-based).
+    pub fn focused_prompt(&self) -> usize {
+        self.focus
     }
 
     /// The run configurations of one method, one per prompt; prompt `k`

@@ -406,3 +406,36 @@ fn a_bad_prompt_names_its_index() {
     let err = Scenario::check(raw).expect_err("bad sum").to_string();
     assert!(err.starts_with("prompts[0].reference.probs"), "{err}");
 }
+
+#[test]
+fn sweep_frontier_averages_every_prompt() {
+    // `sweep --json` built `optimal_frontier` from the first prompt only.
+    let raw = dpo_lab::scenario::RawScenario::parse(TWO_PROMPTS, "two.toml").expect("parses");
+    let s = Scenario::check(raw).expect("valid");
+    let betas = [0.3, 1.0, 3.0];
+    let curve = dpo_lab::sweep::optimal_frontier(&s, &betas);
+    for (pt, &beta) in curve.iter().zip(&betas) {
+        let each: Vec<_> = s
+            .prompts
+            .iter()
+            .map(|p| dpo_lab::optimal::frontier(&p.problem.log_ref, &p.problem.reward, &[beta])[0])
+            .collect();
+        let mean_r = (each[0].expected_reward + each[1].expected_reward) / 2.0;
+        let mean_kl = (each[0].kl_to_ref + each[1].kl_to_ref) / 2.0;
+        assert!((pt.expected_reward - mean_r).abs() < 1e-12, "β {beta}");
+        assert!((pt.kl_to_ref - mean_kl).abs() < 1e-12, "β {beta}");
+        // … and the two prompts really differ, so the first alone is wrong.
+        assert!((each[0].expected_reward - each[1].expected_reward).abs() > 0.1);
+    }
+}
+
+#[test]
+fn ipo_steps_do_not_scale_with_beta_online_either() {
+    // `--method online-dpo --loss ipo` scaled lr with β² although IPO's step does not.
+    use dpo_lab::loss::PairLoss;
+    use dpo_lab::sweep::step_scales_with_beta;
+    assert!(!step_scales_with_beta(MethodKind::OnlineDpo, PairLoss::Ipo));
+    assert!(!step_scales_with_beta(MethodKind::Dpo, PairLoss::Ipo));
+    assert!(!step_scales_with_beta(MethodKind::Ipo, PairLoss::Dpo));
+    assert!(step_scales_with_beta(MethodKind::OnlineDpo, PairLoss::Dpo));
+}

@@ -449,10 +449,16 @@ impl DpoLabApp {
                         )
                     })
                     .collect();
+                let scenario = &self.session.scenario;
+                let prompt = if scenario.prompts.len() > 1 {
+                    format!(" · {}", prompt_label(scenario, scenario.focused_prompt()))
+                } else {
+                    String::new()
+                };
                 ui.label(format!(
-                    "{} · {} responses · {}",
-                    self.session.scenario.name(),
-                    self.session.scenario.problem.len(),
+                    "{}{prompt} · {} responses · {}",
+                    scenario.name(),
+                    scenario.problem.len(),
                     steps.join(" · ")
                 ));
                 ui.separator();
@@ -480,6 +486,25 @@ impl DpoLabApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     let sequences = self.session.scenario.problem.space.is_sequences();
+                    let prompts = &self.session.scenario.prompts;
+                    if prompts.len() > 1 {
+                        ui.heading("Prompt");
+                        let before = self.settings.prompt;
+                        egui::ComboBox::from_label("prompt")
+                            .selected_text(prompt_label(&self.session.scenario, before))
+                            .show_ui(ui, |ui| {
+                                for k in 0..prompts.len() {
+                                    let text = prompt_label(&self.session.scenario, k);
+                                    ui.selectable_value(&mut self.settings.prompt, k, text);
+                                }
+                            })
+                            .response
+                            .on_hover_text("The app trains and shows one prompt at a time; `dpo-lab run` trains every prompt and averages the metrics.");
+                        if self.settings.prompt != before {
+                            out.push(Command::Rebuild);
+                        }
+                        ui.separator();
+                    }
                     controls::ui(ui, &mut self.settings, sequences, out);
                     ui.separator();
                     ui.heading("View");
@@ -590,6 +615,16 @@ impl DpoLabApp {
             }
         });
     }
+}
+
+/// "prompt k of n: name" for the picker and the status bar.
+fn prompt_label(scenario: &dpo_lab::scenario::Scenario, k: usize) -> String {
+    format!(
+        "prompt {} of {}: {}",
+        k + 1,
+        scenario.prompts.len(),
+        scenario.prompts[k].name
+    )
 }
 
 fn export_row(

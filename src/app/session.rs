@@ -87,7 +87,8 @@ impl Session {
     pub fn new(base: RawScenario, settings: &Settings) -> Result<Self> {
         let mut raw = base.clone();
         settings.apply_to(&mut raw);
-        let scenario = Scenario::check(raw)?;
+        let mut scenario = Scenario::check(raw)?;
+        scenario.focus_prompt(settings.prompt.min(scenario.prompts.len() - 1))?;
         let p = &scenario.problem;
         let optimum = optimum(&p.log_ref, &p.reward, scenario.train.beta);
         // Each frontier point is a pass over the space: fewer for huge ones.

@@ -81,6 +81,9 @@ pub struct Settings {
     pub dark: bool,
     /// The open tab.
     pub tab: Tab,
+    /// Which prompt the app trains and shows (0-based; multi-prompt
+    /// scenarios only).
+    pub prompt: usize,
 }
 
 impl Settings {
@@ -121,6 +124,7 @@ impl Settings {
             zoom: view.as_ref().map_or(1.0, |v| v.zoom),
             dark: view.as_ref().is_some_and(|v| v.dark),
             tab: view.map_or(Tab::Overview, |v| v.tab),
+            prompt: 0,
         }
     }
 

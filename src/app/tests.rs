@@ -370,3 +370,45 @@ fn data_size_and_solution_set_sliders_to_their_extremes() {
     let shift = h.state().derivation.shift;
     assert!((0.0..=0.95).contains(&shift), "{shift}");
 }
+
+#[test]
+fn a_multi_prompt_scenario_lets_the_user_pick_the_prompt_shown() {
+    // The app trained only the first prompt and never said so.
+    let path =
+        std::env::temp_dir().join(format!("dpo-lab-two-prompts-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"
+name = "two-prompts"
+[space]
+responses = ["A", "B", "C"]
+[reference]
+probs = [0.5, 0.3, 0.2]
+[reward]
+values = [1.0, 0.0, -1.0]
+[[prompts]]
+name = "second"
+reference = { probs = [0.2, 0.3, 0.5] }
+reward = { values = [-1.0, 2.0, 0.0] }
+"#,
+    )
+    .expect("write scenario");
+    let mut h = harness(Some(path.to_str().expect("utf-8 path")));
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("prompt 1 of 2: prompt 1")
+            .is_some()
+    );
+    h.get_by_label("prompt").click();
+    h.run_steps(2);
+    h.get_by_label("prompt 2 of 2: second").click();
+    h.run_steps(3);
+    let s = h.state().session();
+    assert_eq!(s.scenario.focused_prompt(), 1);
+    // What is shown is the second prompt's problem: its reference.
+    assert!((s.scenario.problem.log_ref[0].exp() - 0.2).abs() < 1e-12);
+    assert!(
+        h.query_by_label_contains("· prompt 2 of 2: second")
+            .is_some()
+    );
+}
