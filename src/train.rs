@@ -130,7 +130,8 @@ pub struct Run {
     /// The update before the last one (oscillation check).
     prev_deltas: Vec<(usize, f64)>,
     last_loss: f64,
-    /// Gradient norm of the loss at `π_ref` (the convergence yardstick).
+    /// Gradient norm of the loss at `π_ref` (the convergence yardstick of
+    /// deterministic runs; 0 for stochastic ones, which are never judged).
     initial_grad_norm: f64,
     reward_model: Option<RewardModel>,
 }
@@ -232,7 +233,11 @@ impl Run {
             rng: &mut run.rng,
         };
         run.method.prepare(&mut ctx, &run.policy);
-        run.initial_grad_norm = run.grad_norm();
+        // Only deterministic runs are judged by their gradient (see
+        // `warnings`): skip the O(parameters) evaluation for the others.
+        if !run.method.is_stochastic() {
+            run.initial_grad_norm = run.grad_norm();
+        }
         Ok(run)
     }
 

@@ -577,6 +577,15 @@ beta = 0.5
 steps = 200
 "#;
 
+/// `dpo-lab run --scenario ONE_PAIR ARGS --json`.
+fn one_pair_json(tag: &str, args: &[&str]) -> Value {
+    let f = one_pair_file(tag);
+    let mut all = vec!["run", "--scenario", &f];
+    all.extend_from_slice(args);
+    all.push("--json");
+    json(&all)
+}
+
 fn one_pair_file(tag: &str) -> String {
     let path = std::env::temp_dir().join(format!(
         "dpo-lab-one-pair-{tag}-{}.toml",
@@ -599,19 +608,10 @@ fn ipo_with_too_large_a_step_is_a_divergence_error() {
 #[test]
 fn ipo_at_the_stability_edge_reports_oscillation() {
     // IPO at lr 0.5 returned π(A) = 0.5 after 20,000 steps without a word.
-    let f = one_pair_file("oscillate");
-    let v = json(&[
-        "run",
-        "--scenario",
-        &f,
-        "--method",
-        "ipo",
-        "--lr",
-        "0.5",
-        "--steps",
-        "2000",
-        "--json",
-    ]);
+    let v = one_pair_json(
+        "oscillate",
+        &["--method", "ipo", "--lr", "0.5", "--steps", "2000"],
+    );
     let w = v["warnings"].as_array().expect("warnings list");
     assert!(
         w.iter()
@@ -623,36 +623,19 @@ fn ipo_at_the_stability_edge_reports_oscillation() {
 
 #[test]
 fn converged_and_unconverged_runs_say_so() {
-    let f = one_pair_file("converge");
     // IPO at a stable step converges: no warning, a vanishing gradient.
-    let v = json(&[
-        "run",
-        "--scenario",
-        &f,
-        "--method",
-        "ipo",
-        "--lr",
-        "0.1",
-        "--steps",
-        "2000",
-        "--json",
-    ]);
+    let v = one_pair_json(
+        "converge",
+        &["--method", "ipo", "--lr", "0.1", "--steps", "2000"],
+    );
     assert_eq!(v["warnings"], serde_json::json!([]));
     assert!(v["final"]["grad_norm"].as_f64().expect("grad_norm") < 1e-9);
     // DPO on one pair has no finite minimum: never converged.
-    let v = json(&[
-        "run",
-        "--scenario",
-        &f,
-        "--method",
-        "dpo",
-        "--lr",
-        "1",
-        "--json",
-    ]);
+    let v = one_pair_json("converge", &["--method", "dpo", "--lr", "1"]);
     let w = v["warnings"][0].as_str().expect("a warning");
     assert!(w.starts_with("not converged: grad_norm"), "{w}");
     // The table prints the same line.
+    let f = one_pair_file("converge");
     let out = dpo_lab(&["run", "--scenario", &f, "--method", "dpo", "--lr", "1"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("warning: not converged"));
 }
