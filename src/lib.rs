@@ -9,6 +9,7 @@
 //! this library. The maths follows `SCIENCE.md`; the file formats `SPEC.md`.
 
 pub mod bench;
+pub mod best_of_n;
 pub mod compare;
 pub mod data;
 pub mod derivation;

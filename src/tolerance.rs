@@ -46,3 +46,7 @@ pub const CONVERGED_GRAD_ABS: f64 = 1e-9;
 /// Two consecutive updates whose cosine is below this point in opposite
 /// directions: the run oscillates instead of converging.
 pub const OSCILLATION_COSINE: f64 = -0.5;
+
+/// Exact best-of-n agrees with a brute-force enumeration of all n-tuples of
+/// draws to this absolute error (issue 14).
+pub const BEST_OF_N_ABS: f64 = 1e-12;

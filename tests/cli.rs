@@ -655,3 +655,64 @@ fn loss_beside_method_ipo_is_refused() {
         "loss: method \"ipo\" always uses the IPO loss",
     );
 }
+
+/// `best-of-n --json` has the SPEC's shape; its policy sums to one, its KL
+/// grows with n and stays below the quoted bound, and π*'s reward at the
+/// same KL is never below best-of-n's.
+#[test]
+fn best_of_n_json_has_the_spec_shape() {
+    let v = json(&[
+        "best-of-n",
+        "--scenario",
+        "optimal-policy",
+        "--n",
+        "1,2,4,64",
+        "--json",
+    ]);
+    let points = v["points"].as_array().expect("points");
+    assert_eq!(points.len(), 4);
+    let mut last_kl = -1.0;
+    for p in points {
+        for key in [
+            "n",
+            "policy",
+            "kl",
+            "kl_bound",
+            "expected_reward",
+            "win_rate",
+        ] {
+            assert!(p.get(key).is_some(), "missing {key}");
+        }
+        let total: f64 = p["policy"]
+            .as_array()
+            .expect("policy")
+            .iter()
+            .map(|x| x.as_f64().expect("number"))
+            .sum();
+        assert!((total - 1.0).abs() < 1e-9);
+        let kl = p["kl"].as_f64().expect("kl");
+        assert!(kl > last_kl && kl <= p["kl_bound"].as_f64().expect("bound") + 1e-12);
+        last_kl = kl;
+        assert!(
+            p["optimal_expected_reward"].as_f64().expect("frontier")
+                >= p["expected_reward"].as_f64().expect("E r") - 1e-9
+        );
+    }
+    assert_eq!(points[0]["kl"].as_f64(), Some(0.0));
+}
+
+#[test]
+fn best_of_n_refuses_bad_counts() {
+    assert_error(
+        &["best-of-n", "--scenario", "optimal-policy", "--n", "0"],
+        "--n",
+    );
+    assert_error(
+        &["best-of-n", "--scenario", "optimal-policy", "--n", "2,x"],
+        "entry 1",
+    );
+    assert_error(
+        &["best-of-n", "--scenario", "optimal-policy", "--n", "-3"],
+        "--n",
+    );
+}
