@@ -167,7 +167,7 @@ pub fn frontier_reward_at_kl(log_ref: &[f64], reward: &[f64], kl: f64) -> f64 {
             (a.min(*r), b.max(*r))
         });
     let spread = hi_r - lo_r;
-    if !(spread > 0.0) || kl <= 0.0 {
+    if spread.is_nan() || spread <= 0.0 || kl <= 0.0 {
         return expectation(log_ref, reward);
     }
     let kl_at = |ln_beta: f64| {
