@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 
@@ -14,8 +14,9 @@ use dpo_lab::optimal::{check_beta, objective, optimum, recovered_reward};
 use dpo_lab::reference::check_distribution;
 use dpo_lab::scenario::{Overrides, Scenario, builtins, summary_of};
 use dpo_lab::space::ResponseSpace;
-use dpo_lab::sweep::{log_grid, optimal_frontier, sweep};
-use dpo_lab::train::{MultiOutcome, train_prompts};
+use dpo_lab::sweep::{log_grid, optimal_frontier, sweep_configs, sweep_watched};
+use dpo_lab::train::{MultiOutcome, Progress, RunConfig, train_prompts_watched};
+use dpo_lab::work::WorkEstimate;
 
 /// DPO Lab: exact, interactive preference alignment (DPO, online DPO, IPO,
 /// RLHF) on small enumerable response spaces.
@@ -170,9 +171,70 @@ pub struct Common {
     /// RLHF and the reward-model annotator: tabular or loglinear.
     #[arg(long = "reward-model")]
     reward_model: Option<String>,
+    /// Run even when the work estimated from the settings exceeds the
+    /// limit (30 s on a 2-core machine).
+    #[arg(long = "allow-long")]
+    allow_long: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Set by Ctrl-C: training stops before its next update.
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A progress bar on stderr for work estimated at a second or more; hidden
+/// when stderr is not a terminal, never on stdout. Ctrl-C asks the runs to
+/// stop (a second Ctrl-C exits at once).
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new(cfgs: &[RunConfig], estimate: &WorkEstimate) -> Bar {
+        use std::sync::atomic::Ordering;
+        static HANDLER: std::sync::Once = std::sync::Once::new();
+        HANDLER.call_once(|| {
+            // Without a handler Ctrl-C kills the process, which is also
+            // clean: nothing is written until the work is done.
+            let _ = ctrlc::set_handler(|| {
+                if STOP.swap(true, Ordering::SeqCst) {
+                    std::process::exit(130);
+                }
+            });
+        });
+        let steps: usize = cfgs.iter().map(|c| c.train.steps).sum();
+        if estimate.seconds < 1.0 {
+            return Bar(indicatif::ProgressBar::hidden());
+        }
+        let bar = indicatif::ProgressBar::new(steps as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} steps  {elapsed} elapsed, about {eta} left  (Ctrl-C stops)",
+        ) {
+            bar.set_style(style);
+        }
+        Bar(bar)
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn advance(&self, steps: usize) {
+        self.0.inc(steps as u64);
+    }
+    fn stop_requested(&self) -> bool {
+        STOP.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Refuses long work (unless `--allow-long`) and returns its progress bar.
+fn start_work(cfgs: &[RunConfig], allow_long: bool) -> Result<Bar> {
+    let estimate = dpo_lab::work::total(cfgs);
+    dpo_lab::work::check(&estimate, allow_long)?;
+    Ok(Bar::new(cfgs, &estimate))
 }
 
 /// Parses a comma-separated list of numbers for `flag`.
@@ -480,11 +542,15 @@ fn optimal_cmd(
     }
     let p = check_distribution("--pi-ref", &p)?;
     for (i, x) in r.iter().enumerate() {
-        if !x.is_finite() {
-            bail!("--reward: entry {i} must be finite, got {x}");
+        if !(x.is_finite() && x.abs() <= dpo_lab::reward::MAX_REWARD) {
+            bail!(
+                "--reward: entry {i} must be a finite number with |r| ≤ {:e}, got {}",
+                dpo_lab::reward::MAX_REWARD,
+                dpo_lab::numerics::show(*x)
+            );
         }
     }
-    dpo_lab::optimal::check_reward_scale("--reward", &r, beta)?;
+    dpo_lab::optimal::check_reward_scale("--beta", &r, beta)?;
     let log_ref: Vec<f64> = p.iter().map(|x| x.ln()).collect();
     let opt = optimum(&log_ref, &r, beta);
     let policy: Vec<f64> = opt.log_policy.iter().map(|l| l.exp()).collect();
@@ -559,7 +625,10 @@ fn run_cmd(
     method.check_loss_override(common.loss.as_deref())?;
     let scenario = Scenario::load(&common.scenario, &common.overrides(true)?)?;
     let cfg = scenario.run_config(method);
-    let outcome = train_prompts(&scenario.run_configs(method))?;
+    let cfgs = scenario.run_configs(method);
+    let bar = start_work(&cfgs, common.allow_long)?;
+    let outcome = train_prompts_watched(&cfgs, &bar)?;
+    drop(bar);
     if let Some(path) = csv_path {
         dpo_lab::export::write_history_csv(std::path::Path::new(path), &outcome.history)?;
     }
@@ -711,9 +780,13 @@ fn compare_cmd(
         }
         cs
     };
+    let all: Vec<RunConfig> = (0..seeds)
+        .flat_map(|s| configs(ma, s).into_iter().chain(configs(mb, s)))
+        .collect();
+    let bar = start_work(&all, common.allow_long)?;
     for s in 0..seeds {
-        let oa = train_prompts(&configs(ma, s))?;
-        let ob = train_prompts(&configs(mb, s))?;
+        let oa = train_prompts_watched(&configs(ma, s), &bar)?;
+        let ob = train_prompts_watched(&configs(mb, s), &bar)?;
         for (k, p) in scenario.prompts.iter().enumerate() {
             let h = head_to_head(
                 &oa.prompts[k].final_log_probs,
@@ -728,6 +801,7 @@ fn compare_cmd(
             qb += h.quality_b;
         }
     }
+    drop(bar);
     let n = (seeds as usize * scenario.prompts.len()) as f64;
     let (win, tie, loss, qa, qb) = (win / n, tie / n, loss / n, qa / n, qb / n);
     if common.json {
@@ -784,47 +858,21 @@ fn sweep_cmd(
         None => log_grid(0.01, 10.0, 7),
     };
     for (i, b) in betas.iter().enumerate() {
-        check_beta(&format!("--beta (entry {i})"), *b)?;
+        check_beta(&format!("train.beta (from --beta, entry {i})"), *b)?;
     }
-    let scenario = Scenario::load(&common.scenario, &common.overrides(false)?)?;
-    let points = sweep(&scenario, method, &betas, scale_lr)?;
+    let overrides = common.overrides(false)?;
+    let scenario = Scenario::load(&common.scenario, &overrides)?;
+    let runs =
+        sweep_configs(&scenario, method, &betas, scale_lr).map_err(|e| overrides.name_flag(e))?;
+    let all: Vec<RunConfig> = runs.into_iter().flat_map(|(_, c)| c).collect();
+    let bar = start_work(&all, common.allow_long)?;
+    let points = sweep_watched(&scenario, method, &betas, scale_lr, &bar)?;
+    drop(bar);
     let lo = betas.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = betas.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let curve = optimal_frontier(&scenario, &log_grid(lo, hi.max(lo), 25));
     if let Some(path) = csv_path {
-        let mut w = csv::Writer::from_path(path)
-            .with_context(|| format!("--csv: cannot write {path:?}"))?;
-        w.write_record([
-            "beta",
-            "lr",
-            "expected_reward",
-            "kl_to_ref",
-            "kl_to_optimal",
-            "objective",
-            "ood_mass",
-            "optimal_expected_reward",
-            "optimal_kl_to_ref",
-            "optimal_objective",
-        ])?;
-        for pt in &points {
-            let m = &pt.metrics;
-            w.write_record(
-                [
-                    pt.beta,
-                    pt.lr,
-                    m.expected_reward,
-                    m.kl_to_ref,
-                    m.kl_to_optimal,
-                    m.objective,
-                    m.ood_mass,
-                    pt.optimal.expected_reward,
-                    pt.optimal.kl_to_ref,
-                    pt.optimal_objective,
-                ]
-                .map(|x| x.to_string()),
-            )?;
-        }
-        w.flush()?;
+        dpo_lab::export::write_sweep_csv(std::path::Path::new(path), &points)?;
     }
     if common.json {
         let v = json!({

@@ -245,7 +245,10 @@ pub fn sampler_weights(
         if !w.is_finite() || w < 0.0 {
             return Err(Error::invalid(
                 field,
-                format!("weight {i} must be a finite number ≥ 0, got {w}"),
+                format!(
+                    "weight {i} must be a finite number ≥ 0, got {}",
+                    crate::numerics::show(w)
+                ),
             ));
         }
         if w > 0.0 && problem.log_ref[i] == f64::NEG_INFINITY {
@@ -262,7 +265,10 @@ pub fn sampler_weights(
     if sum <= 0.0 || !sum.is_finite() {
         return Err(Error::invalid(
             field,
-            format!("weights must have a positive finite sum, got {sum}"),
+            format!(
+                "weights must have a positive finite sum, got {}",
+                crate::numerics::show(sum)
+            ),
         ));
     }
     Ok(s.iter().map(|w| w / sum).collect())

@@ -50,6 +50,33 @@ pub enum Error {
         /// Which quantity, and the setting to change.
         what: String,
     },
+    /// The settings ask for more work than a run is allowed without
+    /// `--allow-long`.
+    #[error(
+        "this would take about {seconds:.0} s (estimated from the settings; the limit is {limit:.0} s): {why}; reduce them or pass --allow-long"
+    )]
+    TooLong {
+        /// Estimated seconds.
+        seconds: f64,
+        /// The limit.
+        limit: f64,
+        /// The settings that drive the estimate.
+        why: String,
+    },
+    /// Stopped by the user (Ctrl-C).
+    #[error("interrupted at step {step}; nothing was written")]
+    Interrupted {
+        /// The updates done.
+        step: usize,
+    },
+    /// A file could not be written.
+    #[error("{path}: cannot write: {message}")]
+    Write {
+        /// The file's path.
+        path: String,
+        /// The system's reason.
+        message: String,
+    },
     /// A feature that exists in the design but is not available for this
     /// combination of settings.
     #[error("{0}")]

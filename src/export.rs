@@ -1,41 +1,108 @@
-//! Writing results to files: a training history as CSV (used by the CLI's
-//! `--csv` and the app's export button).
+//! Writing results to files: a training history and a sweep as CSV (used
+//! by the CLI's `--csv` and the app's export button).
+//!
+//! Every file is written whole or not at all: rows go to a hidden file
+//! beside the target, which is renamed over it only once complete, so an
+//! interrupted or failed write never leaves a torn CSV.
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
+use crate::sweep::SweepPoint;
+
+/// Writes a CSV through `rows`, atomically (see the module docs).
+fn write_csv_atomically(
+    path: &Path,
+    rows: impl FnOnce(&mut csv::Writer<std::fs::File>) -> csv::Result<()>,
+) -> Result<()> {
+    let fail = |e: &dyn std::fmt::Display| Error::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| fail(&"not a file name"))?
+        .to_string_lossy();
+    let partial = path.with_file_name(format!(".{name}.partial"));
+    let result = (|| {
+        let mut w = csv::Writer::from_path(&partial).map_err(|e| fail(&e))?;
+        rows(&mut w).map_err(|e| fail(&e))?;
+        w.flush().map_err(|e| fail(&e))?;
+        drop(w);
+        std::fs::rename(&partial, path).map_err(|e| fail(&e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+/// Writes a sweep's points as CSV: β, the learning rate used, the run's
+/// final metrics and π*'s at the same β.
+pub fn write_sweep_csv(path: &Path, points: &[SweepPoint]) -> Result<()> {
+    write_csv_atomically(path, |w| {
+        w.write_record([
+            "beta",
+            "lr",
+            "expected_reward",
+            "kl_to_ref",
+            "kl_to_optimal",
+            "objective",
+            "ood_mass",
+            "optimal_expected_reward",
+            "optimal_kl_to_ref",
+            "optimal_objective",
+        ])?;
+        for pt in points {
+            let m = &pt.metrics;
+            w.write_record(
+                [
+                    pt.beta,
+                    pt.lr,
+                    m.expected_reward,
+                    m.kl_to_ref,
+                    m.kl_to_optimal,
+                    m.objective,
+                    m.ood_mass,
+                    pt.optimal.expected_reward,
+                    pt.optimal.kl_to_ref,
+                    pt.optimal_objective,
+                ]
+                .map(|x| x.to_string()),
+            )?;
+        }
+        Ok(())
+    })
+}
 
 /// Writes `(step, metrics)` rows as CSV: `step`, every scalar metric, then
 /// `ood_top`, `ood_top/probability`, `ood_top/implicit_reward`.
 pub fn write_history_csv(path: &Path, history: &[(usize, Metrics)]) -> Result<()> {
-    let fail = |e: &dyn std::fmt::Display| Error::File {
-        path: path.display().to_string(),
-        message: format!("cannot write CSV: {e}"),
-    };
-    let mut w = csv::Writer::from_path(path).map_err(|e| fail(&e))?;
-    if let Some((_, first)) = history.first() {
-        let mut header: Vec<String> = vec!["step".into()];
-        header.extend(first.scalars().into_iter().map(|(k, _)| k));
-        header.extend([
-            "ood_top".into(),
-            "ood_top/probability".into(),
-            "ood_top/implicit_reward".into(),
-        ]);
-        w.write_record(&header).map_err(|e| fail(&e))?;
-    }
-    for (k, m) in history {
-        let mut row: Vec<String> = vec![k.to_string()];
-        row.extend(m.scalars().into_iter().map(|(_, v)| v.to_string()));
-        match &m.ood_top {
-            Some(t) => row.extend([
-                t.response.clone(),
-                t.probability.to_string(),
-                t.implicit_reward.to_string(),
-            ]),
-            None => row.extend([String::new(), String::new(), String::new()]),
+    write_csv_atomically(path, |w| {
+        if let Some((_, first)) = history.first() {
+            let mut header: Vec<String> = vec!["step".into()];
+            header.extend(first.scalars().into_iter().map(|(k, _)| k));
+            header.extend([
+                "ood_top".into(),
+                "ood_top/probability".into(),
+                "ood_top/implicit_reward".into(),
+            ]);
+            w.write_record(&header)?;
         }
-        w.write_record(&row).map_err(|e| fail(&e))?;
-    }
-    w.flush().map_err(|e| fail(&e))
+        for (k, m) in history {
+            let mut row: Vec<String> = vec![k.to_string()];
+            row.extend(m.scalars().into_iter().map(|(_, v)| v.to_string()));
+            match &m.ood_top {
+                Some(t) => row.extend([
+                    t.response.clone(),
+                    t.probability.to_string(),
+                    t.implicit_reward.to_string(),
+                ]),
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+            w.write_record(&row)?;
+        }
+        Ok(())
+    })
 }

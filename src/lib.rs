@@ -31,5 +31,6 @@ pub mod space;
 pub mod sweep;
 pub mod tolerance;
 pub mod train;
+pub mod work;
 
 pub use error::{Error, Result};

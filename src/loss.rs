@@ -38,7 +38,10 @@ impl PairLoss {
                 if !(epsilon.is_finite() && (0.0..0.5).contains(&epsilon)) {
                     return Err(Error::invalid(
                         "train.label_smoothing",
-                        format!("must be in [0, 0.5), got {epsilon}"),
+                        format!(
+                            "must be in [0, 0.5), got {}",
+                            crate::numerics::show(epsilon)
+                        ),
                     ));
                 }
                 Ok(PairLoss::Conservative { epsilon })

@@ -75,6 +75,11 @@ fn main() -> ExitCode {
                         return ExitCode::SUCCESS;
                     }
                     let msg = format!("{e:#}").replace('\n', " ");
+                    // Ctrl-C is not bad input: the shell's code for SIGINT.
+                    if let Some(dpo_lab::Error::Interrupted { .. }) = e.downcast_ref() {
+                        eprintln!("error: {msg}");
+                        return ExitCode::from(130);
+                    }
                     fail(&msg)
                 }
             }

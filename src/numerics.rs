@@ -90,6 +90,16 @@ impl CompensatedSum {
     }
 }
 
+/// A number for an error message: plain when moderate, scientific when
+/// huge or tiny (`1e308`, not 309 digits).
+pub fn show(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

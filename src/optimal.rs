@@ -26,7 +26,10 @@ pub fn check_beta(field: &str, beta: f64) -> Result<f64> {
     } else {
         Err(Error::invalid(
             field,
-            format!("must be a finite number > 0, got {beta}"),
+            format!(
+                "must be a finite number > 0, got {}",
+                crate::numerics::show(beta)
+            ),
         ))
     }
 }

@@ -52,7 +52,11 @@ impl Problem {
         if let Some((i, v)) = reward.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(Error::invalid(
                 "reward",
-                format!("reward of {:?} must be finite, got {v}", space.name(i)),
+                format!(
+                    "reward of {:?} must be finite, got {}",
+                    space.name(i),
+                    crate::numerics::show(*v)
+                ),
             ));
         }
         Ok(Problem {

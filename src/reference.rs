@@ -58,7 +58,10 @@ pub fn check_distribution(field: &str, probs: &[f64]) -> Result<Vec<f64>> {
         if !p.is_finite() || p < 0.0 {
             return Err(Error::invalid(
                 field,
-                format!("entry {i} must be a finite number ≥ 0, got {p}"),
+                format!(
+                    "entry {i} must be a finite number ≥ 0, got {}",
+                    crate::numerics::show(p)
+                ),
             ));
         }
     }
@@ -94,7 +97,10 @@ pub fn build_log_reference(space: &ResponseSpace, spec: &ReferenceSpec) -> Resul
             if !(alpha.is_finite() && *alpha > 0.0) {
                 return Err(Error::invalid(
                     "reference.alpha",
-                    format!("must be a finite number > 0, got {alpha}"),
+                    format!(
+                        "must be a finite number > 0, got {}",
+                        crate::numerics::show(*alpha)
+                    ),
                 ));
             }
             // A Dirichlet draw is independent Gamma(α, 1) draws normalised;
@@ -171,7 +177,10 @@ fn bigram_log_reference(space: &ResponseSpace, b: &BigramReference) -> Result<Ve
         if !(e.is_finite() && (0.0..=1.0).contains(&e)) {
             return Err(Error::invalid(
                 "reference.end",
-                format!("entry {u} must be a probability in [0, 1], got {e}"),
+                format!(
+                    "entry {u} must be a probability in [0, 1], got {}",
+                    crate::numerics::show(e)
+                ),
             ));
         }
     }

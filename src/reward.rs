@@ -44,11 +44,22 @@ pub struct SequenceReward {
     pub overrides: Vec<(String, f64)>,
 }
 
+/// The largest reward magnitude (and Gaussian mean or spread) accepted:
+/// far beyond any meaningful reward, and small enough that sums over a
+/// sequence and differences between rewards stay finite.
+pub const MAX_REWARD: f64 = 1e100;
+
 fn finite(field: &str, v: f64) -> Result<f64> {
-    if v.is_finite() {
+    if v.is_finite() && v.abs() <= MAX_REWARD {
         Ok(v)
     } else {
-        Err(Error::invalid(field, format!("must be finite, got {v}")))
+        Err(Error::invalid(
+            field,
+            format!(
+                "must be a finite number with |value| ≤ {MAX_REWARD:e}, got {}",
+                crate::numerics::show(v)
+            ),
+        ))
     }
 }
 
@@ -73,10 +84,13 @@ pub fn build_reward(space: &ResponseSpace, spec: &RewardSpec) -> Result<Vec<f64>
         }
         RewardSpec::Gaussian { mean, std, seed } => {
             finite("reward.mean", *mean)?;
-            if !(std.is_finite() && *std >= 0.0) {
+            if !(std.is_finite() && *std >= 0.0 && *std <= MAX_REWARD) {
                 return Err(Error::invalid(
                     "reward.std",
-                    format!("must be a finite number ≥ 0, got {std}"),
+                    format!(
+                        "must be a finite number in [0, {MAX_REWARD:e}], got {}",
+                        crate::numerics::show(*std)
+                    ),
                 ));
             }
             let normal = Normal::new(*mean, *std)

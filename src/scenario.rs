@@ -273,7 +273,7 @@ pub struct RawData {
     pub sampler: Option<Vec<f64>>,
     /// Explicit (chosen, rejected) pairs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pairs: Option<Vec<(String, String)>>,
+    pub pairs: Option<Vec<Vec<String>>>,
     /// Sampled: number of pairs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
@@ -397,20 +397,69 @@ pub struct Overrides {
     pub reward_model: Option<String>,
 }
 
+impl Overrides {
+    /// The flag behind a setting, when this override set it.
+    fn flag_of(&self, field: &str) -> Option<&'static str> {
+        let set = |b: bool, flag| b.then_some(flag);
+        match field {
+            "train.beta" => set(self.beta.is_some(), "--beta"),
+            "train.lr" | "rlhf.lr" => set(self.lr.is_some(), "--lr"),
+            "train.steps" => set(self.steps.is_some(), "--steps"),
+            "train.seed" => set(self.seed.is_some(), "--seed"),
+            "train.batch" => set(self.batch.is_some(), "--batch"),
+            "train.log_every" => set(self.log_every.is_some(), "--log-every"),
+            "train.optimizer" => set(self.optimizer.is_some(), "--optimizer"),
+            "train.loss" => set(self.loss.is_some(), "--loss"),
+            "policy.kind" => set(self.policy.is_some(), "--policy"),
+            "online.resample_every" => set(self.resample_every.is_some(), "--resample-every"),
+            "online.annotator" => set(self.annotator.is_some(), "--annotator"),
+            "rlhf.optimizer" => set(self.rlhf_optimizer.is_some(), "--rlhf-optimizer"),
+            "rlhf.reward_model" => set(self.reward_model.is_some(), "--reward-model"),
+            _ => None,
+        }
+    }
+
+    /// Adds `(from --flag)` to an error about a setting a flag gave.
+    pub fn name_flag(&self, e: Error) -> Error {
+        match e {
+            Error::Invalid { field, message } => match self.flag_of(&field) {
+                Some(flag) => Error::invalid(format!("{field} (from {flag})"), message),
+                None => Error::Invalid { field, message },
+            },
+            other => other,
+        }
+    }
+}
+
 impl RawScenario {
     /// Parses TOML text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let fail = |message: String| Error::File {
+            path: origin.to_string(),
+            message,
+        };
+        if let Some(line) = too_deep(text) {
+            return Err(fail(format!(
+                "line {line}: tables or arrays nested more than {MAX_NESTING} deep"
+            )));
+        }
         toml::from_str(text).map_err(|e| {
-            let mut message = e.message().trim().replace('\n', " ");
+            let mut message = one_line(e.message(), 300);
             if let Some(span) = e.span() {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                let src = text.lines().nth(line - 1).unwrap_or("").trim();
+                let start = floor_char_boundary(text, span.start.min(text.len()));
+                let before = &text[..start];
+                // Lines end at \n, \r\n or a lone \r (which TOML refuses,
+                // but the message must still name one short line).
+                let line = before.matches('\n').count() + before.matches('\r').count()
+                    - before.matches("\r\n").count()
+                    + 1;
+                let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+                let rest = &text[line_start..];
+                let line_end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+                let src = one_line(&rest[..line_end], 80);
                 message = format!("line {line} (`{src}`): {message}");
             }
-            Error::File {
-                path: origin.to_string(),
-                message,
-            }
+            fail(message)
         })
     }
 
@@ -512,48 +561,65 @@ impl Scenario {
         if raw.name.trim().is_empty() {
             return Err(Error::invalid("name", "must not be empty"));
         }
-        let space = check_space(&raw.space)?;
-        let mut prompts = vec![check_prompt(
-            "prompt 1".into(),
-            &space,
-            &raw.reference,
-            &raw.reward,
-            &raw.data,
-        )?];
+        // Everything that needs no data first, cheapest first: settings,
+        // then the problems, then sizes of tables, and the data last.
+        let train = check_train(&raw.train)?;
+        let online = check_online(&raw.online)?;
         if raw.prompts.len() > MAX_PROMPTS {
             return Err(Error::invalid(
                 "prompts",
                 format!("at most {MAX_PROMPTS} prompts, got {}", raw.prompts.len()),
             ));
         }
-        for (k, p) in raw.prompts.iter().enumerate() {
-            let prompt = check_prompt(
-                p.name
-                    .clone()
-                    .unwrap_or_else(|| format!("prompt {}", k + 2)),
-                &space,
-                p.reference.as_ref().unwrap_or(&raw.reference),
-                p.reward.as_ref().unwrap_or(&raw.reward),
-                p.data.as_ref().unwrap_or(&raw.data),
-            )
-            .map_err(|e| match e {
+        let space = check_space(&raw.space)?;
+        let prefixed = |k: usize| {
+            move |e: Error| match e {
                 Error::Invalid { field, message } => {
                     Error::invalid(format!("prompts[{k}].{field}"), message)
                 }
                 other => other,
-            })?;
-            prompts.push(prompt);
+            }
+        };
+        let mut problems = vec![check_problem(
+            &space,
+            &raw.reference,
+            &raw.reward,
+            train.beta,
+        )?];
+        for (k, p) in raw.prompts.iter().enumerate() {
+            problems.push(
+                check_problem(
+                    &space,
+                    p.reference.as_ref().unwrap_or(&raw.reference),
+                    p.reward.as_ref().unwrap_or(&raw.reward),
+                    train.beta,
+                )
+                .map_err(prefixed(k))?,
+            );
+        }
+        let policy = policy_kind(&raw.policy, &problems[0])?;
+        let rlhf = check_rlhf(&raw.rlhf, &problems[0])?;
+        let mut prompts = Vec::with_capacity(problems.len());
+        for (k, problem) in problems.into_iter().enumerate() {
+            let (name, data) = if k == 0 {
+                ("prompt 1".to_string(), &raw.data)
+            } else {
+                let p = &raw.prompts[k - 1];
+                (
+                    p.name
+                        .clone()
+                        .unwrap_or_else(|| format!("prompt {}", k + 1)),
+                    p.data.as_ref().unwrap_or(&raw.data),
+                )
+            };
+            let prompt = check_prompt_data(name, problem, data);
+            prompts.push(if k == 0 {
+                prompt?
+            } else {
+                prompt.map_err(prefixed(k - 1))?
+            });
         }
         let first = prompts[0].clone();
-        let problem = &first.problem;
-
-        let policy = policy_kind(&raw.policy, problem)?;
-        let train = check_train(&raw.train)?;
-        let online = check_online(&raw.online)?;
-        let rlhf = check_rlhf(&raw.rlhf, problem)?;
-        for p in &prompts {
-            crate::optimal::check_reward_scale("reward", &p.problem.reward, train.beta)?;
-        }
         Ok(Scenario {
             raw,
             problem: first.problem,
@@ -571,10 +637,14 @@ impl Scenario {
 
     /// Loads a built-in by name or a `.toml` file by path, applies the
     /// overrides and checks it.
+    ///
+    /// Errors name the setting by its scenario-file key; where the value
+    /// came from a command-line flag, the key is followed by `(from
+    /// --flag)`, e.g. `train.beta (from --beta): must be …`.
     pub fn load(name_or_path: &str, overrides: &Overrides) -> Result<Self> {
         let mut raw = load_raw(name_or_path)?;
         raw.apply(overrides);
-        Scenario::check(raw)
+        Scenario::check(raw).map_err(|e| overrides.name_flag(e))
     }
 
     /// The scenario's name.
@@ -655,6 +725,136 @@ pub fn summary_of(raw: &RawScenario) -> String {
     })
 }
 
+/// The deepest nesting of tables (dotted headers or keys) and arrays a
+/// scenario file may use; the deepest real one uses 3.
+pub const MAX_NESTING: usize = 16;
+
+/// The line of the first header, dotted key or array nested deeper than
+/// [`MAX_NESTING`] (a cheap scan before TOML's own recursion limit, which
+/// reports no line).
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (k, line) in text.split(['\n', '\r']).enumerate() {
+        // The line's code outside strings and comments.
+        let mut code = String::with_capacity(line.len());
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        for c in line.chars() {
+            match quote {
+                Some(q) => {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' && q == '"' {
+                        escaped = true;
+                    } else if c == q {
+                        quote = None;
+                    }
+                }
+                None if c == '"' || c == '\'' => quote = Some(c),
+                None if c == '#' => break,
+                None => code.push(c),
+            }
+        }
+        let t = code.trim_start();
+        if t.starts_with('[') && !code.contains('=') {
+            // A header: its dots count, not its brackets.
+            if t.matches('.').count() + 1 > MAX_NESTING {
+                return Some(k + 1);
+            }
+            continue;
+        }
+        if let Some((key, _)) = code.split_once('=')
+            && key.matches('.').count() + 1 > MAX_NESTING
+        {
+            return Some(k + 1);
+        }
+        for c in code.chars() {
+            match c {
+                '[' | '{' => depth += 1,
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > MAX_NESTING {
+                return Some(k + 1);
+            }
+        }
+    }
+    None
+}
+
+/// `s` on one line of at most `max` characters, control characters shown
+/// as spaces.
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The largest scenario file read. Real ones are a few kB; 4 MiB holds an
+/// explicit list of ~400,000 response names and parses in about half a
+/// second, while larger spaces are generated (`space.size = N`).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a scenario file: only a regular file (a FIFO would block, a device
+/// never end), through a reader bounded at [`MAX_FILE_BYTES`] whatever size
+/// the file system reports.
+fn read_scenario_file(name_or_path: &str) -> Result<String> {
+    use std::io::Read;
+    let fail = |message: String| Error::File {
+        path: name_or_path.to_string(),
+        message,
+    };
+    let path = Path::new(name_or_path);
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a device, FIFO or socket)"
+        };
+        return Err(fail(format!("is {what}; give a .toml scenario file")));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "is {} bytes, more than the {} MiB limit (for large spaces use `space.size = N` instead of listing every response)",
+            meta.len(),
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "is more than the {} MiB limit",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 /// Reads a built-in scenario by name, or a file by path.
 pub fn load_raw(name_or_path: &str) -> Result<RawScenario> {
     for (file, text) in BUILTIN {
@@ -664,21 +864,7 @@ pub fn load_raw(name_or_path: &str) -> Result<RawScenario> {
     }
     let path = Path::new(name_or_path);
     if path.extension().is_some_and(|e| e == "toml") || path.exists() {
-        let meta = std::fs::metadata(path).map_err(|e| Error::File {
-            path: name_or_path.to_string(),
-            message: format!("cannot read: {e}"),
-        })?;
-        // Scenario files are small; refuse to read something enormous.
-        if meta.len() > 64 * 1024 * 1024 {
-            return Err(Error::File {
-                path: name_or_path.to_string(),
-                message: format!("is {} bytes, more than the 64 MiB limit", meta.len()),
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::File {
-            path: name_or_path.to_string(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = read_scenario_file(name_or_path)?;
         return RawScenario::parse(&text, name_or_path);
     }
     Err(Error::UnknownScenario(name_or_path.to_string()))
@@ -697,21 +883,31 @@ pub fn builtins() -> Vec<RawScenario> {
 /// The most prompts a scenario may have.
 pub const MAX_PROMPTS: usize = 1000;
 
-fn check_prompt(
-    name: String,
+/// One prompt's reference and reward, and the closed form's range check
+/// `|r|/β` (named after β, the setting a user changes).
+fn check_problem(
     space: &ResponseSpace,
     reference: &RawReference,
     reward: &RawReward,
-    data: &RawData,
-) -> Result<Prompt> {
+    beta: f64,
+) -> Result<Problem> {
     let log_ref = build_log_reference(space, &reference_spec(reference, space)?)?;
     let reward = build_reward(space, &reward_spec(reward, space)?)?;
     let problem = Problem::new(space.clone(), log_ref, reward)?;
+    crate::optimal::check_reward_scale("train.beta", &problem.reward, beta)?;
+    Ok(problem)
+}
+
+/// One prompt's data, built last: it is the costly part.
+fn check_prompt_data(name: String, problem: Problem, data: &RawData) -> Result<Prompt> {
     let length_bonus = data.length_bonus.unwrap_or(0.0);
     if !length_bonus.is_finite() {
         return Err(Error::invalid(
             "data.length_bonus",
-            format!("must be finite, got {length_bonus}"),
+            format!(
+                "must be finite, got {}",
+                crate::numerics::show(length_bonus)
+            ),
         ));
     }
     let data_spec = data_spec(data)?;
@@ -859,11 +1055,25 @@ fn data_spec(d: &RawData) -> Result<DataSpec> {
         "population" => Ok(DataSpec::Population {
             sampler: d.sampler.clone(),
         }),
-        "pairs" => Ok(DataSpec::Pairs(require(
-            "data.pairs",
-            &d.pairs,
-            "for kind \"pairs\"",
-        )?)),
+        "pairs" => {
+            let listed = require("data.pairs", &d.pairs, "for kind \"pairs\"")?;
+            let mut pairs = Vec::with_capacity(listed.len());
+            for (k, p) in listed.into_iter().enumerate() {
+                match <[String; 2]>::try_from(p) {
+                    Ok([c, r]) => pairs.push((c, r)),
+                    Err(p) => {
+                        return Err(Error::invalid(
+                            format!("data.pairs[{k}]"),
+                            format!(
+                                "a pair is [chosen, rejected], got {} entries: {p:?}",
+                                p.len()
+                            ),
+                        ));
+                    }
+                }
+            }
+            Ok(DataSpec::Pairs(pairs))
+        }
         "sampled" => Ok(DataSpec::Sampled {
             size: to_usize(
                 "data.size",
@@ -956,6 +1166,10 @@ fn feature_set(field: &str, raw: &Option<RawFeatures>, problem: &Problem) -> Res
     // Build once so a bad table fails here, not in the first run.
     features.table(problem).map_err(|e| match e {
         Error::Invalid { message, .. } => Error::invalid(field, message),
+        Error::TooLarge { what, size, limit } => Error::invalid(
+            field,
+            format!("the {what} would have {size} entries (responses × features), more than the limit of {limit}"),
+        ),
         other => other,
     })?;
     Ok(features)
@@ -967,7 +1181,10 @@ fn positive(field: &str, v: f64) -> Result<f64> {
     } else {
         Err(Error::invalid(
             field,
-            format!("must be a finite number > 0, got {v}"),
+            format!(
+                "must be a finite number > 0, got {}",
+                crate::numerics::show(v)
+            ),
         ))
     }
 }
@@ -1025,7 +1242,7 @@ fn check_rlhf(r: &RawRlhf, problem: &Problem) -> Result<RlhfSettings> {
             if !(clip.is_finite() && clip > 0.0 && clip < 1.0) {
                 return Err(Error::invalid(
                     "rlhf.clip",
-                    format!("must be in (0, 1), got {clip}"),
+                    format!("must be in (0, 1), got {}", crate::numerics::show(clip)),
                 ));
             }
             RlhfOptimizer::Ppo(PpoSettings {
@@ -1063,7 +1280,10 @@ fn check_train(t: &RawTrain) -> Result<TrainSettings> {
     if !(lr.is_finite() && lr > 0.0) {
         return Err(Error::invalid(
             "train.lr",
-            format!("must be a finite number > 0, got {lr}"),
+            format!(
+                "must be a finite number > 0, got {}",
+                crate::numerics::show(lr)
+            ),
         ));
     }
     let optimizer = OptimizerKind::parse(t.optimizer.as_deref().unwrap_or("sgd"))?;

@@ -5,14 +5,14 @@
 //! `lr · (β_scenario/β)²` for the sigmoid-type losses (IPO's step does not
 //! scale with β and keeps `lr`).
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::loss::PairLoss;
 use crate::method::MethodKind;
 use crate::metrics::Metrics;
 use crate::numerics::kl_from_logs;
 use crate::optimal::{FrontierPoint, expectation, objective, optimum};
 use crate::scenario::Scenario;
-use crate::train::train_prompts;
+use crate::train::{Progress, RunConfig, Unwatched, train_prompts_watched};
 
 /// One β of a sweep.
 #[derive(Debug, Clone)]
@@ -41,6 +41,44 @@ pub fn step_scales_with_beta(method: MethodKind, loss: PairLoss) -> bool {
     }
 }
 
+/// The runs of a sweep, one set (one per prompt) per β. With `scale_lr`,
+/// keeps `lr·β²` fixed for DPO-type losses; a scaled learning rate that is
+/// not a finite positive number is an error naming `train.lr`.
+pub fn sweep_configs(
+    scenario: &Scenario,
+    method: MethodKind,
+    betas: &[f64],
+    scale_lr: bool,
+) -> Result<Vec<(f64, Vec<RunConfig>)>> {
+    let base_beta = scenario.train.beta;
+    let base_lr = scenario.train.lr;
+    betas
+        .iter()
+        .enumerate()
+        .map(|(i, &beta)| {
+            let beta = crate::optimal::check_beta(&format!("train.beta (sweep entry {i})"), beta)?;
+            let mut cfgs = scenario.run_configs(method);
+            for cfg in &mut cfgs {
+                cfg.train.beta = beta;
+                cfg.train.log_every = 0;
+                if scale_lr && step_scales_with_beta(method, cfg.train.loss) {
+                    let lr = base_lr * (base_beta / beta).powi(2);
+                    if !(lr.is_finite() && lr > 0.0) {
+                        return Err(Error::invalid(
+                            "train.lr",
+                            format!(
+                                "keeping lr·β² fixed gives lr = {base_lr:e}·({base_beta:e}/{beta:e})² = {lr:e} at β = {beta:e}, not a finite number > 0: use a smaller lr, a β closer to {base_beta:e}, or turn the lr scaling off"
+                            ),
+                        ));
+                    }
+                    cfg.train.lr = lr;
+                }
+            }
+            Ok((beta, cfgs))
+        })
+        .collect()
+}
+
 /// Runs `method` once per β. With `scale_lr`, keeps `lr·β²` fixed.
 pub fn sweep(
     scenario: &Scenario,
@@ -48,20 +86,21 @@ pub fn sweep(
     betas: &[f64],
     scale_lr: bool,
 ) -> Result<Vec<SweepPoint>> {
-    let base_beta = scenario.train.beta;
-    let base_lr = scenario.train.lr;
-    let mut points = Vec::with_capacity(betas.len());
-    for &beta in betas {
-        let beta = crate::optimal::check_beta("--beta", beta)?;
-        let mut cfgs = scenario.run_configs(method);
-        for cfg in &mut cfgs {
-            cfg.train.beta = beta;
-            cfg.train.log_every = 0;
-            if scale_lr && step_scales_with_beta(method, cfg.train.loss) {
-                cfg.train.lr = base_lr * (base_beta / beta).powi(2);
-            }
-        }
-        let outcome = train_prompts(&cfgs)?;
+    sweep_watched(scenario, method, betas, scale_lr, &Unwatched)
+}
+
+/// [`sweep`] reporting to `progress`.
+pub fn sweep_watched(
+    scenario: &Scenario,
+    method: MethodKind,
+    betas: &[f64],
+    scale_lr: bool,
+    progress: &dyn Progress,
+) -> Result<Vec<SweepPoint>> {
+    let runs = sweep_configs(scenario, method, betas, scale_lr)?;
+    let mut points = Vec::with_capacity(runs.len());
+    for (beta, cfgs) in runs {
+        let outcome = train_prompts_watched(&cfgs, progress)?;
         let (optimal, optimal_objective) = optimal_point(scenario, beta);
         points.push(SweepPoint {
             beta,

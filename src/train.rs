@@ -437,9 +437,31 @@ pub struct MultiOutcome {
 
 /// Trains every configuration (one per prompt) and averages the metrics.
 pub fn train_prompts(cfgs: &[RunConfig]) -> Result<MultiOutcome> {
+    train_prompts_watched(cfgs, &Unwatched)
+}
+
+/// Watches long work: it is told of every update and asked, before each
+/// one, whether to stop (the CLI's progress bar and Ctrl-C).
+pub trait Progress {
+    /// `steps` more updates are done.
+    fn advance(&self, _steps: usize) {}
+    /// True once the user asked to stop.
+    fn stop_requested(&self) -> bool {
+        false
+    }
+}
+
+/// No progress display, never stops.
+pub struct Unwatched;
+
+impl Progress for Unwatched {}
+
+/// [`train_prompts`] reporting to `progress`; a stop request ends it with
+/// [`Error::Interrupted`].
+pub fn train_prompts_watched(cfgs: &[RunConfig], progress: &dyn Progress) -> Result<MultiOutcome> {
     let prompts: Vec<Outcome> = cfgs
         .iter()
-        .map(|c| train(c, |_, _| {}))
+        .map(|c| train_watched(c, |_, _| {}, progress))
         .collect::<Result<_>>()?;
     let finals: Vec<Metrics> = prompts.iter().map(|o| o.final_metrics.clone()).collect();
     let history = (0..prompts[0].history.len())
@@ -472,7 +494,20 @@ pub fn train_prompts(cfgs: &[RunConfig]) -> Result<MultiOutcome> {
 }
 
 /// Runs the whole schedule; `observer` sees every logged step.
-pub fn train(cfg: &RunConfig, mut observer: impl FnMut(usize, &Metrics)) -> Result<Outcome> {
+pub fn train(cfg: &RunConfig, observer: impl FnMut(usize, &Metrics)) -> Result<Outcome> {
+    train_watched(cfg, observer, &Unwatched)
+}
+
+/// [`train`] reporting each update to `progress`, stopping with
+/// [`Error::Interrupted`] when it asks.
+pub fn train_watched(
+    cfg: &RunConfig,
+    mut observer: impl FnMut(usize, &Metrics),
+    progress: &dyn Progress,
+) -> Result<Outcome> {
+    if progress.stop_requested() {
+        return Err(Error::Interrupted { step: 0 });
+    }
     let mut run = Run::new(cfg)?;
     let mut history = Vec::new();
     if run.is_logged(0) {
@@ -481,7 +516,13 @@ pub fn train(cfg: &RunConfig, mut observer: impl FnMut(usize, &Metrics)) -> Resu
         history.push((0, m));
     }
     while !run.finished() {
+        if progress.stop_requested() {
+            return Err(Error::Interrupted {
+                step: run.steps_done(),
+            });
+        }
         run.step()?;
+        progress.advance(1);
         let k = run.steps_done();
         if run.is_logged(k) {
             let m = run.metrics()?;

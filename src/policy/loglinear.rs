@@ -77,11 +77,30 @@ impl FeatureSet {
         }
     }
 
+    /// Number of features, from the settings alone (nothing is allocated,
+    /// so a huge `dim` is refused before any memory is asked for).
+    pub fn dim(&self, problem: &Problem) -> usize {
+        match self {
+            FeatureSet::Sequence {
+                tokens,
+                length,
+                bigrams,
+            } => {
+                let v = problem.space.vocab().len();
+                usize::from(*tokens) * v
+                    + usize::from(*length)
+                    + usize::from(*bigrams) * v.saturating_mul(v)
+            }
+            FeatureSet::Explicit(rows) => rows.first().map_or(0, Vec::len),
+            FeatureSet::Random { dim, .. } => *dim,
+        }
+    }
+
     /// The feature table, one row per response.
     pub fn table(&self, problem: &Problem) -> Result<Array2<f64>> {
         let n = problem.len();
         let space = &problem.space;
-        let dim = self.names(problem).len();
+        let dim = self.dim(problem);
         if n.saturating_mul(dim.max(1)) > MAX_FEATURE_ENTRIES {
             return Err(Error::TooLarge {
                 what: "log-linear feature table".into(),
@@ -155,7 +174,10 @@ impl FeatureSet {
                         if !x.is_finite() {
                             return Err(Error::invalid(
                                 "policy.features",
-                                format!("row {y}, feature {k} must be finite, got {x}"),
+                                format!(
+                                    "row {y}, feature {k} must be finite, got {}",
+                                    crate::numerics::show(x)
+                                ),
                             ));
                         }
                         phi[[y, k]] = x;

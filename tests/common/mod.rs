@@ -1,6 +1,8 @@
 //! Shared, bounded proptest strategies and helpers for the integration tests.
 #![allow(dead_code)] // each test file uses a different subset
 
+use std::time::Duration;
+
 use proptest::prelude::*;
 
 /// β over the range the product promises to handle: 1e-4 … 1e4.
@@ -74,5 +76,47 @@ pub fn config(cases: u32) -> ProptestConfig {
         cases,
         rng_seed: proptest::test_runner::RngSeed::Fixed(0x05ee_dd90),
         ..ProptestConfig::default()
+    }
+}
+
+/// Runs the binary with a deadline; `None` means it had to be killed.
+pub fn run_with_deadline(
+    args: &[&str],
+    deadline: Duration,
+) -> Option<(Option<i32>, String, String)> {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dpo-lab"))
+        .args(args)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut out = String::new();
+            let mut err = String::new();
+            child
+                .stdout
+                .take()
+                .expect("stdout")
+                .read_to_string(&mut out)
+                .expect("utf-8 stdout");
+            child
+                .stderr
+                .take()
+                .expect("stderr")
+                .read_to_string(&mut err)
+                .expect("utf-8 stderr");
+            return Some((status.code(), out, err));
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
     }
 }

@@ -1,0 +1,196 @@
+//! How long a run will take, estimated from its settings before it starts.
+//!
+//! A run that cannot finish in reasonable time (10⁷ pairs per step × 2,000
+//! steps, a reward model fitted for 2,000 steps on 4 M pairs, …) is refused
+//! with the estimate and the settings that drive it, instead of hanging the
+//! terminal for a quarter of an hour. The estimate counts elementary
+//! operations — one per response and policy parameter touched per step, one
+//! per pair — and converts them with [`NS_PER_OP`], calibrated on a 2-core
+//! machine (`estimate_matches_measured_time`, an ignored test that prints
+//! both). It errs on the long side.
+
+use crate::error::{Error, Result};
+use crate::method::{Annotator, MethodKind};
+use crate::policy::PolicyKind;
+use crate::reward_model::RewardModelKind;
+use crate::train::{RlhfOptimizer, RunConfig};
+
+/// Nanoseconds per counted operation (calibrated, rounded up).
+pub const NS_PER_OP: f64 = 2.0;
+
+/// Runs estimated above this many seconds need `--allow-long` (the CLI) —
+/// every built-in lesson stays far below it.
+pub const LIMIT_SECONDS: f64 = 30.0;
+
+/// An estimate of one run's cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkEstimate {
+    /// Counted operations.
+    pub ops: f64,
+    /// `ops × NS_PER_OP`, in seconds.
+    pub seconds: f64,
+    /// The settings that drive the estimate, e.g. "2000 steps × 10000000
+    /// pairs per step (train.steps, train.batch)".
+    pub drivers: Vec<String>,
+}
+
+/// Operations per response for one evaluation of the policy class.
+fn per_response(policy: &PolicyKind, cfg: &RunConfig) -> f64 {
+    match policy {
+        PolicyKind::Tabular => 1.0,
+        // One softmax per prefix, each over vocabulary + end.
+        PolicyKind::Autoregressive => (cfg.problem.space.vocab_len() + 1) as f64,
+        PolicyKind::LogLinear(f) => (f.dim(&cfg.problem) + 1) as f64,
+    }
+}
+
+/// Estimates one run (one prompt, one method) from its settings alone.
+pub fn estimate(cfg: &RunConfig) -> WorkEstimate {
+    let n = cfg.problem.len() as f64;
+    let steps = cfg.train.steps as f64;
+    let data_pairs = cfg.data.pairs.len() as f64;
+    let mut drivers = Vec::new();
+    let mut ops = 0.0;
+
+    // Operations per pair and step of a pair loss (log-sigmoids, the
+    // scatter of its gradient, the optimiser's update).
+    const PAIR: f64 = 25.0;
+    // Logged metrics read every response and every data pair.
+    let logs = if cfg.train.log_every == 0 {
+        1.0
+    } else {
+        (steps / cfg.train.log_every as f64).floor() + 2.0
+    };
+    ops += logs * (4.0 * n + 4.0 * data_pairs);
+
+    // Responses whose parameters one step touches: a tabular policy
+    // updates only the responses in the step's pairs (its normaliser is a
+    // sum tree), every other class all of them.
+    let touched = |pairs: f64| match cfg.policy {
+        PolicyKind::Tabular => n.min(2.0 * pairs) * n.log2().max(1.0),
+        _ => n,
+    };
+    let mut policy_ops = |per_step_touched: f64, ops: &mut f64| {
+        let p = steps * per_step_touched * 2.0 * per_response(&cfg.policy, cfg);
+        *ops += p;
+        if p > 1e9 {
+            drivers.push(format!(
+                "{} steps × {} responses × {} parameters per response (train.steps, space, policy)",
+                cfg.train.steps,
+                cfg.problem.len(),
+                per_response(&cfg.policy, cfg)
+            ));
+        }
+    };
+
+    match cfg.method {
+        MethodKind::Dpo | MethodKind::Ipo => {
+            let per_step = if cfg.train.batch == 0 {
+                data_pairs
+            } else {
+                cfg.train.batch as f64
+            };
+            policy_ops(touched(per_step), &mut ops);
+            ops += steps * per_step * PAIR;
+            if steps * per_step * PAIR > 1e9 {
+                drivers.push(format!(
+                    "{} steps × {} pairs per step (train.steps, train.batch or the data)",
+                    cfg.train.steps, per_step
+                ));
+            }
+        }
+        MethodKind::OnlineDpo => {
+            let resamples = (steps / cfg.online.resample_every.max(1) as f64).ceil();
+            let batch = cfg.online.batch as f64;
+            policy_ops(touched(batch), &mut ops);
+            // Sampling (a draw is a search over the cumulative policy) and
+            // labelling per resample, a pass over the batch per step.
+            ops += resamples * (n + batch * (2.0 * n.log2().max(1.0) + PAIR));
+            ops += steps * batch * PAIR;
+            if steps * batch * PAIR > 1e9 {
+                drivers.push(format!(
+                    "{} steps × {} sampled pairs (train.steps, online.batch)",
+                    cfg.train.steps, cfg.online.batch
+                ));
+            }
+        }
+        MethodKind::Rlhf => {
+            policy_ops(n, &mut ops);
+            if let RlhfOptimizer::Ppo(p) = cfg.rlhf.optimizer {
+                let per_step = (p.batch * p.epochs) as f64;
+                ops += steps * per_step * PAIR;
+                if steps * per_step * PAIR > 1e9 {
+                    drivers.push(format!(
+                        "{} steps × {} samples × {} epochs (train.steps, rlhf.ppo_batch, rlhf.ppo_epochs)",
+                        cfg.train.steps, p.batch, p.epochs
+                    ));
+                }
+            } else {
+                ops += steps * n * 8.0;
+            }
+        }
+        MethodKind::Optimal => {}
+    }
+
+    let fits_reward_model = cfg.method == MethodKind::Rlhf
+        || (cfg.method == MethodKind::OnlineDpo && cfg.online.annotator == Annotator::RewardModel);
+    if fits_reward_model {
+        let rm_per_response = match &cfg.rlhf.reward_model {
+            RewardModelKind::Tabular => 1.0,
+            RewardModelKind::LogLinear(f) => (f.dim(&cfg.problem) + 1) as f64,
+        };
+        let fit_steps = cfg.rlhf.fit.steps as f64;
+        let per_fit_step = data_pairs * PAIR + n * rm_per_response * 2.0;
+        ops += fit_steps * per_fit_step;
+        if fit_steps * per_fit_step > 1e9 {
+            drivers.push(format!(
+                "the reward model: {} fitting steps × {} data pairs and {} responses (rlhf.rm_steps, data)",
+                cfg.rlhf.fit.steps,
+                cfg.data.pairs.len(),
+                cfg.problem.len()
+            ));
+        }
+    }
+    WorkEstimate {
+        ops,
+        seconds: ops * NS_PER_OP * 1e-9,
+        drivers,
+    }
+}
+
+/// Sums the estimates of several runs (prompts, seeds, β values, methods).
+pub fn total<'a>(cfgs: impl IntoIterator<Item = &'a RunConfig>) -> WorkEstimate {
+    let mut sum = WorkEstimate {
+        ops: 0.0,
+        seconds: 0.0,
+        drivers: Vec::new(),
+    };
+    for cfg in cfgs {
+        let e = estimate(cfg);
+        sum.ops += e.ops;
+        sum.seconds += e.seconds;
+        for d in e.drivers {
+            if !sum.drivers.contains(&d) {
+                sum.drivers.push(d);
+            }
+        }
+    }
+    sum
+}
+
+/// Refuses work estimated above [`LIMIT_SECONDS`] unless `allow_long`.
+pub fn check(estimate: &WorkEstimate, allow_long: bool) -> Result<()> {
+    if allow_long || estimate.seconds <= LIMIT_SECONDS {
+        return Ok(());
+    }
+    let why = if estimate.drivers.is_empty() {
+        "the number of runs".to_string()
+    } else {
+        estimate.drivers.join("; ")
+    };
+    Err(Error::TooLong {
+        seconds: estimate.seconds,
+        limit: LIMIT_SECONDS,
+        why,
+    })
+}
