@@ -207,7 +207,7 @@ impl Bar {
         }
         let bar = indicatif::ProgressBar::new(steps as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} steps  {elapsed} elapsed, about {eta} left  (Ctrl-C stops)",
+            "{bar:30} {pos}/{len} steps, about {eta} left (Ctrl-C stops)",
         ) {
             bar.set_style(style);
         }
