@@ -289,7 +289,9 @@ impl Common {
 /// Runs a parsed command (everything but the app).
 pub fn execute(command: Command, out: &mut dyn Write) -> Result<()> {
     match command {
-        Command::App { .. } => unreachable!("the app is dispatched in main"),
+        Command::App { .. } => bail!(
+            "`app` opens the desktop app, which main dispatches; it has no command-line output"
+        ),
         Command::Bench { json, scaling } => bench_cmd(json, scaling, out),
         Command::Scenarios { json } => scenarios(json, out),
         Command::Optimal {

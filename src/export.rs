@@ -11,6 +11,50 @@ use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::sweep::SweepPoint;
 
+/// `path` if nothing is there yet, else the first of `stem-2.ext`,
+/// `stem-3.ext`, … that is free: exports never overwrite a file.
+pub fn unused_path(path: &Path) -> std::path::PathBuf {
+    if !path.exists() {
+        return path.to_path_buf();
+    }
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (2u64..)
+        .map(|k| path.with_file_name(format!("{stem}-{k}{ext}")))
+        .find(|p| !p.exists())
+        .expect("some numbered name is free")
+}
+
+/// Creates the folder that will hold `path`.
+fn create_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes `bytes` to [`unused_path`]`(path)`, creating its folder; returns
+/// the path written.
+pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<String> {
+    let path = unused_path(path);
+    create_parent(&path)?;
+    std::fs::write(&path, bytes).map_err(|e| Error::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(path.display().to_string())
+}
+
 /// Writes a CSV through `rows`, atomically (see the module docs).
 fn write_csv_atomically(
     path: &Path,
@@ -25,6 +69,7 @@ fn write_csv_atomically(
         .ok_or_else(|| fail(&"not a file name"))?
         .to_string_lossy();
     let partial = path.with_file_name(format!(".{name}.partial"));
+    create_parent(path)?;
     let result = (|| {
         let mut w = csv::Writer::from_path(&partial).map_err(|e| fail(&e))?;
         rows(&mut w).map_err(|e| fail(&e))?;

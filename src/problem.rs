@@ -71,7 +71,7 @@ impl Problem {
         self.log_ref.len()
     }
 
-    /// Always false: a space holds at least one response.
+    /// Whether there are no responses (a checked space always has some).
     pub fn is_empty(&self) -> bool {
         self.log_ref.is_empty()
     }

@@ -83,7 +83,6 @@ impl RewardModel {
             history: Vec::new(),
         };
         let every = (s.steps / 10).max(1);
-        let mut coef = vec![0.0; n];
         for step in 0..=s.steps {
             let fm = m.metrics(data, s.l2, step);
             if !fm.loss.is_finite() {
@@ -98,24 +97,70 @@ impl RewardModel {
             if step == s.steps {
                 break;
             }
-            // dL/dr(y) for every response.
-            coef.iter_mut().for_each(|c| *c = 0.0);
-            for &(i, j, w) in &data.pairs {
-                if i == j {
-                    continue;
-                }
-                let g = w * bradley_terry_nll_derivative(m.values[i] - m.values[j]);
-                coef[i] += g;
-                coef[j] -= g;
-            }
-            let grad: Array1<f64> = match &m.features {
-                None => Array1::from(coef.clone()),
-                Some(phi) => phi.t().dot(&Array1::from(coef.clone())),
-            };
-            m.params = &m.params - &((&grad + &(&m.params * (2.0 * s.l2))) * s.lr);
+            let (_, grad) = m.objective(data, s.l2);
+            m.params = &m.params - &(grad * s.lr);
             m.refresh();
         }
         Ok(m)
+    }
+
+    /// A model at given parameters (one per response for tabular, one per
+    /// feature for log-linear), as `fit` would hold it mid-way.
+    pub fn with_params(
+        problem: &Problem,
+        kind: &RewardModelKind,
+        params: Vec<f64>,
+    ) -> Result<Self> {
+        let features = match kind {
+            RewardModelKind::Tabular => None,
+            RewardModelKind::LogLinear(f) => Some(f.table(problem)?),
+        };
+        let d = features.as_ref().map_or(problem.len(), |f| f.ncols());
+        if params.len() != d {
+            return Err(Error::invalid(
+                "rlhf.reward_model",
+                format!("needs {d} parameters, got {}", params.len()),
+            ));
+        }
+        let mut m = RewardModel {
+            kind: kind.clone(),
+            features,
+            params: Array1::from(params),
+            values: vec![0.0; problem.len()],
+            history: Vec::new(),
+        };
+        m.refresh();
+        Ok(m)
+    }
+
+    /// The fitting objective `L(φ) = Σ W_ij·(−log σ(r_φ(i) − r_φ(j))) +
+    /// l2·‖φ‖²` and its gradient in the parameters:
+    /// `∂L/∂r(y) = Σ_{(y,j)} W·(σ(d) − 1) − Σ_{(i,y)} W·(σ(d) − 1)`, chained
+    /// through `r_φ = Φφ` for log-linear models, plus `2·l2·φ`.
+    pub fn objective(&self, data: &PairData, l2: f64) -> (f64, Array1<f64>) {
+        let mut coef = vec![0.0; self.values.len()];
+        for &(i, j, w) in &data.pairs {
+            if i == j {
+                continue;
+            }
+            let g = w * bradley_terry_nll_derivative(self.values[i] - self.values[j]);
+            coef[i] += g;
+            coef[j] -= g;
+        }
+        let coef = Array1::from(coef);
+        let grad = match &self.features {
+            None => coef,
+            Some(phi) => phi.t().dot(&coef),
+        };
+        let loss = self.metrics(data, l2, 0).loss;
+        (loss, grad + &(&self.params * (2.0 * l2)))
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &[f64] {
+        self.params
+            .as_slice()
+            .expect("a freshly built Array1 is contiguous")
     }
 
     fn refresh(&mut self) {

@@ -144,7 +144,7 @@ impl ResponseSpace {
         }
     }
 
-    /// Always false: a space holds at least one response.
+    /// Whether there are no responses (a checked space always has some).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

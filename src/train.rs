@@ -227,7 +227,6 @@ impl Run {
             method,
         };
         let mut ctx = StepContext {
-            problem: &run.problem,
             beta,
             step: 0,
             rng: &mut run.rng,
@@ -244,14 +243,13 @@ impl Run {
     /// One update. Fails if a parameter stops being finite.
     pub fn step(&mut self) -> Result<()> {
         let mut ctx = StepContext {
-            problem: &self.problem,
             beta: self.beta,
             step: self.step,
             rng: &mut self.rng,
         };
         let (loss, total) = self
             .method
-            .gradient(&mut ctx, &self.policy, &mut self.coefs)?;
+            .gradient(&mut ctx, &self.policy, &mut self.coefs);
         self.last_loss = loss;
         self.grad.clear();
         self.policy

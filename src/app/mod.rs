@@ -28,6 +28,33 @@ use settings::{Settings, SortBy, Tab};
 /// Time per frame the app may spend training (the rest is drawing).
 const TRAIN_BUDGET: Duration = Duration::from_millis(8);
 
+/// Where exports go by default (covered by `.gitignore`); a file that
+/// exists is never overwritten: the new one is numbered.
+pub const EXPORT_DIR: &str = "exports";
+
+/// The status bar's message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Something done or worth knowing.
+    Info(String),
+    /// Something refused or failed; shown in red.
+    Error(String),
+}
+
+impl Status {
+    /// The text shown.
+    pub fn text(&self) -> &str {
+        match self {
+            Status::Info(t) | Status::Error(t) => t,
+        }
+    }
+
+    /// Whether it reports a failure.
+    pub fn is_error(&self) -> bool {
+        matches!(self, Status::Error(_))
+    }
+}
+
 /// What a panel asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -69,8 +96,8 @@ pub struct DpoLabApp {
     derivation: DerivationPanel,
     export: ExportPanel,
     playing: bool,
-    message: Option<(String, bool)>,
-    screenshot_result: Arc<Mutex<Option<String>>>,
+    message: Option<Status>,
+    screenshot_result: Arc<Mutex<Option<Status>>>,
     frame_ms: f64,
     /// Frames shown since `fps_since`, and the last full second's rate.
     fps_frames: u32,
@@ -88,7 +115,7 @@ impl DpoLabApp {
             Some(Ok(raw)) => (raw, None, None),
             Some(Err(e)) => (
                 load_raw(first).expect("built-in scenarios are tested to load"),
-                Some((format!("{e}"), true)),
+                Some(Status::Error(format!("{e}"))),
                 Some(0),
             ),
             None => (
@@ -110,9 +137,9 @@ impl DpoLabApp {
             },
             derivation: DerivationPanel::default(),
             export: ExportPanel {
-                csv: "dpo-lab-history.csv".into(),
-                toml: "dpo-lab-scenario.toml".into(),
-                png: "dpo-lab-window.png".into(),
+                csv: format!("{EXPORT_DIR}/dpo-lab-history.csv"),
+                toml: format!("{EXPORT_DIR}/dpo-lab-scenario.toml"),
+                png: format!("{EXPORT_DIR}/dpo-lab-window.png"),
             },
             playing: false,
             message,
@@ -136,9 +163,9 @@ impl DpoLabApp {
         &self.session
     }
 
-    /// The message shown in the status bar, and whether it is an error.
+    /// The message shown in the status bar.
     #[cfg(test)]
-    pub fn message(&self) -> Option<&(String, bool)> {
+    pub fn message(&self) -> Option<&Status> {
         self.message.as_ref()
     }
 
@@ -156,7 +183,7 @@ impl DpoLabApp {
                 self.derivation = DerivationPanel::default();
                 self.message = None;
             }
-            Err(e) => self.message = Some((format!("{e}"), true)),
+            Err(e) => self.message = Some(Status::Error(format!("{e}"))),
         }
     }
 
@@ -170,14 +197,13 @@ impl DpoLabApp {
                         self.lessons.current = Some(i);
                         self.load(raw, Some(lesson.tab));
                     }
-                    Err(e) => self.message = Some((format!("{e}"), true)),
+                    Err(e) => self.message = Some(Status::Error(format!("{e}"))),
                 }
             }
             Command::Load(name) => {
                 if name.is_empty() {
-                    self.message = Some((
+                    self.message = Some(Status::Error(
                         "type a scenario name or a path to a .toml file first".into(),
-                        true,
                     ));
                     return;
                 }
@@ -186,7 +212,7 @@ impl DpoLabApp {
                         self.lessons.current = None;
                         self.load(raw, None);
                     }
-                    Err(e) => self.message = Some((format!("{e}"), true)),
+                    Err(e) => self.message = Some(Status::Error(format!("{e}"))),
                 }
             }
             Command::Rebuild | Command::Reset => {
@@ -199,16 +225,15 @@ impl DpoLabApp {
                     Err(e) => {
                         self.playing = false;
                         self.settings = self.applied.with_view_of(&self.settings);
-                        self.message = Some((format!("{e} (change undone)"), true));
+                        self.message = Some(Status::Error(format!("{e} (change undone)")));
                     }
                 }
             }
             Command::TogglePlay => {
                 self.playing = !self.playing && !self.session.runs.is_empty();
                 if self.playing && self.session.finished() {
-                    self.message = Some((
+                    self.message = Some(Status::Info(
                         "every run has finished its steps: Reset, or raise total steps".into(),
-                        false,
                     ));
                     self.playing = false;
                 }
@@ -216,40 +241,48 @@ impl DpoLabApp {
             Command::Step => {
                 self.playing = false;
                 if let Err(e) = self.session.advance(1, Duration::MAX) {
-                    self.message = Some((format!("{e}"), true));
+                    self.message = Some(Status::Error(format!("{e}")));
                 }
             }
             Command::ExportCsv => {
                 let mut written = Vec::new();
                 for r in &self.session.runs {
-                    let path = suffixed(&self.export.csv, r.kind.name());
-                    match dpo_lab::export::write_history_csv(
-                        std::path::Path::new(&path),
-                        &r.history,
-                    ) {
-                        Ok(()) => written.push(path),
+                    let wanted = suffixed(&self.export.csv, r.kind.name());
+                    let path = dpo_lab::export::unused_path(std::path::Path::new(&wanted));
+                    match dpo_lab::export::write_history_csv(&path, &r.history) {
+                        Ok(()) => written.push(path.display().to_string()),
                         Err(e) => {
-                            self.message = Some((format!("{e}"), true));
+                            self.message = Some(Status::Error(format!("{e}")));
                             return;
                         }
                     }
                 }
-                self.message = Some((format!("wrote {}", written.join(", ")), false));
+                self.message = Some(Status::Info(format!("wrote {}", written.join(", "))));
             }
             Command::SaveScenario => {
                 let result = self.session.to_toml().and_then(|text| {
-                    std::fs::write(&self.export.toml, text).map_err(|e| dpo_lab::Error::File {
-                        path: self.export.toml.clone(),
-                        message: format!("cannot write: {e}"),
-                    })
+                    dpo_lab::export::write_new_file(
+                        std::path::Path::new(&self.export.toml),
+                        text.as_bytes(),
+                    )
                 });
                 self.message = Some(match result {
-                    Ok(()) => (format!("wrote {}", self.export.toml), false),
-                    Err(e) => (format!("{e}"), true),
+                    Ok(path) => Status::Info(format!("wrote {path}")),
+                    Err(e) => Status::Error(format!("{e}")),
                 });
             }
             Command::Screenshot => {
-                let path = self.export.png.clone();
+                let path = dpo_lab::export::unused_path(std::path::Path::new(&self.export.png));
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                    && let Err(e) = std::fs::create_dir_all(dir)
+                {
+                    self.message = Some(Status::Error(format!(
+                        "{}: cannot write: {e}",
+                        path.display()
+                    )));
+                    return;
+                }
+                let path = path.display().to_string();
                 let slot = self.screenshot_result.clone();
                 let repaint = ctx.clone();
                 ctx.request_screenshot(move |image| {
@@ -263,8 +296,8 @@ impl DpoLabApp {
                     );
                     if let Ok(mut s) = slot.lock() {
                         *s = Some(match result {
-                            Ok(()) => format!("wrote {path}"),
-                            Err(e) => format!("error: cannot write {path}: {e}"),
+                            Ok(()) => Status::Info(format!("wrote {path}")),
+                            Err(e) => Status::Error(format!("{path}: cannot write: {e}")),
                         });
                     }
                     repaint.request_repaint();
@@ -306,8 +339,7 @@ impl DpoLabApp {
             .ok()
             .and_then(|mut s| s.take())
         {
-            let is_err = msg.starts_with("error:");
-            self.message = Some((msg, is_err));
+            self.message = Some(msg);
         }
         if self.playing {
             match self
@@ -320,13 +352,13 @@ impl DpoLabApp {
                         let warnings = self.session.warnings();
                         if !warnings.is_empty() {
                             self.message =
-                                Some((format!("warning: {}", warnings.join(" · ")), false));
+                                Some(Status::Info(format!("warning: {}", warnings.join(" · "))));
                         }
                     }
                 }
                 Err(e) => {
                     self.playing = false;
-                    self.message = Some((format!("{e}"), true));
+                    self.message = Some(Status::Error(format!("{e}")));
                 }
             }
         }
@@ -466,9 +498,10 @@ impl DpoLabApp {
                 if self.playing && self.fps > 0.0 {
                     ui.label(format!("{:.0} fps", self.fps));
                 }
-                if let Some((msg, is_err)) = &self.message {
+                if let Some(status) = &self.message {
                     ui.separator();
-                    let color = if *is_err {
+                    let msg = status.text();
+                    let color = if status.is_error() {
                         egui::Color32::from_rgb(220, 50, 47)
                     } else {
                         ui.visuals().text_color()
@@ -701,7 +734,7 @@ pub fn measure_frame_ms(
 ) -> Result<f64, String> {
     use dpo_lab::method::MethodKind;
     let mut app = DpoLabApp::new(Some(scenario));
-    if let Some((msg, true)) = &app.message {
+    if let Some(Status::Error(msg)) = &app.message {
         return Err(msg.clone());
     }
     let s = &mut app.settings;
@@ -735,7 +768,7 @@ pub fn measure_frame_ms(
     if !app.playing {
         return Err(app
             .message
-            .map_or_else(|| "training stopped".into(), |m| m.0));
+            .map_or_else(|| "training stopped".into(), |m| m.text().to_string()));
     }
     Ok(start.elapsed().as_secs_f64() * 1e3 / frames as f64)
 }

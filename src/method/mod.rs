@@ -17,7 +17,6 @@ use rand::rngs::StdRng;
 use crate::error::{Error, Result};
 use crate::loss::PairLoss;
 use crate::policy::Policy;
-use crate::problem::Problem;
 
 /// The methods of the command line (`--method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,8 +88,6 @@ impl MethodKind {
 
 /// What a method sees each step.
 pub struct StepContext<'a> {
-    /// The prompt's problem.
-    pub problem: &'a Problem,
     /// The KL weight.
     pub beta: f64,
     /// Number of updates done so far.
@@ -112,7 +109,7 @@ pub trait Method: Send {
         ctx: &mut StepContext<'_>,
         policy: &Policy,
         coefs: &mut Vec<(usize, f64)>,
-    ) -> Result<(f64, f64)>;
+    ) -> (f64, f64);
 
     /// The loss reported in metrics for the current policy.
     fn current_loss(&self, beta: f64, policy: &Policy) -> f64;

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::{Method, StepContext, pair_loss};
 use crate::data::PairData;
-use crate::error::Result;
 use crate::loss::PairLoss;
 use crate::policy::Policy;
 
@@ -36,7 +35,7 @@ impl Method for OfflinePairs {
         ctx: &mut StepContext<'_>,
         policy: &Policy,
         coefs: &mut Vec<(usize, f64)>,
-    ) -> Result<(f64, f64)> {
+    ) -> (f64, f64) {
         coefs.clear();
         let pairs: &[(usize, usize, f64)] = if self.batch == 0 {
             &self.data.pairs
@@ -50,7 +49,7 @@ impl Method for OfflinePairs {
             &self.minibatch
         };
         let l = pair_loss(pairs, self.loss, ctx.beta, policy, Some(coefs));
-        Ok((l, 0.0))
+        (l, 0.0)
     }
 
     /// The loss on the whole data (for minibatches too: a deterministic

@@ -117,13 +117,13 @@ impl Method for OnlineDpo {
         ctx: &mut StepContext<'_>,
         policy: &Policy,
         coefs: &mut Vec<(usize, f64)>,
-    ) -> Result<(f64, f64)> {
+    ) -> (f64, f64) {
         coefs.clear();
         if self.batch.is_empty() || (ctx.step > 0 && ctx.step.is_multiple_of(self.resample_every)) {
             self.resample(policy, ctx.rng);
         }
         let l = pair_loss(&self.batch, self.loss, ctx.beta, policy, Some(coefs));
-        Ok((l, 0.0))
+        (l, 0.0)
     }
 
     /// The loss on the current batch (0 before the first one is drawn).

@@ -12,7 +12,6 @@
 use rand::rngs::StdRng;
 
 use super::{Method, StepContext};
-use crate::error::Result;
 use crate::policy::Policy;
 
 /// Exact gradient ascent on `J_φ`.
@@ -65,11 +64,11 @@ impl Method for RlhfExact {
         ctx: &mut StepContext<'_>,
         policy: &Policy,
         coefs: &mut Vec<(usize, f64)>,
-    ) -> Result<(f64, f64)> {
+    ) -> (f64, f64) {
         coefs.clear();
         let (loss, score, kl) = self.evaluate(ctx.beta, policy, Some(coefs));
         self.last = (score, kl);
-        Ok((loss, 0.0))
+        (loss, 0.0)
     }
 
     fn current_loss(&self, beta: f64, policy: &Policy) -> f64 {
@@ -225,14 +224,14 @@ impl Method for Ppo {
         ctx: &mut StepContext<'_>,
         policy: &Policy,
         coefs: &mut Vec<(usize, f64)>,
-    ) -> Result<(f64, f64)> {
+    ) -> (f64, f64) {
         coefs.clear();
         if ctx.step > 0 && ctx.step.is_multiple_of(self.s.epochs) {
             self.resample(ctx.beta, policy, ctx.rng);
         }
         let (loss, clipfrac, total) = self.surrogate(policy, Some(coefs));
         self.stats.clipfrac = clipfrac;
-        Ok((loss, total))
+        (loss, total)
     }
 
     fn current_loss(&self, _beta: f64, policy: &Policy) -> f64 {

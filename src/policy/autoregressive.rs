@@ -116,7 +116,7 @@ impl AutoregressivePolicy {
         self.space.len()
     }
 
-    /// Always false.
+    /// Whether there are no responses (a checked space always has some).
     pub fn is_empty(&self) -> bool {
         self.space.is_empty()
     }

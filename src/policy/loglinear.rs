@@ -256,7 +256,7 @@ impl LogLinearPolicy {
         self.base.len()
     }
 
-    /// Always false.
+    /// Whether there are no responses (a checked space always has some).
     pub fn is_empty(&self) -> bool {
         self.base.is_empty()
     }

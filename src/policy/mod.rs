@@ -154,7 +154,7 @@ impl Policy {
         }
     }
 
-    /// Always false.
+    /// Whether there are no responses (a checked space always has some).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

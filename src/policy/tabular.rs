@@ -55,7 +55,7 @@ impl TabularPolicy {
         self.entries.len()
     }
 
-    /// Always false.
+    /// Whether there are no responses (a checked space always has some).
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
