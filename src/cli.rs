@@ -62,8 +62,8 @@ pub enum Command {
     Run {
         #[command(flatten)]
         common: Common,
-        /// Method: dpo, online-dpo, ipo, rlhf, optimal.
-        #[arg(long)]
+        /// The method.
+        #[arg(long, value_parser = choice::<MethodKind>())]
         method: String,
         /// Write the history as CSV to this file.
         #[arg(long)]
@@ -74,10 +74,10 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
         /// First method (the one whose wins are counted).
-        #[arg(long)]
+        #[arg(long, value_parser = choice::<MethodKind>())]
         a: String,
         /// Second method.
-        #[arg(long)]
+        #[arg(long, value_parser = choice::<MethodKind>())]
         b: String,
         /// Rewards within this margin count as a tie (default 0).
         #[arg(long = "tie-margin", default_value = "0", allow_hyphen_values = true)]
@@ -99,8 +99,8 @@ pub enum Command {
     Sweep {
         #[command(flatten)]
         common: Common,
-        /// Method: dpo, online-dpo, ipo, rlhf, optimal.
-        #[arg(long)]
+        /// The method.
+        #[arg(long, value_parser = choice::<MethodKind>())]
         method: String,
         /// Keep the scenario's lr at every β (default: keep lr·β² fixed for
         /// DPO-type losses).
@@ -144,8 +144,8 @@ pub struct Common {
     /// Seed of the run's generator.
     #[arg(long)]
     seed: Option<u64>,
-    /// sgd or adam.
-    #[arg(long)]
+    /// The optimiser.
+    #[arg(long, value_parser = choice::<dpo_lab::optim::OptimizerKind>())]
     optimizer: Option<String>,
     /// History every K steps (0 = none).
     #[arg(long = "log-every")]
@@ -153,23 +153,23 @@ pub struct Common {
     /// Pairs per step (0 = whole data).
     #[arg(long)]
     batch: Option<u64>,
-    /// Pair loss of `dpo`: dpo, ipo, hinge, cdpo.
-    #[arg(long)]
+    /// The pair loss of `dpo` (and `online-dpo`).
+    #[arg(long, value_parser = choice::<dpo_lab::loss::LossName>())]
     loss: Option<String>,
-    /// Policy class: tabular, autoregressive, loglinear.
-    #[arg(long)]
+    /// The policy class.
+    #[arg(long, value_parser = choice::<dpo_lab::policy::PolicyClass>())]
     policy: Option<String>,
     /// Online DPO: steps between fresh samples.
     #[arg(long = "resample-every")]
     resample_every: Option<u64>,
-    /// Online DPO: bt, argmax, reward-model.
-    #[arg(long)]
+    /// Online DPO: who judges the sampled pairs.
+    #[arg(long, value_parser = choice::<dpo_lab::method::Annotator>())]
     annotator: Option<String>,
-    /// RLHF: exact or ppo.
-    #[arg(long = "rlhf-optimizer")]
+    /// RLHF: how the policy is optimised.
+    #[arg(long = "rlhf-optimizer", value_parser = choice::<dpo_lab::train::RlhfOptimizerName>())]
     rlhf_optimizer: Option<String>,
-    /// RLHF and the reward-model annotator: tabular or loglinear.
-    #[arg(long = "reward-model")]
+    /// RLHF and the reward-model annotator: the reward model's class.
+    #[arg(long = "reward-model", value_parser = choice::<dpo_lab::reward_model::RewardModelClass>())]
     reward_model: Option<String>,
     /// Run even when the work estimated from the settings exceeds the
     /// limit (30 s on a 2-core machine).
@@ -178,6 +178,28 @@ pub struct Common {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// A flag's choices from the library's enum: names, descriptions (shown by
+/// `--help`) and aliases, so the command line never keeps its own list.
+fn choice<E>() -> clap::builder::PossibleValuesParser
+where
+    E: strum::IntoEnumIterator + strum::EnumMessage + Into<&'static str>,
+{
+    let values = E::iter().map(|e| {
+        let help = e.get_message().unwrap_or("");
+        let serializations = e.get_serializations();
+        let name: &'static str = e.into();
+        let aliases: Vec<&'static str> = serializations
+            .iter()
+            .copied()
+            .filter(|s| *s != name)
+            .collect();
+        clap::builder::PossibleValue::new(name)
+            .help(help)
+            .aliases(aliases)
+    });
+    clap::builder::PossibleValuesParser::new(values)
 }
 
 /// Set by Ctrl-C: training stops before its next update.

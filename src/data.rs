@@ -24,6 +24,34 @@ pub const MAX_POPULATION_SUPPORT: usize = 2000;
 /// The most pairs a `sampled` data set may draw.
 pub const MAX_SAMPLED_PAIRS: usize = 10_000_000;
 
+/// The data kinds by name (scenario `[data] kind`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+    strum::EnumMessage,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum DataKind {
+    /// Exact expectation over pairs from the sampler.
+    #[default]
+    #[strum(message = "the exact expectation over pairs y1, y2 from the sampler, BT labels")]
+    Population,
+    /// The scenario's list of pairs.
+    #[strum(message = "the scenario's listed (chosen, rejected) pairs")]
+    Pairs,
+    /// Pairs drawn with Bradley–Terry labels.
+    #[strum(message = "pairs drawn from the sampler with Bradley-Terry labels")]
+    Sampled,
+}
+
 /// How the scenario's preference data is made.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataSpec {

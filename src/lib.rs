@@ -18,6 +18,7 @@ pub mod export;
 pub mod loss;
 pub mod method;
 pub mod metrics;
+pub mod names;
 pub mod numerics;
 pub mod optim;
 pub mod optimal;

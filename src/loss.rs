@@ -9,6 +9,53 @@
 use crate::error::{Error, Result};
 use crate::numerics::{sigmoid, softplus};
 
+/// `train.label_smoothing` when a file omits it (the `cdpo` loss's ε).
+pub const DEFAULT_LABEL_SMOOTHING: f64 = 0.1;
+
+/// The pair losses by name (scenario `[train] loss`, `--loss`), with the
+/// aliases TRL uses.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+    strum::EnumMessage,
+)]
+pub enum LossName {
+    /// DPO.
+    #[default]
+    #[strum(
+        to_string = "dpo",
+        serialize = "sigmoid",
+        message = "-log sigma(beta d) (Rafailov et al. 2023)"
+    )]
+    Dpo,
+    /// IPO.
+    #[strum(to_string = "ipo", message = "(d - 1/(2 beta))^2 (Azar et al. 2023)")]
+    Ipo,
+    /// Hinge.
+    #[strum(
+        to_string = "hinge",
+        serialize = "slic",
+        message = "max(0, 1 - beta d) (SLiC, Zhao et al. 2023)"
+    )]
+    Hinge,
+    /// Conservative DPO.
+    #[strum(
+        to_string = "cdpo",
+        serialize = "robust",
+        serialize = "conservative",
+        message = "label-smoothed DPO with epsilon = train.label_smoothing (Mitchell 2023)"
+    )]
+    Cdpo,
+}
+
 /// A pairwise loss of `d = h(y+) − h(y−)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PairLoss {
@@ -30,11 +77,12 @@ pub enum PairLoss {
 impl PairLoss {
     /// Parses a loss name (`dpo`, `ipo`, `hinge`, `cdpo`).
     pub fn parse(name: &str, epsilon: f64) -> Result<Self> {
-        match name {
-            "dpo" | "sigmoid" => Ok(PairLoss::Dpo),
-            "ipo" => Ok(PairLoss::Ipo),
-            "hinge" | "slic" => Ok(PairLoss::Hinge),
-            "cdpo" | "conservative" => {
+        let name: LossName = crate::names::parse_choice("train.loss", "loss", name)?;
+        Ok(match name {
+            LossName::Dpo => PairLoss::Dpo,
+            LossName::Ipo => PairLoss::Ipo,
+            LossName::Hinge => PairLoss::Hinge,
+            LossName::Cdpo => {
                 if !(epsilon.is_finite() && (0.0..0.5).contains(&epsilon)) {
                     return Err(Error::invalid(
                         "train.label_smoothing",
@@ -44,23 +92,20 @@ impl PairLoss {
                         ),
                     ));
                 }
-                Ok(PairLoss::Conservative { epsilon })
+                PairLoss::Conservative { epsilon }
             }
-            other => Err(Error::invalid(
-                "train.loss",
-                format!("unknown loss {other:?}: expected \"dpo\", \"ipo\", \"hinge\" or \"cdpo\""),
-            )),
-        }
+        })
     }
 
     /// The loss's name.
     pub fn name(&self) -> &'static str {
-        match self {
-            PairLoss::Dpo => "dpo",
-            PairLoss::Ipo => "ipo",
-            PairLoss::Hinge => "hinge",
-            PairLoss::Conservative { .. } => "cdpo",
-        }
+        let name = match self {
+            PairLoss::Dpo => LossName::Dpo,
+            PairLoss::Ipo => LossName::Ipo,
+            PairLoss::Hinge => LossName::Hinge,
+            PairLoss::Conservative { .. } => LossName::Cdpo,
+        };
+        name.into()
     }
 
     /// `ℓ(d)`.

@@ -7,37 +7,43 @@
 //! ε = 1e-8) keeps moving parameters through its moments, so each of its
 //! steps is O(parameters) — that cost is Adam's, not the problem's.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::policy::GradBuffer;
 
 /// Which optimiser (scenario `[train] optimizer`, default `sgd`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+    strum::EnumMessage,
+)]
+#[strum(serialize_all = "lowercase")]
 pub enum OptimizerKind {
     /// Plain gradient descent.
+    #[default]
+    #[strum(message = "plain gradient descent: theta <- theta - lr * grad")]
     Sgd,
     /// Adam.
+    #[strum(message = "Adam (beta1 0.9, beta2 0.999, eps 1e-8)")]
     Adam,
 }
 
 impl OptimizerKind {
     /// Parses `sgd` or `adam`.
     pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "sgd" => Ok(OptimizerKind::Sgd),
-            "adam" => Ok(OptimizerKind::Adam),
-            other => Err(Error::invalid(
-                "train.optimizer",
-                format!("unknown optimizer {other:?}: expected \"sgd\" or \"adam\""),
-            )),
-        }
+        crate::names::parse_choice("train.optimizer", "optimizer", s)
     }
 
     /// Its name.
     pub fn name(self) -> &'static str {
-        match self {
-            OptimizerKind::Sgd => "sgd",
-            OptimizerKind::Adam => "adam",
-        }
+        self.into()
     }
 }
 

@@ -14,6 +14,31 @@ use crate::loss::{bradley_terry_nll, bradley_terry_nll_derivative};
 use crate::policy::FeatureSet;
 use crate::problem::Problem;
 
+/// The reward-model classes by name (scenario `[rlhf] reward_model`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+    strum::EnumMessage,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum RewardModelClass {
+    /// One value per response.
+    #[default]
+    #[strum(message = "one learned value per response")]
+    Tabular,
+    /// Shared features.
+    #[strum(message = "w . phi(y) over shared features")]
+    Loglinear,
+}
+
 /// Which reward model (scenario `[rlhf] reward_model`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum RewardModelKind {
@@ -33,6 +58,17 @@ pub struct FitSettings {
     /// L2 penalty on the parameters (default 0): keeps deterministic
     /// preferences, whose likelihood has no maximum, finite.
     pub l2: f64,
+}
+
+impl Default for FitSettings {
+    /// The defaults for the `[rlhf] rm_*` keys a file omits.
+    fn default() -> Self {
+        FitSettings {
+            steps: 2000,
+            lr: 1.0,
+            l2: 0.0,
+        }
+    }
 }
 
 /// A reward model's training metrics, as reward-model trainers log them.

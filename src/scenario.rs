@@ -10,20 +10,23 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{DataSpec, PairData};
+use crate::data::{DataKind, DataSpec, PairData};
 use crate::error::{Error, Result};
 use crate::loss::PairLoss;
 use crate::method::PpoSettings;
 use crate::method::{Annotator, MethodKind};
+use crate::names::parse_choice;
 use crate::optim::OptimizerKind;
 use crate::optimal::check_beta;
-use crate::policy::{FeatureSet, PolicyKind};
+use crate::policy::{FeatureSet, PolicyClass, PolicyKind};
 use crate::problem::Problem;
 use crate::reference::{BigramReference, ReferenceSpec, build_log_reference};
 use crate::reward::{RewardSpec, SequenceReward, build_reward};
-use crate::reward_model::{FitSettings, RewardModelKind};
+use crate::reward_model::{FitSettings, RewardModelClass, RewardModelKind};
 use crate::space::ResponseSpace;
-use crate::train::{OnlineSettings, RlhfOptimizer, RlhfSettings, RunConfig, TrainSettings};
+use crate::train::{
+    OnlineSettings, RlhfOptimizer, RlhfOptimizerName, RlhfSettings, RunConfig, TrainSettings,
+};
 
 /// The built-in scenarios, in lesson order: `(file name, TOML text)`.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -1051,11 +1054,15 @@ fn reward_spec(r: &RawReward, space: &ResponseSpace) -> Result<RewardSpec> {
 }
 
 fn data_spec(d: &RawData) -> Result<DataSpec> {
-    match d.kind.as_deref().unwrap_or("population") {
-        "population" => Ok(DataSpec::Population {
+    let kind: DataKind = match &d.kind {
+        Some(k) => parse_choice("data.kind", "kind", k)?,
+        None => DataKind::default(),
+    };
+    match kind {
+        DataKind::Population => Ok(DataSpec::Population {
             sampler: d.sampler.clone(),
         }),
-        "pairs" => {
+        DataKind::Pairs => {
             let listed = require("data.pairs", &d.pairs, "for kind \"pairs\"")?;
             let mut pairs = Vec::with_capacity(listed.len());
             for (k, p) in listed.into_iter().enumerate() {
@@ -1074,7 +1081,7 @@ fn data_spec(d: &RawData) -> Result<DataSpec> {
             }
             Ok(DataSpec::Pairs(pairs))
         }
-        "sampled" => Ok(DataSpec::Sampled {
+        DataKind::Sampled => Ok(DataSpec::Sampled {
             size: to_usize(
                 "data.size",
                 require("data.size", &d.size, "for kind \"sampled\"")?,
@@ -1082,25 +1089,19 @@ fn data_spec(d: &RawData) -> Result<DataSpec> {
             seed: d.seed.unwrap_or(0),
             sampler: d.sampler.clone(),
         }),
-        other => Err(Error::invalid(
-            "data.kind",
-            format!("unknown kind {other:?}: expected \"population\", \"pairs\" or \"sampled\""),
-        )),
     }
 }
 
 fn policy_kind(p: &RawPolicy, problem: &Problem) -> Result<PolicyKind> {
-    let kind = match p.kind.as_deref().unwrap_or("tabular") {
-        "tabular" => PolicyKind::Tabular,
-        "autoregressive" => PolicyKind::Autoregressive,
-        "loglinear" => PolicyKind::LogLinear(feature_set("policy.features", &p.features, problem)?),
-        other => {
-            return Err(Error::invalid(
-                "policy.kind",
-                format!(
-                    "unknown kind {other:?}: expected \"tabular\", \"autoregressive\" or \"loglinear\""
-                ),
-            ));
+    let class: PolicyClass = match &p.kind {
+        Some(k) => parse_choice("policy.kind", "kind", k)?,
+        None => PolicyClass::default(),
+    };
+    let kind = match class {
+        PolicyClass::Tabular => PolicyKind::Tabular,
+        PolicyClass::Autoregressive => PolicyKind::Autoregressive,
+        PolicyClass::Loglinear => {
+            PolicyKind::LogLinear(feature_set("policy.features", &p.features, problem)?)
         }
     };
     if kind == PolicyKind::Autoregressive && !problem.space.is_sequences() {
@@ -1190,26 +1191,25 @@ fn positive(field: &str, v: f64) -> Result<f64> {
 }
 
 fn check_rlhf(r: &RawRlhf, problem: &Problem) -> Result<RlhfSettings> {
-    let reward_model = match r.reward_model.as_deref().unwrap_or("tabular") {
-        "tabular" => RewardModelKind::Tabular,
-        "loglinear" => {
+    let class: RewardModelClass = match &r.reward_model {
+        Some(k) => parse_choice("rlhf.reward_model", "reward model", k)?,
+        None => RewardModelClass::default(),
+    };
+    let reward_model = match class {
+        RewardModelClass::Tabular => RewardModelKind::Tabular,
+        RewardModelClass::Loglinear => {
             RewardModelKind::LogLinear(feature_set("rlhf.features", &r.features, problem)?)
         }
-        other => {
-            return Err(Error::invalid(
-                "rlhf.reward_model",
-                format!("unknown kind {other:?}: expected \"tabular\" or \"loglinear\""),
-            ));
-        }
     };
-    let rm_steps = r.rm_steps.unwrap_or(2000);
+    let fd = FitSettings::default();
+    let rm_steps = r.rm_steps.unwrap_or(fd.steps as u64);
     if rm_steps > 10_000_000 {
         return Err(Error::invalid(
             "rlhf.rm_steps",
             format!("must be at most 10000000, got {rm_steps}"),
         ));
     }
-    let l2 = r.rm_l2.unwrap_or(0.0);
+    let l2 = r.rm_l2.unwrap_or(fd.l2);
     if !(l2.is_finite() && l2 >= 0.0) {
         return Err(Error::invalid(
             "rlhf.rm_l2",
@@ -1218,27 +1218,32 @@ fn check_rlhf(r: &RawRlhf, problem: &Problem) -> Result<RlhfSettings> {
     }
     let fit = FitSettings {
         steps: rm_steps as usize,
-        lr: positive("rlhf.rm_lr", r.rm_lr.unwrap_or(1.0))?,
+        lr: positive("rlhf.rm_lr", r.rm_lr.unwrap_or(fd.lr))?,
         l2,
     };
-    let optimizer = match r.optimizer.as_deref().unwrap_or("exact") {
-        "exact" => RlhfOptimizer::Exact,
-        "ppo" => {
-            let batch = r.batch.unwrap_or(64);
+    let name: RlhfOptimizerName = match &r.optimizer {
+        Some(k) => parse_choice("rlhf.optimizer", "optimizer", k)?,
+        None => RlhfOptimizerName::default(),
+    };
+    let optimizer = match name {
+        RlhfOptimizerName::Exact => RlhfOptimizer::Exact,
+        RlhfOptimizerName::Ppo => {
+            let pd = PpoSettings::default();
+            let batch = r.batch.unwrap_or(pd.batch as u64);
             if batch == 0 || batch > 1_000_000 {
                 return Err(Error::invalid(
                     "rlhf.batch",
                     format!("must be between 1 and 1000000, got {batch}"),
                 ));
             }
-            let epochs = r.epochs.unwrap_or(4);
+            let epochs = r.epochs.unwrap_or(pd.epochs as u64);
             if epochs == 0 || epochs > 1000 {
                 return Err(Error::invalid(
                     "rlhf.epochs",
                     format!("must be between 1 and 1000, got {epochs}"),
                 ));
             }
-            let clip = r.clip.unwrap_or(0.2);
+            let clip = r.clip.unwrap_or(pd.clip);
             if !(clip.is_finite() && clip > 0.0 && clip < 1.0) {
                 return Err(Error::invalid(
                     "rlhf.clip",
@@ -1249,14 +1254,8 @@ fn check_rlhf(r: &RawRlhf, problem: &Problem) -> Result<RlhfSettings> {
                 batch: batch as usize,
                 epochs: epochs as usize,
                 clip,
-                value_lr: positive("rlhf.value_lr", r.value_lr.unwrap_or(0.1))?,
+                value_lr: positive("rlhf.value_lr", r.value_lr.unwrap_or(pd.value_lr))?,
             })
-        }
-        other => {
-            return Err(Error::invalid(
-                "rlhf.optimizer",
-                format!("unknown optimizer {other:?}: expected \"exact\" or \"ppo\""),
-            ));
         }
     };
     let lr = match r.lr {
@@ -1275,8 +1274,9 @@ fn check_rlhf(r: &RawRlhf, problem: &Problem) -> Result<RlhfSettings> {
 pub const MAX_STEPS: u64 = 100_000_000;
 
 fn check_train(t: &RawTrain) -> Result<TrainSettings> {
-    let beta = check_beta("train.beta", t.beta.unwrap_or(0.1))?;
-    let lr = t.lr.unwrap_or(0.5);
+    let d = TrainSettings::default();
+    let beta = check_beta("train.beta", t.beta.unwrap_or(d.beta))?;
+    let lr = t.lr.unwrap_or(d.lr);
     if !(lr.is_finite() && lr > 0.0) {
         return Err(Error::invalid(
             "train.lr",
@@ -1286,8 +1286,11 @@ fn check_train(t: &RawTrain) -> Result<TrainSettings> {
             ),
         ));
     }
-    let optimizer = OptimizerKind::parse(t.optimizer.as_deref().unwrap_or("sgd"))?;
-    let steps = t.steps.unwrap_or(500);
+    let optimizer = match &t.optimizer {
+        Some(o) => OptimizerKind::parse(o)?,
+        None => d.optimizer,
+    };
+    let steps = t.steps.unwrap_or(d.steps as u64);
     if steps > MAX_STEPS {
         return Err(Error::invalid(
             "train.steps",
@@ -1295,7 +1298,7 @@ fn check_train(t: &RawTrain) -> Result<TrainSettings> {
         ));
     }
     let steps = to_usize("train.steps", steps)?;
-    let batch = to_usize("train.batch", t.batch.unwrap_or(0))?;
+    let batch = to_usize("train.batch", t.batch.unwrap_or(d.batch as u64))?;
     if batch > crate::data::MAX_SAMPLED_PAIRS {
         return Err(Error::invalid(
             "train.batch",
@@ -1309,29 +1312,35 @@ fn check_train(t: &RawTrain) -> Result<TrainSettings> {
         Some(k) => to_usize("train.log_every", k)?,
         None => (steps / 50).max(1),
     };
-    let eps = t.label_smoothing.unwrap_or(0.1);
-    let loss = PairLoss::parse(t.loss.as_deref().unwrap_or("dpo"), eps)?;
+    let eps = t
+        .label_smoothing
+        .unwrap_or(crate::loss::DEFAULT_LABEL_SMOOTHING);
+    let loss = match &t.loss {
+        Some(l) => PairLoss::parse(l, eps)?,
+        None => d.loss,
+    };
     Ok(TrainSettings {
         beta,
         lr,
         optimizer,
         steps,
         batch,
-        seed: t.seed.unwrap_or(0),
+        seed: t.seed.unwrap_or(d.seed),
         log_every,
         loss,
     })
 }
 
 fn check_online(o: &RawOnline) -> Result<OnlineSettings> {
-    let resample_every = o.resample_every.unwrap_or(1);
+    let d = OnlineSettings::default();
+    let resample_every = o.resample_every.unwrap_or(d.resample_every as u64);
     if resample_every == 0 {
         return Err(Error::invalid(
             "online.resample_every",
             "must be at least 1 (1 = fresh pairs every step), got 0",
         ));
     }
-    let batch = o.batch.unwrap_or(64);
+    let batch = o.batch.unwrap_or(d.batch as u64);
     if batch == 0 || batch > 1_000_000 {
         return Err(Error::invalid(
             "online.batch",
@@ -1341,6 +1350,9 @@ fn check_online(o: &RawOnline) -> Result<OnlineSettings> {
     Ok(OnlineSettings {
         resample_every: to_usize("online.resample_every", resample_every)?,
         batch: batch as usize,
-        annotator: Annotator::parse(o.annotator.as_deref().unwrap_or("bt"))?,
+        annotator: match &o.annotator {
+            Some(a) => Annotator::parse(a)?,
+            None => d.annotator,
+        },
     })
 }

@@ -47,6 +47,22 @@ pub struct TrainSettings {
     pub loss: PairLoss,
 }
 
+impl Default for TrainSettings {
+    /// The defaults a scenario file gets for every `[train]` key it omits.
+    fn default() -> Self {
+        TrainSettings {
+            beta: 0.1,
+            lr: 0.5,
+            optimizer: OptimizerKind::Sgd,
+            steps: 500,
+            batch: 0,
+            seed: 0,
+            log_every: 10,
+            loss: PairLoss::Dpo,
+        }
+    }
+}
+
 /// Checked online settings (scenario `[online]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OnlineSettings {
@@ -56,6 +72,42 @@ pub struct OnlineSettings {
     pub batch: usize,
     /// Who labels them (default `bt`).
     pub annotator: Annotator,
+}
+
+/// RLHF's optimisers by name (scenario `[rlhf] optimizer`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+    strum::EnumMessage,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum RlhfOptimizerName {
+    /// The exact expectation.
+    #[default]
+    #[strum(message = "gradient ascent on J with the exact expectation")]
+    Exact,
+    /// PPO.
+    #[strum(message = "PPO: sampled batches, clipped surrogate, value baseline")]
+    Ppo,
+}
+
+impl Default for OnlineSettings {
+    /// The defaults for every `[online]` key a file omits.
+    fn default() -> Self {
+        OnlineSettings {
+            resample_every: 1,
+            batch: 64,
+            annotator: Annotator::BradleyTerry,
+        }
+    }
 }
 
 /// How RLHF optimises (scenario `[rlhf] optimizer`).

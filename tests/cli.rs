@@ -376,7 +376,7 @@ fn scenario_and_option_errors() {
             "--optimizer",
             "rmsprop",
         ],
-        "train.optimizer",
+        "possible values: sgd, adam",
     );
     assert_error(
         &[
@@ -388,7 +388,7 @@ fn scenario_and_option_errors() {
             "--loss",
             "kto",
         ],
-        "train.loss",
+        "possible values: dpo, ipo, hinge, cdpo",
     );
     assert_error(
         &[
@@ -424,7 +424,7 @@ fn scenario_and_option_errors() {
             "--annotator",
             "oracle",
         ],
-        "online.annotator",
+        "possible values: bt, argmax, reward-model",
     );
     assert_error(
         &[

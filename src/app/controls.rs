@@ -2,16 +2,33 @@
 //! steps per frame, data, online settings, policy class, seed, and which
 //! methods run side by side. Changing a training setting resets the runs.
 
+use dpo_lab::data::DataKind;
+use dpo_lab::method::Annotator;
+use dpo_lab::names::choices;
+use dpo_lab::optim::OptimizerKind;
+use dpo_lab::policy::PolicyClass;
+
 use super::Command;
 use super::settings::Settings;
 
-fn combo(ui: &mut egui::Ui, label: &str, value: &mut String, options: &[&str], hint: &str) -> bool {
+/// A picker over a choice enum's names, each with its description as a
+/// tooltip (both from the library's enum: one source of truth).
+fn combo(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut String,
+    options: &[(&'static str, &'static str)],
+    hint: &str,
+) -> bool {
     let mut changed = false;
     egui::ComboBox::from_label(label)
         .selected_text(value.as_str())
         .show_ui(ui, |ui| {
-            for o in options {
-                changed |= ui.selectable_value(value, (*o).to_string(), *o).changed();
+            for (name, help) in options {
+                changed |= ui
+                    .selectable_value(value, (*name).to_string(), *name)
+                    .on_hover_text(*help)
+                    .changed();
             }
         })
         .response
@@ -34,7 +51,7 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
             "KL weight β: large keeps π near π_ref, small chases reward. π* follows instantly.",
         )
         .changed();
-    rebuild |= ui
+    let lr = ui
         .add(
             egui::Slider::new(&mut s.lr, 1e-4..=1e3)
                 .logarithmic(true)
@@ -42,12 +59,14 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         )
         .on_hover_text("DPO's effective step on tabular logits is lr·β²")
         .changed();
+    s.lr_moved |= lr;
+    rebuild |= lr;
     rebuild |= combo(
         ui,
         "optimiser",
         &mut s.optimizer,
-        &["sgd", "adam"],
-        "sgd: plain gradient descent; adam: Adam",
+        &choices::<OptimizerKind>(),
+        "how a gradient becomes a step",
     );
     rebuild |= ui
         .add(
@@ -74,10 +93,10 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         ui,
         "data",
         &mut s.data_kind,
-        &["population", "pairs", "sampled"],
-        "population: exact expectation over pairs; pairs: the scenario's list; sampled: drawn with Bradley–Terry labels",
+        &choices::<DataKind>(),
+        "where the preference pairs come from",
     );
-    if s.data_kind == "sampled" {
+    if s.data_kind == <&str>::from(DataKind::Sampled) {
         rebuild |= ui
             .add(
                 egui::Slider::new(&mut s.data_size, 1..=100_000)
@@ -86,17 +105,16 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
             )
             .changed();
     }
-    let classes: &[&str] = if sequences {
-        &["tabular", "autoregressive", "loglinear"]
-    } else {
-        &["tabular", "loglinear"]
-    };
+    let classes: Vec<_> = choices::<PolicyClass>()
+        .into_iter()
+        .filter(|(name, _)| sequences || *name != <&str>::from(PolicyClass::Autoregressive))
+        .collect();
     rebuild |= combo(
         ui,
         "policy",
         &mut s.policy,
-        classes,
-        "tabular: a logit per response; autoregressive: per prefix; loglinear: shared features",
+        &classes,
+        "how the policy is parameterised",
     );
 
     ui.separator();
@@ -113,8 +131,8 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         ui,
         "annotator",
         &mut s.annotator,
-        &["bt", "argmax", "reward-model"],
-        "Who judges sampled pairs: Bradley–Terry with the true reward, the higher reward, or a learned reward model",
+        &choices::<Annotator>(),
+        "who judges the sampled pairs",
     );
 
     ui.separator();

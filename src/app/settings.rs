@@ -1,8 +1,11 @@
 //! The app's settings: what the user chose, kept apart from run-time state
 //! so a reset or a reload rebuilds the session from them.
 
+use dpo_lab::data::DataKind;
 use dpo_lab::method::MethodKind;
+use dpo_lab::policy::PolicyClass;
 use dpo_lab::scenario::{Overrides, RawScenario};
+use dpo_lab::train::{OnlineSettings, TrainSettings};
 
 /// How the distribution plot orders responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +42,9 @@ pub struct Settings {
     pub beta: f64,
     /// Learning rate.
     pub lr: f64,
+    /// Whether the user moved the learning rate (only then does it
+    /// override the file, where it would also set RLHF's step).
+    pub lr_moved: bool,
     /// `sgd` or `adam`.
     pub optimizer: String,
     /// Total updates of each run.
@@ -90,20 +96,29 @@ impl Settings {
     /// The settings a scenario starts with.
     pub fn from_scenario(raw: &RawScenario, keep_view: Option<&Settings>) -> Self {
         let t = &raw.train;
+        // The library's defaults: one place for what an omitted key means.
+        let d = TrainSettings::default();
+        let od = OnlineSettings::default();
         let (dpo, online, ipo, rlhf) = default_methods(&raw.name);
         let view = keep_view.cloned();
+        let name =
+            |v: &Option<String>, default: &'static str| v.clone().unwrap_or_else(|| default.into());
         Settings {
-            beta: t.beta.unwrap_or(0.1),
-            lr: t.lr.unwrap_or(0.5),
-            optimizer: t.optimizer.clone().unwrap_or_else(|| "sgd".into()),
-            steps: t.steps.unwrap_or(500),
+            beta: t.beta.unwrap_or(d.beta),
+            lr: t.lr.unwrap_or(d.lr),
+            lr_moved: false,
+            optimizer: name(&t.optimizer, d.optimizer.name()),
+            steps: t.steps.unwrap_or(d.steps as u64),
             steps_per_frame: 5,
-            data_kind: raw.data.kind.clone().unwrap_or_else(|| "population".into()),
+            data_kind: name(&raw.data.kind, DataKind::default().into()),
             data_size: raw.data.size.unwrap_or(1000),
-            resample_every: raw.online.resample_every.unwrap_or(1),
-            annotator: raw.online.annotator.clone().unwrap_or_else(|| "bt".into()),
-            policy: raw.policy.kind.clone().unwrap_or_else(|| "tabular".into()),
-            seed: t.seed.unwrap_or(0),
+            resample_every: raw
+                .online
+                .resample_every
+                .unwrap_or(od.resample_every as u64),
+            annotator: name(&raw.online.annotator, od.annotator.name()),
+            policy: name(&raw.policy.kind, PolicyClass::default().into()),
+            seed: t.seed.unwrap_or(d.seed),
             dpo,
             online,
             ipo,
@@ -168,24 +183,35 @@ impl Settings {
         raw.apply(&Overrides {
             beta: Some(self.beta),
             // Passing lr also sets RLHF's step: only when the user moved it.
-            lr: (raw.train.lr.unwrap_or(0.5) != self.lr).then_some(self.lr),
+            lr: self.lr_moved.then_some(self.lr),
             steps: Some(self.steps),
             seed: Some(self.seed),
             optimizer: Some(self.optimizer.clone()),
             log_every: None,
             batch: None,
             loss: None,
-            policy: (raw.policy.kind.as_deref().unwrap_or("tabular") != self.policy)
+            policy: (raw
+                .policy
+                .kind
+                .as_deref()
+                .unwrap_or(PolicyClass::default().into())
+                != self.policy)
                 .then(|| self.policy.clone()),
             resample_every: Some(self.resample_every),
             annotator: Some(self.annotator.clone()),
             rlhf_optimizer: None,
             reward_model: None,
         });
-        if raw.data.kind.as_deref().unwrap_or("population") != self.data_kind {
+        if raw
+            .data
+            .kind
+            .as_deref()
+            .unwrap_or(DataKind::default().into())
+            != self.data_kind
+        {
             raw.data.kind = Some(self.data_kind.clone());
         }
-        if self.data_kind == "sampled" {
+        if self.data_kind == <&str>::from(DataKind::Sampled) {
             raw.data.size = Some(self.data_size);
         }
     }

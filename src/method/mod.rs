@@ -19,17 +19,34 @@ use crate::loss::PairLoss;
 use crate::policy::Policy;
 
 /// The methods of the command line (`--method`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+    strum::EnumMessage,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum MethodKind {
     /// Offline DPO on the scenario's data (with `--loss`, any pair loss).
+    #[strum(message = "offline DPO on the scenario's data (any pair loss)")]
     Dpo,
     /// Online DPO: fresh pairs from the current policy, judged by an annotator.
+    #[strum(message = "fresh pairs from the current policy, judged by an annotator")]
     OnlineDpo,
     /// IPO on the scenario's data.
+    #[strum(message = "IPO on the scenario's data")]
     Ipo,
     /// Reward model + policy gradient / PPO.
+    #[strum(message = "a Bradley-Terry reward model, then policy gradient or PPO on it")]
     Rlhf,
     /// The closed form with the true reward; no training.
+    #[strum(message = "the closed form pi* with the true reward, no training")]
     Optimal,
 }
 
@@ -45,19 +62,7 @@ impl MethodKind {
 
     /// Parses a method name.
     pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "dpo" => Ok(MethodKind::Dpo),
-            "online-dpo" => Ok(MethodKind::OnlineDpo),
-            "ipo" => Ok(MethodKind::Ipo),
-            "rlhf" => Ok(MethodKind::Rlhf),
-            "optimal" => Ok(MethodKind::Optimal),
-            other => Err(Error::invalid(
-                "method",
-                format!(
-                    "unknown method {other:?}: expected \"dpo\", \"online-dpo\", \"ipo\", \"rlhf\" or \"optimal\""
-                ),
-            )),
-        }
+        crate::names::parse_choice("method", "method", s)
     }
 
     /// `ipo` trains with the IPO loss by definition, so a `--loss` other
@@ -76,13 +81,7 @@ impl MethodKind {
 
     /// Its command-line name.
     pub fn name(self) -> &'static str {
-        match self {
-            MethodKind::Dpo => "dpo",
-            MethodKind::OnlineDpo => "online-dpo",
-            MethodKind::Ipo => "ipo",
-            MethodKind::Rlhf => "rlhf",
-            MethodKind::Optimal => "optimal",
-        }
+        self.into()
     }
 }
 

@@ -7,44 +7,55 @@
 
 use super::{Method, StepContext, pair_loss};
 use crate::data::{label_argmax, label_bradley_terry};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::loss::PairLoss;
 use crate::policy::Policy;
 
 /// Who judges the sampled pairs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+    strum::EnumMessage,
+)]
 pub enum Annotator {
     /// Bradley–Terry with the true reward: `y1 ≻ y2` w.p. `σ(r1 − r2)`.
+    #[default]
+    #[strum(
+        serialize = "bt",
+        message = "Bradley-Terry with the true reward: y1 wins with probability sigma(r1 - r2)"
+    )]
     BradleyTerry,
     /// The higher true reward wins (ties: a fair coin).
+    #[strum(
+        serialize = "argmax",
+        message = "the higher true reward wins (ties: a fair coin)"
+    )]
     Argmax,
     /// A learned reward model (RLHF issue).
+    #[strum(
+        serialize = "reward-model",
+        message = "a reward model fitted on the scenario's data judges"
+    )]
     RewardModel,
 }
 
 impl Annotator {
     /// Parses `bt`, `argmax` or `reward-model`.
     pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "bt" => Ok(Annotator::BradleyTerry),
-            "argmax" => Ok(Annotator::Argmax),
-            "reward-model" => Ok(Annotator::RewardModel),
-            other => Err(Error::invalid(
-                "online.annotator",
-                format!(
-                    "unknown annotator {other:?}: expected \"bt\", \"argmax\" or \"reward-model\""
-                ),
-            )),
-        }
+        crate::names::parse_choice("online.annotator", "annotator", s)
     }
 
     /// Its name.
     pub fn name(self) -> &'static str {
-        match self {
-            Annotator::BradleyTerry => "bt",
-            Annotator::Argmax => "argmax",
-            Annotator::RewardModel => "reward-model",
-        }
+        self.into()
     }
 }
 

@@ -132,6 +132,18 @@ pub struct PpoSettings {
     pub value_lr: f64,
 }
 
+impl Default for PpoSettings {
+    /// The defaults for the `[rlhf]` PPO keys a file omits.
+    fn default() -> Self {
+        PpoSettings {
+            batch: 64,
+            epochs: 4,
+            clip: 0.2,
+            value_lr: 0.1,
+        }
+    }
+}
+
 /// PPO with a KL-penalised reward and a learned value baseline.
 pub struct Ppo {
     scores: Vec<f64>,

@@ -22,6 +22,34 @@ use rand::Rng;
 use crate::error::{Error, Result};
 use crate::problem::Problem;
 
+/// The policy classes by name (scenario `[policy] kind`, `--policy`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+    strum::EnumMessage,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum PolicyClass {
+    /// One logit per response.
+    #[default]
+    #[strum(message = "a logit per response: DPO moves only the responses in the data")]
+    Tabular,
+    /// One softmax per prefix (sequence spaces).
+    #[strum(message = "a softmax over the next token per prefix (sequence spaces)")]
+    Autoregressive,
+    /// Shared features.
+    #[strum(message = "pi proportional to pi_ref * exp(theta . phi(y)): shared features")]
+    Loglinear,
+}
+
 /// Which policy class to build (scenario `[policy] kind`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PolicyKind {
