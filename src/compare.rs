@@ -4,6 +4,11 @@
 //! `loss` the rest. Computed exactly in O(n log n) by sorting rewards, not
 //! by sampling.
 
+use crate::error::{Error, Result};
+use crate::method::MethodKind;
+use crate::scenario::Scenario;
+use crate::train::{Progress, RunConfig, train_prompts_watched};
+
 /// Win / tie / loss of `a` against `b`, and the quality of each.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HeadToHead {
@@ -76,4 +81,116 @@ mod tests {
         let h = head_to_head(&la, &lb, &[0.0, 1.0], 1.0);
         assert!((h.tie - 1.0).abs() < 1e-15);
     }
+}
+
+/// `compare`'s result: two methods trained on the same scenario, compared
+/// exactly, averaged over seeds and prompts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CompareReport {
+    /// The scenario's name.
+    pub scenario: String,
+    /// First method.
+    pub a: &'static str,
+    /// Second method.
+    pub b: &'static str,
+    /// Mean `P(r(y_a) > r(y_b) + m)`.
+    pub win: f64,
+    /// Mean tie probability.
+    pub tie: f64,
+    /// Mean `P(r(y_a) < r(y_b) − m)`.
+    pub loss: f64,
+    /// Mean `E_{π_a} r`.
+    pub quality_a: f64,
+    /// Mean `E_{π_b} r`.
+    pub quality_b: f64,
+    /// The tie margin `m`.
+    pub tie_margin: f64,
+    /// Seeds averaged (seed, seed + 1, …).
+    pub seeds: u64,
+    /// The scenario's β.
+    pub beta: f64,
+}
+
+/// Most seeds `compare` averages over.
+pub const MAX_SEEDS: u64 = 1000;
+
+/// The runs of a comparison: for each seed offset, `a`'s runs then `b`'s,
+/// one per prompt, without history.
+pub fn compare_configs(
+    scenario: &Scenario,
+    a: MethodKind,
+    b: MethodKind,
+    seeds: u64,
+) -> Vec<RunConfig> {
+    (0..seeds)
+        .flat_map(|s| [a, b].map(|m| seeded(scenario, m, s)).into_iter().flatten())
+        .collect()
+}
+
+fn seeded(scenario: &Scenario, m: MethodKind, s: u64) -> Vec<RunConfig> {
+    let mut cs = scenario.run_configs(m);
+    for c in &mut cs {
+        c.train.seed = c.train.seed.wrapping_add(s);
+        c.train.log_every = 0;
+    }
+    cs
+}
+
+/// Trains `a` and `b` with seeds `seed … seed + seeds − 1` and compares
+/// their final policies exactly, prompt by prompt.
+pub fn compare_over_seeds(
+    scenario: &Scenario,
+    a: MethodKind,
+    b: MethodKind,
+    margin: f64,
+    seeds: u64,
+    progress: &dyn Progress,
+) -> Result<CompareReport> {
+    if !(margin.is_finite() && margin >= 0.0) {
+        return Err(Error::invalid(
+            "tie_margin",
+            format!(
+                "must be a finite number ≥ 0, got {}",
+                crate::numerics::show(margin)
+            ),
+        ));
+    }
+    if seeds == 0 || seeds > MAX_SEEDS {
+        return Err(Error::invalid(
+            "seeds",
+            format!("must be between 1 and {MAX_SEEDS}, got {seeds}"),
+        ));
+    }
+    let (mut win, mut tie, mut loss, mut qa, mut qb) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for s in 0..seeds {
+        let oa = train_prompts_watched(&seeded(scenario, a, s), progress)?;
+        let ob = train_prompts_watched(&seeded(scenario, b, s), progress)?;
+        for (k, p) in scenario.prompts.iter().enumerate() {
+            let h = head_to_head(
+                &oa.prompts[k].final_log_probs,
+                &ob.prompts[k].final_log_probs,
+                &p.problem.reward,
+                margin,
+            );
+            win += h.win;
+            tie += h.tie;
+            loss += h.loss;
+            qa += h.quality_a;
+            qb += h.quality_b;
+        }
+    }
+    let n = (seeds as usize * scenario.prompts.len()) as f64;
+    Ok(CompareReport {
+        scenario: scenario.name().to_string(),
+        a: a.name(),
+        b: b.name(),
+        win: win / n,
+        tie: tie / n,
+        loss: loss / n,
+        quality_a: qa / n,
+        quality_b: qb / n,
+        tie_margin: margin,
+        seeds,
+        beta: scenario.train.beta,
+    })
 }

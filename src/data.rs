@@ -24,6 +24,25 @@ pub const MAX_POPULATION_SUPPORT: usize = 2000;
 /// The most pairs a `sampled` data set may draw.
 pub const MAX_SAMPLED_PAIRS: usize = 10_000_000;
 
+/// The scores the scenario's annotator labels pairs by: the true reward
+/// plus `length_bonus` per token (`[data] length_bonus`, default 0; the
+/// length-bias lesson's annotator who likes long answers).
+pub fn annotator_labels(problem: &Problem, length_bonus: f64) -> Result<Vec<f64>> {
+    if !(length_bonus.is_finite() && length_bonus.abs() <= crate::reward::MAX_REWARD) {
+        return Err(Error::invalid(
+            "data.length_bonus",
+            format!(
+                "must be a finite number with |value| ≤ {:e}, got {}",
+                crate::reward::MAX_REWARD,
+                crate::numerics::show(length_bonus)
+            ),
+        ));
+    }
+    Ok((0..problem.len())
+        .map(|y| problem.reward[y] + length_bonus * problem.space.length(y) as f64)
+        .collect())
+}
+
 /// The data kinds by name (scenario `[data] kind`).
 #[derive(
     Debug,

@@ -1,0 +1,72 @@
+//! `dpo-lab best-of-n`.
+
+use std::io::Write;
+
+use anyhow::{Result, anyhow, bail};
+use serde_json::json;
+
+use dpo_lab::scenario::{Overrides, Scenario};
+
+use super::*;
+
+/// Parses a comma-separated list of integers ≥ 1 for `flag`.
+pub(super) fn parse_counts(flag: &str, s: &str) -> Result<Vec<u64>> {
+    if s.trim().is_empty() {
+        bail!("{flag}: expected a comma-separated list of integers, got an empty string");
+    }
+    s.split(',')
+        .enumerate()
+        .map(|(i, x)| {
+            let x = x.trim();
+            x.parse::<u64>()
+                .map_err(|_| anyhow!("{flag}: entry {i} ({x:?}) is not an integer ≥ 1"))
+        })
+        .collect()
+}
+
+pub(super) fn best_of_n_cmd(
+    scenario: &str,
+    ns: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    use dpo_lab::best_of_n::best_of_n_points;
+    let ns = parse_counts("--n", ns)?;
+    let scenario = Scenario::load(scenario, &Overrides::default())?;
+    let points = best_of_n_points(&scenario, &ns)?;
+    if json {
+        let space = &scenario.problem.space;
+        let v = json!({
+            "scenario": scenario.name(),
+            "points": points.iter().map(|p| json!({
+                "n": p.n,
+                "policy": policy_json(space, &p.log_policy),
+                "kl": p.kl,
+                "kl_bound": p.kl_bound,
+                "expected_reward": p.expected_reward,
+                "win_rate": p.win_rate,
+                "optimal_expected_reward": p.optimal_expected_reward,
+            })).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        writeln!(out, "scenario: {}", scenario.name())?;
+        writeln!(
+            out,
+            "{:>8}  {:>10}  {:>10}  {:>10}  {:>10}  {:>10}",
+            "n", "kl", "kl_bound", "E r", "E r of π*", "win_rate"
+        )?;
+        for p in &points {
+            writeln!(
+                out,
+                "{:>8}  {:>10.6}  {:>10.6}  {:>10.6}  {:>10.6}  {:>10.6}",
+                p.n, p.kl, p.kl_bound, p.expected_reward, p.optimal_expected_reward, p.win_rate
+            )?;
+        }
+        writeln!(
+            out,
+            "(E r of π*: the optimum with the same KL to π_ref, the reward–KL frontier)"
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! The command line: parse flags, call the library, print JSON or a table.
+//! Every error becomes one `error: …` line on stderr and exit code 2.
+
+mod bench;
+mod best_of_n;
+mod optimal;
+mod output;
+mod progress;
+mod train;
+
+use bench::*;
+use best_of_n::*;
+use optimal::*;
+use output::*;
+use progress::*;
+use train::*;
+
+use std::io::Write;
+
+use anyhow::{Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+
+use dpo_lab::method::MethodKind;
+use dpo_lab::scenario::Overrides;
+
+/// DPO Lab: exact, interactive preference alignment (DPO, online DPO, IPO,
+/// RLHF) on small enumerable response spaces.
+#[derive(Debug, Parser)]
+#[command(name = "dpo-lab", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do (no command opens the desktop app).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the desktop app.
+    App {
+        /// Scenario to open (built-in name or .toml path).
+        #[arg(long)]
+        scenario: Option<String>,
+    },
+    /// List the built-in scenarios.
+    Scenarios {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The closed-form optimum π* ∝ π_ref·exp(r/β) for one prompt.
+    Optimal {
+        /// Reference probabilities, comma-separated (zeros allowed).
+        #[arg(long = "pi-ref", allow_hyphen_values = true)]
+        pi_ref: String,
+        /// Rewards, comma-separated.
+        #[arg(long, allow_hyphen_values = true)]
+        reward: String,
+        /// KL weight β > 0.
+        #[arg(long, allow_hyphen_values = true)]
+        beta: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train one method and print its final metrics (and history).
+    Run {
+        #[command(flatten)]
+        common: Common,
+        /// The method.
+        #[arg(long, value_parser = choice::<MethodKind>())]
+        method: String,
+        /// Write the history as CSV to this file.
+        #[arg(long)]
+        csv: Option<String>,
+    },
+    /// Train two methods and compare them exactly (win/tie/loss, quality).
+    Compare {
+        #[command(flatten)]
+        common: Common,
+        /// First method (the one whose wins are counted).
+        #[arg(long, value_parser = choice::<MethodKind>())]
+        a: String,
+        /// Second method.
+        #[arg(long, value_parser = choice::<MethodKind>())]
+        b: String,
+        /// Rewards within this margin count as a tie (default 0).
+        #[arg(long = "tie-margin", default_value = "0", allow_hyphen_values = true)]
+        tie_margin: String,
+        /// Average over this many seeds (seed, seed+1, …; default 1).
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
+    },
+    /// Time fixed, seeded workloads (median of several repetitions).
+    Bench {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also time evaluation and steps at 10³, 10⁴, 10⁵ and 10⁶ responses.
+        #[arg(long)]
+        scaling: bool,
+    },
+    /// One run per β: the reward–KL frontier beside the exact optimal curve.
+    Sweep {
+        #[command(flatten)]
+        common: Common,
+        /// The method.
+        #[arg(long, value_parser = choice::<MethodKind>())]
+        method: String,
+        /// Keep the scenario's lr at every β (default: keep lr·β² fixed for
+        /// DPO-type losses).
+        #[arg(long = "no-lr-scaling")]
+        no_lr_scaling: bool,
+        /// Write the points as CSV to this file.
+        #[arg(long)]
+        csv: Option<String>,
+    },
+    /// Exact best-of-n per n: the policy, its KL (and the quoted bound),
+    /// E r, the win rate against π_ref and π*'s reward at the same KL.
+    #[command(name = "best-of-n")]
+    BestOfN {
+        /// Built-in scenario name or path to a .toml file.
+        #[arg(long)]
+        scenario: String,
+        /// Numbers of draws, comma-separated integers ≥ 1.
+        #[arg(long, default_value = "1,2,4,8,16,32,64", allow_hyphen_values = true)]
+        n: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Flags shared by run, compare and sweep.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Built-in scenario name or path to a .toml file.
+    #[arg(long)]
+    scenario: String,
+    /// KL weight β (sweep: a comma-separated list).
+    #[arg(long, allow_hyphen_values = true)]
+    beta: Option<String>,
+    /// Learning rate.
+    #[arg(long, allow_hyphen_values = true)]
+    lr: Option<String>,
+    /// Number of updates.
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Seed of the run's generator.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The optimiser.
+    #[arg(long, value_parser = choice::<dpo_lab::optim::OptimizerKind>())]
+    optimizer: Option<String>,
+    /// History every K steps (0 = none).
+    #[arg(long = "log-every")]
+    log_every: Option<u64>,
+    /// Pairs per step (0 = whole data).
+    #[arg(long)]
+    batch: Option<u64>,
+    /// The pair loss of `dpo` (and `online-dpo`).
+    #[arg(long, value_parser = choice::<dpo_lab::loss::LossName>())]
+    loss: Option<String>,
+    /// The policy class.
+    #[arg(long, value_parser = choice::<dpo_lab::policy::PolicyClass>())]
+    policy: Option<String>,
+    /// Online DPO: steps between fresh samples.
+    #[arg(long = "resample-every")]
+    resample_every: Option<u64>,
+    /// Online DPO: who judges the sampled pairs.
+    #[arg(long, value_parser = choice::<dpo_lab::method::Annotator>())]
+    annotator: Option<String>,
+    /// RLHF: how the policy is optimised.
+    #[arg(long = "rlhf-optimizer", value_parser = choice::<dpo_lab::train::RlhfOptimizerName>())]
+    rlhf_optimizer: Option<String>,
+    /// RLHF and the reward-model annotator: the reward model's class.
+    #[arg(long = "reward-model", value_parser = choice::<dpo_lab::reward_model::RewardModelClass>())]
+    reward_model: Option<String>,
+    /// Run even when the work estimated from the settings exceeds the
+    /// limit (30 s on a 2-core machine).
+    #[arg(long = "allow-long")]
+    allow_long: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A flag's choices from the library's enum: names, descriptions (shown by
+/// `--help`) and aliases, so the command line never keeps its own list.
+fn choice<E>() -> clap::builder::PossibleValuesParser
+where
+    E: strum::IntoEnumIterator + strum::EnumMessage + Into<&'static str>,
+{
+    let values = E::iter().map(|e| {
+        let help = e.get_message().unwrap_or("");
+        let serializations = e.get_serializations();
+        let name: &'static str = e.into();
+        let aliases: Vec<&'static str> = serializations
+            .iter()
+            .copied()
+            .filter(|s| *s != name)
+            .collect();
+        clap::builder::PossibleValue::new(name)
+            .help(help)
+            .aliases(aliases)
+    });
+    clap::builder::PossibleValuesParser::new(values)
+}
+
+/// Parses a comma-separated list of numbers for `flag`.
+pub fn parse_list(flag: &str, s: &str) -> Result<Vec<f64>> {
+    if s.trim().is_empty() {
+        bail!("{flag}: expected a comma-separated list of numbers, got an empty string");
+    }
+    s.split(',')
+        .enumerate()
+        .map(|(i, x)| {
+            let x = x.trim();
+            x.parse::<f64>()
+                .map_err(|_| anyhow!("{flag}: entry {i} ({x:?}) is not a number"))
+        })
+        .collect()
+}
+
+fn parse_number(flag: &str, s: &str) -> Result<f64> {
+    s.trim()
+        .parse::<f64>()
+        .map_err(|_| anyhow!("{flag}: {s:?} is not a number"))
+}
+
+impl Common {
+    fn overrides(&self, single_beta: bool) -> Result<Overrides> {
+        let beta = match (&self.beta, single_beta) {
+            (Some(b), true) => Some(parse_number("--beta", b)?),
+            _ => None,
+        };
+        Ok(Overrides {
+            beta,
+            lr: self
+                .lr
+                .as_deref()
+                .map(|s| parse_number("--lr", s))
+                .transpose()?,
+            steps: self.steps,
+            seed: self.seed,
+            optimizer: self.optimizer.clone(),
+            log_every: self.log_every,
+            batch: self.batch,
+            loss: self.loss.clone(),
+            policy: self.policy.clone(),
+            resample_every: self.resample_every,
+            annotator: self.annotator.clone(),
+            rlhf_optimizer: self.rlhf_optimizer.clone(),
+            reward_model: self.reward_model.clone(),
+        })
+    }
+}
+
+/// Runs a parsed command (everything but the app).
+pub fn execute(command: Command, out: &mut dyn Write) -> Result<()> {
+    match command {
+        Command::App { .. } => bail!(
+            "`app` opens the desktop app, which main dispatches; it has no command-line output"
+        ),
+        Command::Bench { json, scaling } => bench_cmd(json, scaling, out),
+        Command::Scenarios { json } => scenarios(json, out),
+        Command::Optimal {
+            pi_ref,
+            reward,
+            beta,
+            json,
+        } => optimal_cmd(&pi_ref, &reward, &beta, json, out),
+        Command::Run {
+            common,
+            method,
+            csv,
+        } => run_cmd(&common, &method, csv.as_deref(), out),
+        Command::Compare {
+            common,
+            a,
+            b,
+            tie_margin,
+            seeds,
+        } => compare_cmd(&common, &a, &b, &tie_margin, seeds, out),
+        Command::Sweep {
+            common,
+            method,
+            no_lr_scaling,
+            csv,
+        } => sweep_cmd(&common, &method, !no_lr_scaling, csv.as_deref(), out),
+        Command::BestOfN { scenario, n, json } => best_of_n_cmd(&scenario, &n, json, out),
+    }
+}

@@ -1,0 +1,33 @@
+//! What the commands print: the SPEC's policy vector and metric rows.
+
+use serde_json::{Value, json};
+
+use dpo_lab::metrics::Metrics;
+use dpo_lab::space::ResponseSpace;
+
+/// The SPEC's `final.policy`: the full vector for flat spaces of at most
+/// 10,000 responses, else the 50 most probable as `[name, p]`.
+pub(super) fn policy_json(space: &ResponseSpace, log_probs: &[f64]) -> Value {
+    if !space.is_sequences() && log_probs.len() <= 10_000 {
+        return json!(log_probs.iter().map(|l| l.exp()).collect::<Vec<f64>>());
+    }
+    let mut idx: Vec<usize> = (0..log_probs.len()).collect();
+    let k = 50.min(idx.len());
+    idx.select_nth_unstable_by(k - 1, |&a, &b| {
+        log_probs[b].total_cmp(&log_probs[a]).then(a.cmp(&b))
+    });
+    idx.truncate(k);
+    idx.sort_by(|&a, &b| log_probs[b].total_cmp(&log_probs[a]).then(a.cmp(&b)));
+    json!(
+        idx.iter()
+            .map(|&i| json!([space.name(i), log_probs[i].exp()]))
+            .collect::<Vec<_>>()
+    )
+}
+
+pub(super) fn metrics_row(step: usize, m: &Metrics) -> Value {
+    let mut map = serde_json::Map::new();
+    map.insert("step".into(), json!(step));
+    map.extend(m.to_json());
+    Value::Object(map)
+}

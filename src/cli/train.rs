@@ -1,0 +1,307 @@
+//! The training commands: `run`, `compare` and `sweep`.
+
+use std::io::Write;
+
+use anyhow::{Result, anyhow};
+use serde_json::{Value, json};
+
+use dpo_lab::compare::{CompareReport, MAX_SEEDS, compare_configs, compare_over_seeds};
+use dpo_lab::method::MethodKind;
+use dpo_lab::optimal::check_beta;
+use dpo_lab::scenario::Scenario;
+use dpo_lab::sweep::{log_grid, optimal_frontier, sweep_configs, sweep_watched};
+use dpo_lab::train::{MultiOutcome, RunConfig, train_prompts_watched};
+
+use super::*;
+
+pub(super) fn run_cmd(
+    common: &Common,
+    method: &str,
+    csv_path: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let method = MethodKind::parse(method)?;
+    method.check_loss_override(common.loss.as_deref())?;
+    let scenario = Scenario::load(&common.scenario, &common.overrides(true)?)?;
+    let cfg = scenario.run_config(method);
+    let cfgs = scenario.run_configs(method);
+    let bar = start_work(&cfgs, common.allow_long)?;
+    let outcome = train_prompts_watched(&cfgs, &bar)?;
+    drop(bar);
+    if let Some(path) = csv_path {
+        dpo_lab::export::write_history_csv(std::path::Path::new(path), &outcome.history)?;
+    }
+    let steps = cfg.train.steps;
+    if common.json {
+        let mut fin = outcome.final_metrics.to_json();
+        let policy = if outcome.prompts.len() == 1 {
+            policy_json(&scenario.problem.space, &outcome.prompts[0].final_log_probs)
+        } else {
+            json!(scenario
+                .prompts
+                .iter()
+                .zip(&outcome.prompts)
+                .map(|(p, o)| json!({"prompt": p.name, "policy": policy_json(&p.problem.space, &o.final_log_probs)}))
+                .collect::<Vec<_>>())
+        };
+        fin.insert("grad_norm".into(), json!(outcome.grad_norm));
+        fin.insert("policy".into(), policy);
+        let v = json!({
+            "scenario": scenario.name(),
+            "method": method.name(),
+            "beta": cfg.train.beta,
+            "steps": steps,
+            "seed": cfg.train.seed,
+            "policy_class": cfg.policy.name(),
+            "loss_function": cfg.train.loss.name(),
+            "final": fin,
+            "prompts": scenario.prompts.len(),
+            "reward_model": outcome.prompts[0].reward_model.as_ref().map(|rm| {
+                let row = |m: &dpo_lab::reward_model::FitMetrics| {
+                    json!({"step": m.step, "loss": m.loss, "accuracy": m.accuracy, "margin": m.margin, "mean_reward": m.mean_reward})
+                };
+                let m = rm.final_metrics();
+                json!({
+                    "steps": m.step, "loss": m.loss, "accuracy": m.accuracy,
+                    "margin": m.margin, "mean_reward": m.mean_reward,
+                    "history": rm.history.iter().map(row).collect::<Vec<_>>(),
+                })
+            }),
+            "history": outcome.history.iter().map(|(k, m)| metrics_row(*k, m)).collect::<Vec<_>>(),
+            "warnings": outcome.warnings,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        print_run_table(&scenario, method, &cfg.train, &outcome, out)?;
+    }
+    Ok(())
+}
+
+pub(super) fn print_run_table(
+    scenario: &Scenario,
+    method: MethodKind,
+    t: &dpo_lab::train::TrainSettings,
+    o: &MultiOutcome,
+    out: &mut dyn Write,
+) -> Result<()> {
+    writeln!(
+        out,
+        "{} — {} (β = {}, lr = {}, {} steps, {}, seed {})",
+        scenario.name(),
+        method.name(),
+        t.beta,
+        scenario.run_config(method).effective_lr(),
+        t.steps,
+        t.optimizer.name(),
+        t.seed
+    )?;
+    if !o.history.is_empty() {
+        writeln!(
+            out,
+            "{:>8} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9}",
+            "step", "loss", "E[r]", "KL(π‖ref)", "KL(π‖π*)", "ood_mass", "accuracy"
+        )?;
+        let stride = (o.history.len() / 12).max(1);
+        for (n, (k, m)) in o.history.iter().enumerate() {
+            if n % stride == 0 || n + 1 == o.history.len() {
+                writeln!(
+                    out,
+                    "{k:>8} {:>11.5} {:>11.5} {:>11.5} {:>11.5} {:>11.5} {:>9.3}",
+                    m.loss,
+                    m.expected_reward,
+                    m.kl_to_ref,
+                    m.kl_to_optimal,
+                    m.ood_mass,
+                    m.rewards_accuracies
+                )?;
+            }
+        }
+    }
+    writeln!(out, "final:")?;
+    for (k, v) in o.final_metrics.scalars() {
+        writeln!(out, "  {k:<20} {v:.6}")?;
+    }
+    writeln!(out, "  {:<20} {:.3e}", "grad_norm", o.grad_norm)?;
+    if o.prompts.len() > 1 {
+        writeln!(out, "  (metrics averaged over {} prompts)", o.prompts.len())?;
+    }
+    if let Some(rm) = &o.prompts[0].reward_model {
+        let m = rm.final_metrics();
+        writeln!(
+            out,
+            "  reward model         {} steps: loss {:.5}, accuracy {:.3}, margin {:.4}, mean reward {:.4}",
+            m.step, m.loss, m.accuracy, m.margin, m.mean_reward
+        )?;
+    }
+    if let Some(top) = &o.final_metrics.ood_top {
+        writeln!(
+            out,
+            "  ood_top              {:?}: π = {:.6} (π_ref = {:.6}, ×{:.2}), implicit reward β·h = {:.4}",
+            top.response,
+            top.probability,
+            top.reference,
+            top.probability / top.reference,
+            top.implicit_reward
+        )?;
+    }
+    for w in &o.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
+
+pub(super) fn compare_cmd(
+    common: &Common,
+    a: &str,
+    b: &str,
+    margin: &str,
+    seeds: u64,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let (ma, mb) = (MethodKind::parse(a)?, MethodKind::parse(b)?);
+    ma.check_loss_override(common.loss.as_deref())?;
+    mb.check_loss_override(common.loss.as_deref())?;
+    let margin = parse_number("--tie-margin", margin)?;
+    let overrides = common.overrides(true)?;
+    let scenario = Scenario::load(&common.scenario, &overrides)?;
+    let bar = start_work(
+        &compare_configs(&scenario, ma, mb, seeds.min(MAX_SEEDS)),
+        common.allow_long,
+    )?;
+    let report =
+        compare_over_seeds(&scenario, ma, mb, margin, seeds, &bar).map_err(|e| match e {
+            // The library names its arguments; here they came from flags.
+            dpo_lab::Error::Invalid { field, message }
+                if field == "tie_margin" || field == "seeds" =>
+            {
+                anyhow!("--{}: {message}", field.replace('_', "-"))
+            }
+            other => other.into(),
+        })?;
+    drop(bar);
+    let CompareReport {
+        win,
+        tie,
+        loss,
+        quality_a: qa,
+        quality_b: qb,
+        ..
+    } = report;
+    if common.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        writeln!(
+            out,
+            "{}: {} vs {} (β = {}, {} seed(s), tie margin {})",
+            scenario.name(),
+            ma.name(),
+            mb.name(),
+            scenario.train.beta,
+            seeds,
+            margin
+        )?;
+        writeln!(
+            out,
+            "{:>8} {:>8} {:>8} {:>12} {:>12}",
+            "win", "tie", "loss", "quality a", "quality b"
+        )?;
+        writeln!(
+            out,
+            "{:>7.2}% {:>7.2}% {:>7.2}% {:>12.4} {:>12.4}",
+            100.0 * win,
+            100.0 * tie,
+            100.0 * loss,
+            qa,
+            qb
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn sweep_cmd(
+    common: &Common,
+    method: &str,
+    scale_lr: bool,
+    csv_path: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let method = MethodKind::parse(method)?;
+    method.check_loss_override(common.loss.as_deref())?;
+    let betas = match &common.beta {
+        Some(b) => parse_list("--beta", b)?,
+        None => log_grid(0.01, 10.0, 7),
+    };
+    for (i, b) in betas.iter().enumerate() {
+        check_beta(&format!("train.beta (from --beta, entry {i})"), *b)?;
+    }
+    let overrides = common.overrides(false)?;
+    let scenario = Scenario::load(&common.scenario, &overrides)?;
+    let runs =
+        sweep_configs(&scenario, method, &betas, scale_lr).map_err(|e| overrides.name_flag(e))?;
+    let all: Vec<RunConfig> = runs.into_iter().flat_map(|(_, c)| c).collect();
+    let bar = start_work(&all, common.allow_long)?;
+    let points = sweep_watched(&scenario, method, &betas, scale_lr, &bar)?;
+    drop(bar);
+    let lo = betas.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = betas.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let curve = optimal_frontier(&scenario, &log_grid(lo, hi.max(lo), 25));
+    if let Some(path) = csv_path {
+        dpo_lab::export::write_sweep_csv(std::path::Path::new(path), &points)?;
+    }
+    if common.json {
+        let v = json!({
+            "scenario": scenario.name(),
+            "method": method.name(),
+            "lr_scaling": scale_lr,
+            "points": points.iter().map(|pt| {
+                let mut m = pt.metrics.to_json();
+                m.insert("beta".into(), json!(pt.beta));
+                m.insert("lr".into(), json!(pt.lr));
+                m.insert("grad_norm".into(), json!(pt.grad_norm));
+                m.insert("warnings".into(), json!(pt.warnings));
+                m.insert("optimal".into(), json!({
+                    "expected_reward": pt.optimal.expected_reward,
+                    "kl_to_ref": pt.optimal.kl_to_ref,
+                    "objective": pt.optimal_objective,
+                }));
+                Value::Object(m)
+            }).collect::<Vec<_>>(),
+            "optimal_frontier": curve.iter().map(|c| json!({"beta": c.beta, "expected_reward": c.expected_reward, "kl_to_ref": c.kl_to_ref})).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        writeln!(
+            out,
+            "{} — {} over β (lr·β² {})",
+            scenario.name(),
+            method.name(),
+            if scale_lr { "held fixed" } else { "not scaled" }
+        )?;
+        writeln!(
+            out,
+            "{:>9} {:>10} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
+            "β", "lr", "E[r]", "KL(π‖ref)", "E_π*[r]", "KL(π*‖ref)", "KL(π‖π*)", "ood_mass"
+        )?;
+        for pt in &points {
+            let m = &pt.metrics;
+            writeln!(
+                out,
+                "{:>9.4} {:>10.4e} {:>11.5} {:>11.5} {:>11.5} {:>11.5} {:>11.5} {:>11.5}",
+                pt.beta,
+                pt.lr,
+                m.expected_reward,
+                m.kl_to_ref,
+                pt.optimal.expected_reward,
+                pt.optimal.kl_to_ref,
+                m.kl_to_optimal,
+                m.ood_mass
+            )?;
+        }
+        for pt in &points {
+            for w in &pt.warnings {
+                writeln!(out, "warning: β = {}: {w}", pt.beta)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,499 @@
+//! Raw settings to checked ones: every domain's rule, in the order that
+//! refuses a bad file before anything costly is built.
+
+use std::sync::Arc;
+
+use crate::data::{DataKind, DataSpec, PairData};
+use crate::error::{Error, Result};
+use crate::loss::PairLoss;
+use crate::method::Annotator;
+use crate::method::PpoSettings;
+use crate::names::parse_choice;
+use crate::optim::OptimizerKind;
+use crate::optimal::check_beta;
+use crate::policy::{FeatureSet, PolicyClass, PolicyKind};
+use crate::problem::Problem;
+use crate::reference::{BigramReference, ReferenceSpec, build_log_reference};
+use crate::reward::{RewardSpec, SequenceReward, build_reward};
+use crate::reward_model::{FitSettings, RewardModelClass, RewardModelKind};
+use crate::space::ResponseSpace;
+use crate::train::{OnlineSettings, RlhfOptimizer, RlhfOptimizerName, RlhfSettings, TrainSettings};
+
+use super::Prompt;
+use super::raw::*;
+
+pub(super) fn to_usize(field: &str, v: u64) -> Result<usize> {
+    usize::try_from(v).map_err(|_| Error::invalid(field, format!("{v} is too large")))
+}
+
+pub(super) fn require<T: Clone>(field: &str, v: &Option<T>, why: &str) -> Result<T> {
+    v.clone()
+        .ok_or_else(|| Error::invalid(field, format!("is required {why}")))
+}
+
+/// The most prompts a scenario may have.
+pub const MAX_PROMPTS: usize = 1000;
+
+/// One prompt's reference and reward, and the closed form's range check
+/// `|r|/β` (named after β, the setting a user changes).
+pub(super) fn check_problem(
+    space: &ResponseSpace,
+    reference: &RawReference,
+    reward: &RawReward,
+    beta: f64,
+) -> Result<Problem> {
+    let log_ref = build_log_reference(space, &reference_spec(reference, space)?)?;
+    let reward = build_reward(space, &reward_spec(reward, space)?)?;
+    let problem = Problem::new(space.clone(), log_ref, reward)?;
+    crate::optimal::check_reward_scale("train.beta", &problem.reward, beta)?;
+    Ok(problem)
+}
+
+/// One prompt's data, built last: it is the costly part.
+pub(super) fn check_prompt_data(name: String, problem: Problem, data: &RawData) -> Result<Prompt> {
+    let length_bonus = data.length_bonus.unwrap_or(0.0);
+    let label = crate::data::annotator_labels(&problem, length_bonus)?;
+    let data_spec = data_spec(data)?;
+    let data = PairData::build(&problem, &data_spec, &label)?;
+    Ok(Prompt {
+        name,
+        problem: Arc::new(problem),
+        data_spec,
+        data: Arc::new(data),
+        length_bonus,
+    })
+}
+
+pub(super) fn check_space(s: &RawSpace) -> Result<ResponseSpace> {
+    match s.kind.as_deref().unwrap_or("flat") {
+        "flat" => match (&s.responses, s.size) {
+            (Some(names), None) => ResponseSpace::flat(names.clone()),
+            (None, Some(size)) => ResponseSpace::generated(size),
+            (Some(_), Some(_)) => Err(Error::invalid(
+                "space",
+                "give either `responses` or `size`, not both",
+            )),
+            (None, None) => Err(Error::invalid(
+                "space",
+                "a flat space needs `responses = [names]` or `size = N`",
+            )),
+        },
+        "sequences" => {
+            let vocab = require("space.vocab", &s.vocab, "for a sequence space")?;
+            let max_len = require("space.max_len", &s.max_len, "for a sequence space")?;
+            if max_len > 64 {
+                return Err(Error::invalid(
+                    "space.max_len",
+                    format!("must be at most 64, got {max_len}"),
+                ));
+            }
+            ResponseSpace::sequences(vocab, max_len as usize)
+        }
+        other => Err(Error::invalid(
+            "space.kind",
+            format!("unknown kind {other:?}: expected \"flat\" or \"sequences\""),
+        )),
+    }
+}
+
+pub(super) fn reference_spec(r: &RawReference, space: &ResponseSpace) -> Result<ReferenceSpec> {
+    let kind = match (&r.kind, &r.probs) {
+        (Some(k), _) => k.as_str(),
+        (None, Some(_)) => "explicit",
+        (None, None) => {
+            return Err(Error::invalid(
+                "reference",
+                "give `probs = [...]` or `kind = \"uniform\" | \"dirichlet\" | \"bigram\"`",
+            ));
+        }
+    };
+    Ok(match kind {
+        "explicit" => ReferenceSpec::Explicit(require(
+            "reference.probs",
+            &r.probs,
+            "for kind \"explicit\"",
+        )?),
+        "uniform" => ReferenceSpec::Uniform,
+        "dirichlet" => ReferenceSpec::Dirichlet {
+            alpha: r.alpha.unwrap_or(1.0),
+            seed: r.seed.unwrap_or(0),
+        },
+        "bigram" => {
+            let v = space.vocab_len();
+            ReferenceSpec::Bigram(BigramReference {
+                start: r.start.clone().unwrap_or_else(|| vec![1.0 / v as f64; v]),
+                transition: r
+                    .transition
+                    .clone()
+                    .unwrap_or_else(|| vec![vec![1.0 / v as f64; v]; v]),
+                end: require("reference.end", &r.end, "for kind \"bigram\"")?,
+                overrides: r
+                    .overrides
+                    .iter()
+                    .map(|o| (o.prefix.clone(), o.probs.clone()))
+                    .collect(),
+            })
+        }
+        other => {
+            return Err(Error::invalid(
+                "reference.kind",
+                format!(
+                    "unknown kind {other:?}: expected \"explicit\", \"uniform\", \"dirichlet\" or \"bigram\""
+                ),
+            ));
+        }
+    })
+}
+
+pub(super) fn reward_spec(r: &RawReward, space: &ResponseSpace) -> Result<RewardSpec> {
+    let kind = match (&r.kind, &r.values) {
+        (Some(k), _) => k.as_str(),
+        (None, Some(_)) => "explicit",
+        (None, None) => {
+            return Err(Error::invalid(
+                "reward",
+                "give `values = [...]` or `kind = \"gaussian\" | \"sequence\"`",
+            ));
+        }
+    };
+    Ok(match kind {
+        "explicit" => RewardSpec::Explicit(require(
+            "reward.values",
+            &r.values,
+            "for kind \"explicit\"",
+        )?),
+        "gaussian" => RewardSpec::Gaussian {
+            mean: r.mean.unwrap_or(0.0),
+            std: r.std.unwrap_or(1.0),
+            seed: r.seed.unwrap_or(0),
+        },
+        "sequence" => {
+            let v = space.vocab_len();
+            RewardSpec::Sequence(SequenceReward {
+                tokens: r.tokens.clone().unwrap_or_else(|| vec![0.0; v]),
+                transitions: r
+                    .transitions
+                    .clone()
+                    .unwrap_or_else(|| vec![vec![0.0; v]; v]),
+                length: r.length.unwrap_or(0.0),
+                overrides: r.overrides.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            })
+        }
+        other => {
+            return Err(Error::invalid(
+                "reward.kind",
+                format!(
+                    "unknown kind {other:?}: expected \"explicit\", \"gaussian\" or \"sequence\""
+                ),
+            ));
+        }
+    })
+}
+
+pub(super) fn data_spec(d: &RawData) -> Result<DataSpec> {
+    let kind: DataKind = match &d.kind {
+        Some(k) => parse_choice("data.kind", "kind", k)?,
+        None => DataKind::default(),
+    };
+    match kind {
+        DataKind::Population => Ok(DataSpec::Population {
+            sampler: d.sampler.clone(),
+        }),
+        DataKind::Pairs => {
+            let listed = require("data.pairs", &d.pairs, "for kind \"pairs\"")?;
+            let mut pairs = Vec::with_capacity(listed.len());
+            for (k, p) in listed.into_iter().enumerate() {
+                match <[String; 2]>::try_from(p) {
+                    Ok([c, r]) => pairs.push((c, r)),
+                    Err(p) => {
+                        return Err(Error::invalid(
+                            format!("data.pairs[{k}]"),
+                            format!(
+                                "a pair is [chosen, rejected], got {} entries: {p:?}",
+                                p.len()
+                            ),
+                        ));
+                    }
+                }
+            }
+            Ok(DataSpec::Pairs(pairs))
+        }
+        DataKind::Sampled => Ok(DataSpec::Sampled {
+            size: to_usize(
+                "data.size",
+                require("data.size", &d.size, "for kind \"sampled\"")?,
+            )?,
+            seed: d.seed.unwrap_or(0),
+            sampler: d.sampler.clone(),
+        }),
+    }
+}
+
+pub(super) fn policy_kind(p: &RawPolicy, problem: &Problem) -> Result<PolicyKind> {
+    let class: PolicyClass = match &p.kind {
+        Some(k) => parse_choice("policy.kind", "kind", k)?,
+        None => PolicyClass::default(),
+    };
+    let kind = match class {
+        PolicyClass::Tabular => PolicyKind::Tabular,
+        PolicyClass::Autoregressive => PolicyKind::Autoregressive,
+        PolicyClass::Loglinear => {
+            PolicyKind::LogLinear(feature_set("policy.features", &p.features, problem)?)
+        }
+    };
+    if kind == PolicyKind::Autoregressive && !problem.space.is_sequences() {
+        return Err(Error::invalid(
+            "policy.kind",
+            "\"autoregressive\" needs a sequence space (space.kind = \"sequences\")",
+        ));
+    }
+    Ok(kind)
+}
+
+/// Checks a log-linear feature choice (policy or reward model).
+pub(super) fn feature_set(
+    field: &str,
+    raw: &Option<RawFeatures>,
+    problem: &Problem,
+) -> Result<FeatureSet> {
+    let features = match raw {
+        None if problem.space.is_sequences() => FeatureSet::Sequence {
+            tokens: true,
+            length: true,
+            bigrams: false,
+        },
+        None => {
+            return Err(Error::invalid(
+                field,
+                "a flat log-linear model needs `features = [[…], …]` (one row per response) or `features = { kind = \"random\", dim = D, seed = S }`",
+            ));
+        }
+        Some(RawFeatures::Names(names)) => {
+            let mut f = (false, false, false);
+            for n in names {
+                match n.as_str() {
+                    "tokens" => f.0 = true,
+                    "length" => f.1 = true,
+                    "bigrams" => f.2 = true,
+                    other => {
+                        return Err(Error::invalid(
+                            field,
+                            format!(
+                                "unknown feature {other:?}: expected \"tokens\", \"length\" or \"bigrams\""
+                            ),
+                        ));
+                    }
+                }
+            }
+            FeatureSet::Sequence {
+                tokens: f.0,
+                length: f.1,
+                bigrams: f.2,
+            }
+        }
+        Some(RawFeatures::Rows(rows)) => FeatureSet::Explicit(rows.clone()),
+        Some(RawFeatures::Random { kind, dim, seed }) => {
+            if kind != "random" {
+                return Err(Error::invalid(
+                    format!("{field}.kind"),
+                    format!("unknown kind {kind:?}: expected \"random\""),
+                ));
+            }
+            FeatureSet::Random {
+                dim: to_usize(&format!("{field}.dim"), *dim)?,
+                seed: *seed,
+            }
+        }
+    };
+    // Build once so a bad table fails here, not in the first run.
+    features.table(problem).map_err(|e| match e {
+        Error::Invalid { message, .. } => Error::invalid(field, message),
+        Error::TooLarge { what, size, limit } => Error::invalid(
+            field,
+            format!("the {what} would have {size} entries (responses × features), more than the limit of {limit}"),
+        ),
+        other => other,
+    })?;
+    Ok(features)
+}
+
+pub(super) fn positive(field: &str, v: f64) -> Result<f64> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!(
+                "must be a finite number > 0, got {}",
+                crate::numerics::show(v)
+            ),
+        ))
+    }
+}
+
+pub(super) fn check_rlhf(r: &RawRlhf, problem: &Problem) -> Result<RlhfSettings> {
+    let class: RewardModelClass = match &r.reward_model {
+        Some(k) => parse_choice("rlhf.reward_model", "reward model", k)?,
+        None => RewardModelClass::default(),
+    };
+    let reward_model = match class {
+        RewardModelClass::Tabular => RewardModelKind::Tabular,
+        RewardModelClass::Loglinear => {
+            RewardModelKind::LogLinear(feature_set("rlhf.features", &r.features, problem)?)
+        }
+    };
+    let fd = FitSettings::default();
+    let rm_steps = r.rm_steps.unwrap_or(fd.steps as u64);
+    if rm_steps > 10_000_000 {
+        return Err(Error::invalid(
+            "rlhf.rm_steps",
+            format!("must be at most 10000000, got {rm_steps}"),
+        ));
+    }
+    let l2 = r.rm_l2.unwrap_or(fd.l2);
+    if !(l2.is_finite() && l2 >= 0.0) {
+        return Err(Error::invalid(
+            "rlhf.rm_l2",
+            format!("must be a finite number ≥ 0, got {l2}"),
+        ));
+    }
+    let fit = FitSettings {
+        steps: rm_steps as usize,
+        lr: positive("rlhf.rm_lr", r.rm_lr.unwrap_or(fd.lr))?,
+        l2,
+    };
+    let name: RlhfOptimizerName = match &r.optimizer {
+        Some(k) => parse_choice("rlhf.optimizer", "optimizer", k)?,
+        None => RlhfOptimizerName::default(),
+    };
+    let optimizer = match name {
+        RlhfOptimizerName::Exact => RlhfOptimizer::Exact,
+        RlhfOptimizerName::Ppo => {
+            let pd = PpoSettings::default();
+            let batch = r.batch.unwrap_or(pd.batch as u64);
+            if batch == 0 || batch > 1_000_000 {
+                return Err(Error::invalid(
+                    "rlhf.batch",
+                    format!("must be between 1 and 1000000, got {batch}"),
+                ));
+            }
+            let epochs = r.epochs.unwrap_or(pd.epochs as u64);
+            if epochs == 0 || epochs > 1000 {
+                return Err(Error::invalid(
+                    "rlhf.epochs",
+                    format!("must be between 1 and 1000, got {epochs}"),
+                ));
+            }
+            let clip = r.clip.unwrap_or(pd.clip);
+            if !(clip.is_finite() && clip > 0.0 && clip < 1.0) {
+                return Err(Error::invalid(
+                    "rlhf.clip",
+                    format!("must be in (0, 1), got {}", crate::numerics::show(clip)),
+                ));
+            }
+            RlhfOptimizer::Ppo(PpoSettings {
+                batch: batch as usize,
+                epochs: epochs as usize,
+                clip,
+                value_lr: positive("rlhf.value_lr", r.value_lr.unwrap_or(pd.value_lr))?,
+            })
+        }
+    };
+    let lr = match r.lr {
+        Some(lr) => Some(positive("rlhf.lr", lr)?),
+        None => None,
+    };
+    Ok(RlhfSettings {
+        lr,
+        optimizer,
+        reward_model,
+        fit,
+    })
+}
+
+/// The largest number of steps a run may take.
+pub const MAX_STEPS: u64 = 100_000_000;
+
+pub(super) fn check_train(t: &RawTrain) -> Result<TrainSettings> {
+    let d = TrainSettings::default();
+    let beta = check_beta("train.beta", t.beta.unwrap_or(d.beta))?;
+    let lr = t.lr.unwrap_or(d.lr);
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(Error::invalid(
+            "train.lr",
+            format!(
+                "must be a finite number > 0, got {}",
+                crate::numerics::show(lr)
+            ),
+        ));
+    }
+    let optimizer = match &t.optimizer {
+        Some(o) => OptimizerKind::parse(o)?,
+        None => d.optimizer,
+    };
+    let steps = t.steps.unwrap_or(d.steps as u64);
+    if steps > MAX_STEPS {
+        return Err(Error::invalid(
+            "train.steps",
+            format!("must be at most {MAX_STEPS}, got {steps}"),
+        ));
+    }
+    let steps = to_usize("train.steps", steps)?;
+    let batch = to_usize("train.batch", t.batch.unwrap_or(d.batch as u64))?;
+    if batch > crate::data::MAX_SAMPLED_PAIRS {
+        return Err(Error::invalid(
+            "train.batch",
+            format!(
+                "must be at most {}, got {batch}",
+                crate::data::MAX_SAMPLED_PAIRS
+            ),
+        ));
+    }
+    let log_every = match t.log_every {
+        Some(k) => to_usize("train.log_every", k)?,
+        None => (steps / 50).max(1),
+    };
+    let eps = t
+        .label_smoothing
+        .unwrap_or(crate::loss::DEFAULT_LABEL_SMOOTHING);
+    let loss = match &t.loss {
+        Some(l) => PairLoss::parse(l, eps)?,
+        None => d.loss,
+    };
+    Ok(TrainSettings {
+        beta,
+        lr,
+        optimizer,
+        steps,
+        batch,
+        seed: t.seed.unwrap_or(d.seed),
+        log_every,
+        loss,
+    })
+}
+
+pub(super) fn check_online(o: &RawOnline) -> Result<OnlineSettings> {
+    let d = OnlineSettings::default();
+    let resample_every = o.resample_every.unwrap_or(d.resample_every as u64);
+    if resample_every == 0 {
+        return Err(Error::invalid(
+            "online.resample_every",
+            "must be at least 1 (1 = fresh pairs every step), got 0",
+        ));
+    }
+    let batch = o.batch.unwrap_or(d.batch as u64);
+    if batch == 0 || batch > 1_000_000 {
+        return Err(Error::invalid(
+            "online.batch",
+            format!("must be between 1 and 1000000, got {batch}"),
+        ));
+    }
+    Ok(OnlineSettings {
+        resample_every: to_usize("online.resample_every", resample_every)?,
+        batch: batch as usize,
+        annotator: match &o.annotator {
+            Some(a) => Annotator::parse(a)?,
+            None => d.annotator,
+        },
+    })
+}

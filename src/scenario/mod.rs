@@ -1,0 +1,239 @@
+//! Scenario files (SPEC "Scenario files"): raw TOML settings, checked once
+//! into a [`Scenario`] that only holds valid values.
+//!
+//! Built-in scenarios are the files in `assets/scenarios/`, compiled into the
+//! binary so `dpo-lab` works from any directory; each loads by its `name` or
+//! by path.
+//!
+//! The module's rooms: [`raw`] (the schema and overrides), `file` (reading,
+//! built-ins), `checks` (raw → checked), and here the checked [`Scenario`].
+
+mod checks;
+mod file;
+pub mod raw;
+
+use checks::*;
+pub use checks::{MAX_PROMPTS, MAX_STEPS};
+pub use file::{BUILTIN, MAX_FILE_BYTES, MAX_NESTING, builtins, load_raw};
+pub use raw::*;
+
+use std::sync::Arc;
+
+use crate::data::{DataSpec, PairData};
+use crate::error::{Error, Result};
+use crate::method::MethodKind;
+use crate::policy::PolicyKind;
+use crate::problem::Problem;
+use crate::train::{OnlineSettings, RlhfSettings, RunConfig, TrainSettings};
+
+/// One checked prompt: its problem and data.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    /// Its name.
+    pub name: String,
+    /// Its problem.
+    pub problem: Arc<Problem>,
+    /// How its data was specified.
+    pub data_spec: DataSpec,
+    /// Its data.
+    pub data: Arc<PairData>,
+    /// Its annotator's length bonus.
+    pub length_bonus: f64,
+}
+
+/// A checked scenario: every value valid, the problem and data built.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The settings it was checked from (for export).
+    pub raw: RawScenario,
+    /// The focused prompt's problem (the first unless the app chose another).
+    pub problem: Arc<Problem>,
+    /// How the focused prompt's data was specified.
+    pub data_spec: DataSpec,
+    /// The focused prompt's data.
+    pub data: Arc<PairData>,
+    /// The focused prompt's annotator length bonus.
+    pub length_bonus: f64,
+    /// Every prompt, the first included.
+    pub prompts: Vec<Prompt>,
+    /// The prompt `problem`, `data` and `run_config` describe.
+    focus: usize,
+    /// The policy class.
+    pub policy: PolicyKind,
+    /// Training settings.
+    pub train: TrainSettings,
+    /// Online settings.
+    pub online: OnlineSettings,
+    /// RLHF settings.
+    pub rlhf: RlhfSettings,
+}
+
+impl Scenario {
+    /// Checks raw settings and builds the problem and data.
+    pub fn check(raw: RawScenario) -> Result<Self> {
+        if raw.name.trim().is_empty() {
+            return Err(Error::invalid("name", "must not be empty"));
+        }
+        // Everything that needs no data first, cheapest first: settings,
+        // then the problems, then sizes of tables, and the data last.
+        let train = check_train(&raw.train)?;
+        let online = check_online(&raw.online)?;
+        if raw.prompts.len() > MAX_PROMPTS {
+            return Err(Error::invalid(
+                "prompts",
+                format!("at most {MAX_PROMPTS} prompts, got {}", raw.prompts.len()),
+            ));
+        }
+        let space = check_space(&raw.space)?;
+        let prefixed = |k: usize| {
+            move |e: Error| match e {
+                Error::Invalid { field, message } => {
+                    Error::invalid(format!("prompts[{k}].{field}"), message)
+                }
+                other => other,
+            }
+        };
+        let mut problems = vec![check_problem(
+            &space,
+            &raw.reference,
+            &raw.reward,
+            train.beta,
+        )?];
+        for (k, p) in raw.prompts.iter().enumerate() {
+            problems.push(
+                check_problem(
+                    &space,
+                    p.reference.as_ref().unwrap_or(&raw.reference),
+                    p.reward.as_ref().unwrap_or(&raw.reward),
+                    train.beta,
+                )
+                .map_err(prefixed(k))?,
+            );
+        }
+        let policy = policy_kind(&raw.policy, &problems[0])?;
+        let rlhf = check_rlhf(&raw.rlhf, &problems[0])?;
+        let mut prompts = Vec::with_capacity(problems.len());
+        for (k, problem) in problems.into_iter().enumerate() {
+            let (name, data) = if k == 0 {
+                ("prompt 1".to_string(), &raw.data)
+            } else {
+                let p = &raw.prompts[k - 1];
+                (
+                    p.name
+                        .clone()
+                        .unwrap_or_else(|| format!("prompt {}", k + 1)),
+                    p.data.as_ref().unwrap_or(&raw.data),
+                )
+            };
+            let prompt = check_prompt_data(name, problem, data);
+            prompts.push(if k == 0 {
+                prompt?
+            } else {
+                prompt.map_err(prefixed(k - 1))?
+            });
+        }
+        let first = prompts[0].clone();
+        Ok(Scenario {
+            raw,
+            problem: first.problem,
+            data_spec: first.data_spec,
+            data: first.data,
+            length_bonus: first.length_bonus,
+            prompts,
+            focus: 0,
+            policy,
+            train,
+            online,
+            rlhf,
+        })
+    }
+
+    /// Loads a built-in by name or a `.toml` file by path, applies the
+    /// overrides and checks it.
+    ///
+    /// Errors name the setting by its scenario-file key; where the value
+    /// came from a command-line flag, the key is followed by `(from
+    /// --flag)`, e.g. `train.beta (from --beta): must be …`.
+    pub fn load(name_or_path: &str, overrides: &Overrides) -> Result<Self> {
+        let mut raw = load_raw(name_or_path)?;
+        raw.apply(overrides);
+        Scenario::check(raw).map_err(|e| overrides.name_flag(e))
+    }
+
+    /// The scenario's name.
+    pub fn name(&self) -> &str {
+        &self.raw.name
+    }
+
+    /// The run configuration of one method on the focused prompt (the
+    /// first unless [`Scenario::focus_prompt`] chose another).
+    pub fn run_config(&self, method: MethodKind) -> RunConfig {
+        self.prompt_config(self.focus, method)
+    }
+
+    /// Makes prompt `k` (0-based) the one that [`Scenario::problem`],
+    /// [`Scenario::data`] and [`Scenario::run_config`] describe: the app
+    /// shows one prompt at a time. `run_configs` still covers every prompt.
+    pub fn focus_prompt(&mut self, k: usize) -> Result<()> {
+        let Some(p) = self.prompts.get(k) else {
+            return Err(Error::invalid(
+                "prompt",
+                format!(
+                    "the scenario has {} prompts, got prompt {}",
+                    self.prompts.len(),
+                    k + 1
+                ),
+            ));
+        };
+        self.problem = p.problem.clone();
+        self.data_spec = p.data_spec.clone();
+        self.data = p.data.clone();
+        self.length_bonus = p.length_bonus;
+        self.focus = k;
+        Ok(())
+    }
+
+    /// The prompt that [`Scenario::run_config`] trains (0-based).
+    pub fn focused_prompt(&self) -> usize {
+        self.focus
+    }
+
+    /// The run configurations of one method, one per prompt; prompt `k`
+    /// uses seed `train.seed + k`.
+    pub fn run_configs(&self, method: MethodKind) -> Vec<RunConfig> {
+        (0..self.prompts.len())
+            .map(|k| self.prompt_config(k, method))
+            .collect()
+    }
+
+    /// The run configuration of prompt `k` (seed `train.seed + k`). `ipo`
+    /// is offline training with the IPO loss; `optimal` takes no
+    /// steps (the closed form).
+    pub fn prompt_config(&self, k: usize, method: MethodKind) -> RunConfig {
+        let mut train = self.train.clone();
+        train.seed = train.seed.wrapping_add(k as u64);
+        match method {
+            MethodKind::Ipo => train.loss = crate::loss::PairLoss::Ipo,
+            MethodKind::Optimal => train.steps = 0,
+            _ => {}
+        }
+        RunConfig {
+            problem: self.prompts[k].problem.clone(),
+            data: self.prompts[k].data.clone(),
+            policy: self.policy.clone(),
+            train,
+            online: self.online.clone(),
+            rlhf: self.rlhf.clone(),
+            method,
+        }
+    }
+}
+
+/// The one-line summary of a raw scenario.
+pub fn summary_of(raw: &RawScenario) -> String {
+    raw.summary.clone().unwrap_or_else(|| {
+        let d = raw.description.trim();
+        let first = d.split(". ").next().unwrap_or(d);
+        first.trim_end_matches('.').to_string()
+    })
+}
