@@ -116,6 +116,51 @@ pub fn solution_set_move(
     )
 }
 
+/// The DPO loss on the data, `Σ W_ij softplus(−β(h_i − h_j))`, at a
+/// policy given only by its log-probabilities (the solution-set view).
+pub fn dpo_loss_at(
+    log_pi: &[f64],
+    log_ref: &[f64],
+    pairs: &[(usize, usize, f64)],
+    beta: f64,
+) -> f64 {
+    let policy = crate::policy::Policy::Tabular(crate::policy::TabularPolicy::with_reference(
+        log_pi.to_vec(),
+        log_ref.to_vec(),
+    ));
+    crate::method::pair_loss(pairs, PairLoss::Dpo, beta, &policy, None)
+}
+
+/// Probability outside the data support: `Σ_{y ∉ data} π(y)`.
+pub fn ood_mass(log_pi: &[f64], in_data: &[bool]) -> f64 {
+    log_pi
+        .iter()
+        .zip(in_data)
+        .filter(|(_, d)| !**d)
+        .map(|(l, _)| l.exp())
+        .sum()
+}
+
+/// The solution-set curve: `(OOD mass, DPO loss)` along
+/// [`solution_set_move`] for `t = 0, 1/steps, …`, up to `t_max`.
+pub fn solution_set_curve(
+    log_pi: &[f64],
+    log_ref: &[f64],
+    pairs: &[(usize, usize, f64)],
+    in_data: &[bool],
+    beta: f64,
+    t_max: f64,
+    steps: usize,
+) -> Vec<[f64; 2]> {
+    (0..=steps)
+        .filter_map(|k| {
+            let t = t_max * k as f64 / steps.max(1) as f64;
+            solution_set_move(log_pi, log_ref, in_data, t)
+                .map(|m| [ood_mass(&m, in_data), dpo_loss_at(&m, log_ref, pairs, beta)])
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

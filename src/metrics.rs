@@ -73,6 +73,36 @@ struct Partial {
     best: Option<(usize, f64)>,
 }
 
+/// The implicit reward `β·log(π(y)/π_ref(y))` (SCIENCE §3); `None` where
+/// either probability is zero.
+pub fn implicit_reward(beta: f64, log_pi: f64, log_ref: f64) -> Option<f64> {
+    (log_pi.is_finite() && log_ref.is_finite()).then_some(beta * (log_pi - log_ref))
+}
+
+/// The `k` indices with the largest `key`, largest first, ties by index
+/// (stable: the order never depends on how the selection ran).
+pub fn top_k_by(len: usize, k: usize, key: impl Fn(usize) -> f64) -> Vec<usize> {
+    let k = k.min(len);
+    if k == 0 {
+        return Vec::new();
+    }
+    let cmp = |a: &usize, b: &usize| key(*b).total_cmp(&key(*a)).then(a.cmp(b));
+    let mut idx: Vec<usize> = (0..len).collect();
+    if k < len {
+        idx.select_nth_unstable_by(k - 1, cmp);
+        idx.truncate(k);
+    }
+    idx.sort_by(cmp);
+    idx
+}
+
+/// Probability left outside the responses `shown`: the "everything else"
+/// bar, `1 − Σ_shown π` (never below 0 from rounding).
+pub fn rest_mass(log_pi: &[f64], shown: &[usize]) -> f64 {
+    let shown_mass: f64 = shown.iter().map(|&y| log_pi[y].exp()).sum();
+    (1.0 - shown_mass).max(0.0)
+}
+
 /// Evaluates every metric of `policy` exactly — the fast path of
 /// [`evaluate`]: one fused pass over the responses, in fixed chunks on all
 /// cores, with `π` read from the tabular sum tree instead of an `exp`.

@@ -135,6 +135,15 @@ pub struct FrontierPoint {
     pub kl_to_ref: f64,
 }
 
+/// Where one optimum sits on the reward–KL plane.
+pub fn point(opt: &Optimum, log_ref: &[f64], reward: &[f64]) -> FrontierPoint {
+    FrontierPoint {
+        beta: opt.beta,
+        expected_reward: expectation(&opt.log_policy, reward),
+        kl_to_ref: kl_from_logs(&opt.log_policy, log_ref),
+    }
+}
+
 /// The optimal frontier over the given β values.
 pub fn frontier(log_ref: &[f64], reward: &[f64], betas: &[f64]) -> Vec<FrontierPoint> {
     betas

@@ -176,3 +176,17 @@ fn tiny_beta_with_near_tied_rewards_sums_to_one() {
     let sum: f64 = opt.log_policy.iter().map(|l| l.exp()).sum();
     assert!((sum - 1.0).abs() < 1e-13, "Σπ* = {sum}");
 }
+
+/// The helpers the app draws from (issue 10: the app holds no maths):
+/// top-k is stable and ordered, the rest bar is what the shown bars leave,
+/// the implicit reward is β·log(π/π_ref) and absent at a zero.
+#[test]
+fn app_helpers_by_hand() {
+    use dpo_lab::metrics::{implicit_reward, rest_mass, top_k_by};
+    let lp: Vec<f64> = [0.1f64, 0.4, 0.2, 0.2, 0.1].iter().map(|p| p.ln()).collect();
+    assert_eq!(top_k_by(5, 3, |y| lp[y]), vec![1, 2, 3]);
+    assert_eq!(top_k_by(5, 9, |y| lp[y]), vec![1, 2, 3, 0, 4]);
+    assert!((rest_mass(&lp, &[1, 2]) - 0.4).abs() < 1e-12);
+    assert_eq!(implicit_reward(0.5, 0.2f64.ln(), 0.1f64.ln()), Some(0.5 * 2f64.ln()));
+    assert_eq!(implicit_reward(0.5, f64::NEG_INFINITY, 0.1f64.ln()), None);
+}

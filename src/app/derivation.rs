@@ -5,11 +5,12 @@
 
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoints, Points};
 
-use dpo_lab::derivation::{identities, pair_terms, solution_set_move};
+use dpo_lab::derivation::{
+    dpo_loss_at, identities, ood_mass, pair_terms, solution_set_curve, solution_set_move,
+};
 use dpo_lab::loss::PairLoss;
-use dpo_lab::method::{MethodKind, pair_loss};
+use dpo_lab::method::MethodKind;
 use dpo_lab::optimal::recovered_reward;
-use dpo_lab::policy::{Policy, TabularPolicy};
 
 use super::plots::color;
 use super::session::{Session, method_label};
@@ -159,21 +160,8 @@ impl DerivationPanel {
             egui::Slider::new(&mut self.shift, 0.0..=0.95)
                 .text("move t onto out-of-data responses"),
         );
-        let loss_of = |log_pi: &[f64]| {
-            let policy = Policy::Tabular(TabularPolicy::with_reference(
-                log_pi.to_vec(),
-                p.log_ref.clone(),
-            ));
-            pair_loss(&data.pairs, PairLoss::Dpo, beta, &policy, None)
-        };
-        let ood = |log_pi: &[f64]| -> f64 {
-            log_pi
-                .iter()
-                .zip(&data.in_data)
-                .filter(|(_, d)| !**d)
-                .map(|(l, _)| l.exp())
-                .sum()
-        };
+        let loss_of = |log_pi: &[f64]| dpo_loss_at(log_pi, &p.log_ref, &data.pairs, beta);
+        let ood = |log_pi: &[f64]| ood_mass(log_pi, &data.in_data);
         let Some(moved) = solution_set_move(&run.log_probs, &p.log_ref, &data.in_data, self.shift)
         else {
             ui.label("Every response is in the data: there is nowhere to move mass.");
@@ -195,13 +183,15 @@ impl DerivationPanel {
                 number(ui, ood(&moved));
                 ui.end_row();
             });
-        let line: Vec<[f64; 2]> = (0..=19)
-            .filter_map(|k| {
-                let t = 0.05 * k as f64;
-                solution_set_move(&run.log_probs, &p.log_ref, &data.in_data, t)
-                    .map(|m| [ood(&m), loss_of(&m)])
-            })
-            .collect();
+        let line = solution_set_curve(
+            &run.log_probs,
+            &p.log_ref,
+            &data.pairs,
+            &data.in_data,
+            beta,
+            0.95,
+            19,
+        );
         // The path is the run's own loss: on this axis only when that loss
         // is the DPO loss on the whole data (not IPO, an online batch or
         // RLHF's −J).

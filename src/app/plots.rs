@@ -47,14 +47,7 @@ pub fn shown_responses(session: &Session, s: &Settings) -> (Vec<usize>, bool) {
         }
     };
     let k = s.top_k.clamp(1, 200).min(n);
-    let mut idx: Vec<usize> = (0..n).collect();
-    let cmp = |a: &usize, b: &usize| key(*b).total_cmp(&key(*a)).then(a.cmp(b));
-    if k < n {
-        idx.select_nth_unstable_by(k - 1, cmp);
-        idx.truncate(k);
-    }
-    idx.sort_by(cmp);
-    (idx, k < n)
+    (dpo_lab::metrics::top_k_by(n, k, key), k < n)
 }
 
 fn height(p: f64, log_scale: bool) -> f64 {
@@ -104,11 +97,8 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
             .enumerate()
             .map(|(x, &y)| {
                 let prob = ser.log_probs[y].exp();
-                let implicit = if p.log_ref[y].is_finite() && ser.log_probs[y].is_finite() {
-                    format!("{:.4}", beta * (ser.log_probs[y] - p.log_ref[y]))
-                } else {
-                    "—".into()
-                };
+                let implicit = dpo_lab::metrics::implicit_reward(beta, ser.log_probs[y], p.log_ref[y])
+                    .map_or_else(|| "—".into(), |v| format!("{v:.4}"));
                 let text = format!(
                     "{}{}\n{}: {:.6}\nπ_ref: {:.6}\nimplicit reward β·log(π/π_ref): {}\ntrue reward: {:.4}",
                     names[x],
@@ -125,8 +115,7 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
             })
             .collect();
         if rest {
-            let shown_mass: f64 = shown.iter().map(|&y| ser.log_probs[y].exp()).sum();
-            let other = (1.0 - shown_mass).max(0.0);
+            let other = dpo_lab::metrics::rest_mass(ser.log_probs, &shown);
             bars.push(
                 Bar::new(shown.len() as f64 + offset, height(other, s.log_scale))
                     .width(width * 0.95)
@@ -278,8 +267,8 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
         .map(|f| [f.kl_to_ref, f.expected_reward])
         .collect();
     let p = &session.scenario.problem;
-    let opt_kl = dpo_lab::numerics::kl_from_logs(&session.optimum.log_policy, &p.log_ref);
-    let opt_r = dpo_lab::optimal::expectation(&session.optimum.log_policy, &p.reward);
+    let here = dpo_lab::optimal::point(&session.optimum, &p.log_ref, &p.reward);
+    let (opt_kl, opt_r) = (here.kl_to_ref, here.expected_reward);
     Plot::new("frontier")
         .legend(Legend::default())
         .x_axis_label("KL(π || π_ref)")

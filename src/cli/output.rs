@@ -11,13 +11,7 @@ pub(super) fn policy_json(space: &ResponseSpace, log_probs: &[f64]) -> Value {
     if !space.is_sequences() && log_probs.len() <= 10_000 {
         return json!(log_probs.iter().map(|l| l.exp()).collect::<Vec<f64>>());
     }
-    let mut idx: Vec<usize> = (0..log_probs.len()).collect();
-    let k = 50.min(idx.len());
-    idx.select_nth_unstable_by(k - 1, |&a, &b| {
-        log_probs[b].total_cmp(&log_probs[a]).then(a.cmp(&b))
-    });
-    idx.truncate(k);
-    idx.sort_by(|&a, &b| log_probs[b].total_cmp(&log_probs[a]).then(a.cmp(&b)));
+    let idx = dpo_lab::metrics::top_k_by(log_probs.len(), 50, |y| log_probs[y]);
     json!(
         idx.iter()
             .map(|&i| json!([space.name(i), log_probs[i].exp()]))
