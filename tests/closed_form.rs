@@ -183,7 +183,10 @@ fn tiny_beta_with_near_tied_rewards_sums_to_one() {
 #[test]
 fn app_helpers_by_hand() {
     use dpo_lab::metrics::{implicit_reward, rest_mass, top_k_by};
-    let lp: Vec<f64> = [0.1f64, 0.4, 0.2, 0.2, 0.1].iter().map(|p| p.ln()).collect();
+    let lp: Vec<f64> = [0.1f64, 0.4, 0.2, 0.2, 0.1]
+        .iter()
+        .map(|p| p.ln())
+        .collect();
     assert_eq!(top_k_by(5, 3, |y| lp[y]), vec![1, 2, 3]);
     assert_eq!(top_k_by(5, 9, |y| lp[y]), vec![1, 2, 3, 0, 4]);
     assert!((rest_mass(&lp, &[1, 2]) - 0.4).abs() < 1e-12);

@@ -8,12 +8,16 @@
 mod compare;
 mod controls;
 mod derivation;
+mod export;
 mod lessons;
 mod plots;
 mod session;
 mod settings;
+mod status;
 #[cfg(test)]
 mod tests;
+mod toolbar;
+mod window;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,35 +29,14 @@ use lessons::{GUIDED, LessonPanel};
 use session::Session;
 use settings::{Settings, SortBy, Tab};
 
+pub use export::EXPORT_DIR;
+use export::{ExportPanel, export_row, suffixed};
+pub use status::Status;
+use toolbar::prompt_label;
+pub use window::{measure_frame_ms, run};
+
 /// Time per frame the app may spend training (the rest is drawing).
 const TRAIN_BUDGET: Duration = Duration::from_millis(8);
-
-/// Where exports go by default (covered by `.gitignore`); a file that
-/// exists is never overwritten: the new one is numbered.
-pub const EXPORT_DIR: &str = "exports";
-
-/// The status bar's message.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Status {
-    /// Something done or worth knowing.
-    Info(String),
-    /// Something refused or failed; shown in red.
-    Error(String),
-}
-
-impl Status {
-    /// The text shown.
-    pub fn text(&self) -> &str {
-        match self {
-            Status::Info(t) | Status::Error(t) => t,
-        }
-    }
-
-    /// Whether it reports a failure.
-    pub fn is_error(&self) -> bool {
-        matches!(self, Status::Error(_))
-    }
-}
 
 /// What a panel asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,13 +59,6 @@ pub enum Command {
     SaveScenario,
     /// Write a PNG of the window.
     Screenshot,
-}
-
-/// The export paths the user typed.
-struct ExportPanel {
-    csv: String,
-    toml: String,
-    png: String,
 }
 
 /// The app.
@@ -306,23 +282,6 @@ impl DpoLabApp {
         }
     }
 
-    fn shortcuts(&self, ctx: &egui::Context, out: &mut Vec<Command>) {
-        if ctx.egui_wants_keyboard_input() {
-            return;
-        }
-        ctx.input(|i| {
-            if i.key_pressed(egui::Key::Space) {
-                out.push(Command::TogglePlay);
-            }
-            if i.key_pressed(egui::Key::S) {
-                out.push(Command::Step);
-            }
-            if i.key_pressed(egui::Key::R) {
-                out.push(Command::Reset);
-            }
-        });
-    }
-
     /// One frame: train within the time budget, draw, apply commands.
     pub fn frame(&mut self, ui: &mut egui::Ui) {
         let start = Instant::now();
@@ -393,123 +352,6 @@ impl DpoLabApp {
         } else {
             0.9 * self.frame_ms + 0.1 * ms
         };
-    }
-
-    fn toolbar(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
-        egui::Panel::top("toolbar").show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.strong("DPO Lab");
-                self.lessons
-                    .picker(ui, &self.session.scenario.raw.name, out);
-                ui.separator();
-                let play = if self.playing { "Pause" } else { "Play" };
-                if ui
-                    .button(play)
-                    .on_hover_text("Play / pause training (Space)")
-                    .clicked()
-                {
-                    out.push(Command::TogglePlay);
-                }
-                if ui
-                    .button("Step")
-                    .on_hover_text("One update of every run (S)")
-                    .clicked()
-                {
-                    out.push(Command::Step);
-                }
-                if ui
-                    .button("Reset")
-                    .on_hover_text("Back to π_ref (R)")
-                    .clicked()
-                {
-                    out.push(Command::Reset);
-                }
-                ui.separator();
-                for (tab, name) in [
-                    (Tab::Overview, "Overview"),
-                    (Tab::Frontier, "Reward–KL"),
-                    (Tab::Derivation, "Derivation"),
-                    (Tab::Compare, "Online vs offline"),
-                    (Tab::Lesson, "About this lesson"),
-                ] {
-                    ui.selectable_value(&mut self.settings.tab, tab, name);
-                }
-                ui.separator();
-                if ui.button("A−").on_hover_text("Smaller text").clicked() {
-                    self.settings.zoom = (self.settings.zoom - 0.1).max(0.6);
-                }
-                if ui
-                    .button("A+")
-                    .on_hover_text("Larger text (projector)")
-                    .clicked()
-                {
-                    self.settings.zoom = (self.settings.zoom + 0.1).min(2.5);
-                }
-                let theme = if self.settings.dark {
-                    "Light theme"
-                } else {
-                    "Dark theme"
-                };
-                if ui.button(theme).on_hover_text("Switch theme").clicked() {
-                    self.settings.dark = !self.settings.dark;
-                }
-            });
-            let notice =
-                match self.lessons.current {
-                    Some(i) => GUIDED[i].notice.to_string(),
-                    None => self.session.scenario.raw.notice.clone().unwrap_or_else(|| {
-                        dpo_lab::scenario::summary_of(&self.session.scenario.raw)
-                    }),
-                };
-            ui.label(egui::RichText::new(format!("What to notice: {notice}")).italics());
-        });
-    }
-
-    fn status_bar(&mut self, ui: &mut egui::Ui) {
-        egui::Panel::bottom("status").show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                let steps: Vec<String> = self
-                    .session
-                    .runs
-                    .iter()
-                    .map(|r| {
-                        format!(
-                            "{} {}/{}",
-                            session::method_label(r.kind),
-                            r.run.steps_done(),
-                            r.run.steps_total()
-                        )
-                    })
-                    .collect();
-                let scenario = &self.session.scenario;
-                let prompt = if scenario.prompts.len() > 1 {
-                    format!(" · {}", prompt_label(scenario, scenario.focused_prompt()))
-                } else {
-                    String::new()
-                };
-                ui.label(format!(
-                    "{}{prompt} · {} responses · {}",
-                    scenario.name(),
-                    scenario.problem.len(),
-                    steps.join(" · ")
-                ));
-                ui.separator();
-                ui.label(format!("update {:.2} ms", self.frame_ms));
-                if self.playing && self.fps > 0.0 {
-                    ui.label(format!("{:.0} fps", self.fps));
-                }
-                if let Some(status) = &self.message {
-                    ui.separator();
-                    let msg = status.text();
-                    let color = if status.is_error() {
-                        egui::Color32::from_rgb(220, 50, 47)
-                    } else {
-                        ui.visuals().text_color()
-                    };
-                    ui.colored_label(color, msg);
-                }
-            });
-        });
     }
 
     fn side_panel(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
@@ -650,125 +492,8 @@ impl DpoLabApp {
     }
 }
 
-/// "prompt k of n: name" for the picker and the status bar.
-fn prompt_label(scenario: &dpo_lab::scenario::Scenario, k: usize) -> String {
-    format!(
-        "prompt {} of {}: {}",
-        k + 1,
-        scenario.prompts.len(),
-        scenario.prompts[k].name
-    )
-}
-
-fn export_row(
-    ui: &mut egui::Ui,
-    label: &str,
-    path: &mut String,
-    button: &str,
-    hint: &str,
-    command: Command,
-    out: &mut Vec<Command>,
-) {
-    ui.horizontal(|ui| {
-        let l = ui.label(label);
-        ui.add(egui::TextEdit::singleline(path).desired_width(140.0))
-            .labelled_by(l.id);
-        if ui.button(button).on_hover_text(hint).clicked() {
-            out.push(command);
-        }
-    });
-}
-
-/// `history.csv` -> `history-dpo.csv`.
-fn suffixed(path: &str, suffix: &str) -> String {
-    match path.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => format!("{stem}-{suffix}.{ext}"),
-        _ => format!("{path}-{suffix}"),
-    }
-}
-
 impl eframe::App for DpoLabApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame(ui);
     }
-}
-
-/// Opens the window. Returns an error message when it cannot.
-///
-/// OpenGL (glow) is the default renderer: with Mesa's software rasteriser
-/// it keeps 60 fps at 1280×720 where wgpu manages about 20 (measured under
-/// Xvfb). `DPO_LAB_RENDERER=wgpu` picks wgpu; if OpenGL cannot start, wgpu
-/// is tried before giving up.
-pub fn run(scenario: Option<String>) -> Result<(), String> {
-    let options = |renderer| eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_inner_size([1280.0, 720.0])
-            .with_title("DPO Lab"),
-        renderer,
-        ..Default::default()
-    };
-    let open = |renderer| {
-        let scenario = scenario.clone();
-        eframe::run_native(
-            "DPO Lab",
-            options(renderer),
-            Box::new(move |_cc| Ok(Box::new(DpoLabApp::new(scenario.as_deref())))),
-        )
-    };
-    let result = match std::env::var("DPO_LAB_RENDERER").as_deref() {
-        Ok("wgpu") => open(eframe::Renderer::Wgpu),
-        // If wgpu fails too, the OpenGL error is the one worth reading.
-        _ => open(eframe::Renderer::Glow)
-            .or_else(|first| open(eframe::Renderer::Wgpu).map_err(|_| first)),
-    };
-    result.map_err(|e| format!("cannot open the window: {e}"))
-}
-
-/// Mean milliseconds of one app frame (update + layout + tessellation, no
-/// GPU) over `frames` frames at 1280×720 while `scenario` trains `methods`
-/// (one update per frame).
-pub fn measure_frame_ms(
-    scenario: &str,
-    methods: &[dpo_lab::method::MethodKind],
-    frames: usize,
-) -> Result<f64, String> {
-    use dpo_lab::method::MethodKind;
-    let mut app = DpoLabApp::new(Some(scenario));
-    if let Some(Status::Error(msg)) = &app.message {
-        return Err(msg.clone());
-    }
-    let s = &mut app.settings;
-    s.dpo = methods.contains(&MethodKind::Dpo);
-    s.online = methods.contains(&MethodKind::OnlineDpo);
-    s.ipo = methods.contains(&MethodKind::Ipo);
-    s.rlhf = methods.contains(&MethodKind::Rlhf);
-    s.steps = 1_000_000;
-    s.steps_per_frame = 1;
-    let ctx = egui::Context::default();
-    app.apply(&ctx, Command::Rebuild);
-    app.apply(&ctx, Command::TogglePlay);
-    let input = || egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(1280.0, 720.0),
-        )),
-        ..Default::default()
-    };
-    let mut run = |n: usize| {
-        for _ in 0..n {
-            let mut out = ctx.run_ui(input(), |ui| app.frame(ui));
-            let _ = ctx.tessellate(out.shapes, out.pixels_per_point);
-            // No renderer takes the font texture here: drop it on purpose.
-            out.textures_delta.clear();
-        }
-    };
-    run(10);
-    let start = Instant::now();
-    run(frames);
-    if !app.playing {
-        return Err(app
-            .message
-            .map_or_else(|| "training stopped".into(), |m| m.text().to_string()));
-    }
-    Ok(start.elapsed().as_secs_f64() * 1e3 / frames as f64)
 }

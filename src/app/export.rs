@@ -1,0 +1,41 @@
+//! The export panel's state and rows: where CSV, TOML and PNG exports go.
+
+use super::Command;
+
+/// Where exports go by default (covered by `.gitignore`); a file that
+/// exists is never overwritten: the new one is numbered.
+pub const EXPORT_DIR: &str = "exports";
+
+/// The export paths the user typed.
+pub(super) struct ExportPanel {
+    pub(super) csv: String,
+    pub(super) toml: String,
+    pub(super) png: String,
+}
+
+pub(super) fn export_row(
+    ui: &mut egui::Ui,
+    label: &str,
+    path: &mut String,
+    button: &str,
+    hint: &str,
+    command: Command,
+    out: &mut Vec<Command>,
+) {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        ui.add(egui::TextEdit::singleline(path).desired_width(140.0))
+            .labelled_by(l.id);
+        if ui.button(button).on_hover_text(hint).clicked() {
+            out.push(command);
+        }
+    });
+}
+
+/// `history.csv` -> `history-dpo.csv`.
+pub(super) fn suffixed(path: &str, suffix: &str) -> String {
+    match path.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}-{suffix}.{ext}"),
+        _ => format!("{path}-{suffix}"),
+    }
+}

@@ -1,0 +1,150 @@
+//! The toolbar (play, step, reset, lessons, zoom, theme), keyboard
+//! shortcuts, and the status bar under the plots.
+
+use super::*;
+
+impl DpoLabApp {
+    pub(super) fn shortcuts(&self, ctx: &egui::Context, out: &mut Vec<Command>) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        ctx.input(|i| {
+            if i.key_pressed(egui::Key::Space) {
+                out.push(Command::TogglePlay);
+            }
+            if i.key_pressed(egui::Key::S) {
+                out.push(Command::Step);
+            }
+            if i.key_pressed(egui::Key::R) {
+                out.push(Command::Reset);
+            }
+        });
+    }
+
+    pub(super) fn toolbar(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.strong("DPO Lab");
+                self.lessons
+                    .picker(ui, &self.session.scenario.raw.name, out);
+                ui.separator();
+                let play = if self.playing { "Pause" } else { "Play" };
+                if ui
+                    .button(play)
+                    .on_hover_text("Play / pause training (Space)")
+                    .clicked()
+                {
+                    out.push(Command::TogglePlay);
+                }
+                if ui
+                    .button("Step")
+                    .on_hover_text("One update of every run (S)")
+                    .clicked()
+                {
+                    out.push(Command::Step);
+                }
+                if ui
+                    .button("Reset")
+                    .on_hover_text("Back to π_ref (R)")
+                    .clicked()
+                {
+                    out.push(Command::Reset);
+                }
+                ui.separator();
+                for (tab, name) in [
+                    (Tab::Overview, "Overview"),
+                    (Tab::Frontier, "Reward–KL"),
+                    (Tab::Derivation, "Derivation"),
+                    (Tab::Compare, "Online vs offline"),
+                    (Tab::Lesson, "About this lesson"),
+                ] {
+                    ui.selectable_value(&mut self.settings.tab, tab, name);
+                }
+                ui.separator();
+                if ui.button("A−").on_hover_text("Smaller text").clicked() {
+                    self.settings.zoom = (self.settings.zoom - 0.1).max(0.6);
+                }
+                if ui
+                    .button("A+")
+                    .on_hover_text("Larger text (projector)")
+                    .clicked()
+                {
+                    self.settings.zoom = (self.settings.zoom + 0.1).min(2.5);
+                }
+                let theme = if self.settings.dark {
+                    "Light theme"
+                } else {
+                    "Dark theme"
+                };
+                if ui.button(theme).on_hover_text("Switch theme").clicked() {
+                    self.settings.dark = !self.settings.dark;
+                }
+            });
+            let notice =
+                match self.lessons.current {
+                    Some(i) => GUIDED[i].notice.to_string(),
+                    None => self.session.scenario.raw.notice.clone().unwrap_or_else(|| {
+                        dpo_lab::scenario::summary_of(&self.session.scenario.raw)
+                    }),
+                };
+            ui.label(egui::RichText::new(format!("What to notice: {notice}")).italics());
+        });
+    }
+
+    pub(super) fn status_bar(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                let steps: Vec<String> = self
+                    .session
+                    .runs
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} {}/{}",
+                            session::method_label(r.kind),
+                            r.run.steps_done(),
+                            r.run.steps_total()
+                        )
+                    })
+                    .collect();
+                let scenario = &self.session.scenario;
+                let prompt = if scenario.prompts.len() > 1 {
+                    format!(" · {}", prompt_label(scenario, scenario.focused_prompt()))
+                } else {
+                    String::new()
+                };
+                ui.label(format!(
+                    "{}{prompt} · {} responses · {}",
+                    scenario.name(),
+                    scenario.problem.len(),
+                    steps.join(" · ")
+                ));
+                ui.separator();
+                ui.label(format!("update {:.2} ms", self.frame_ms));
+                if self.playing && self.fps > 0.0 {
+                    ui.label(format!("{:.0} fps", self.fps));
+                }
+                if let Some(status) = &self.message {
+                    ui.separator();
+                    let msg = status.text();
+                    let color = if status.is_error() {
+                        egui::Color32::from_rgb(220, 50, 47)
+                    } else {
+                        ui.visuals().text_color()
+                    };
+                    ui.colored_label(color, msg);
+                }
+            });
+        });
+    }
+}
+
+/// "prompt k of n: name" for the picker and the status bar.
+pub(super) fn prompt_label(scenario: &dpo_lab::scenario::Scenario, k: usize) -> String {
+    format!(
+        "prompt {} of {}: {}",
+        k + 1,
+        scenario.prompts.len(),
+        scenario.prompts[k].name
+    )
+}
