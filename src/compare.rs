@@ -1,5 +1,5 @@
 //! Exact head-to-head comparison of two policies under the true reward, in
-//! the form of the OAIF table (SCIENCE §4): for independent `y_a ~ π_a`,
+//! the form of the OAIF table (docs/maths.md §4): for independent `y_a ~ π_a`,
 //! `y_b ~ π_b`, `win = P(r(y_a) > r(y_b) + m)`, `tie = P(|r(y_a) − r(y_b)| ≤ m)`,
 //! `loss` the rest. Computed exactly in O(n log n) by sorting rewards, not
 //! by sampling.

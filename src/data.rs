@@ -1,5 +1,5 @@
 //! Preference data as weights on ordered (chosen, rejected) pairs
-//! (SPEC "Definitions"; SCIENCE §2–3).
+//! (docs/maths.md §2–3).
 //!
 //! - `population`: the exact expectation over `y1, y2 ~ μ` with
 //!   Bradley–Terry labels, `W[i,j] = 2·μ_i·μ_j·σ(ℓ_i − ℓ_j)` — the

@@ -1,5 +1,5 @@
 //! Live checks of the derivation for the app's derivation panel: the
-//! closed form's identities for a given policy (SCIENCE §1), the DPO loss of
+//! closed form's identities for a given policy (docs/maths.md §1), the DPO loss of
 //! one pair broken into its terms (§3), and the DPO solution set (§4).
 
 use crate::loss::PairLoss;
@@ -7,7 +7,7 @@ use crate::numerics::{kl_from_logs, log_sigmoid, sigmoid};
 use crate::optimal::{Optimum, objective, recovered_reward};
 use crate::problem::Problem;
 
-/// The identities of SCIENCE §1 evaluated for one policy π.
+/// The identities of docs/maths.md §1 evaluated for one policy π.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Identities {
     /// `Σ π*`.
@@ -76,7 +76,7 @@ pub fn pair_terms(h: &[f64], chosen: usize, rejected: usize, beta: f64) -> PairT
     }
 }
 
-/// A move along the DPO solution set (Xu et al. 2024; SCIENCE §4): scale
+/// A move along the DPO solution set (Xu et al. 2024; docs/maths.md §4): scale
 /// every in-data probability by `1 − t` and give the freed mass `t` to the
 /// out-of-data responses in proportion to `q` (their reference
 /// probabilities). Every in-data log-ratio shifts by the same `log(1 − t)`,

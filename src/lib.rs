@@ -6,7 +6,7 @@
 //! autoregressive and log-linear policies ([`policy`]), offline and online
 //! training ([`method`], [`train`]) and exact metrics ([`metrics`],
 //! [`compare`]). The command line and the desktop app are thin clients of
-//! this library. The maths follows `SCIENCE.md`; the file formats `SPEC.md`.
+//! this library. The maths follows `docs/maths.md`; the file formats `docs/json-output.md` and `docs/scenario-format.md`.
 
 pub mod bench;
 pub mod best_of_n;

@@ -1,5 +1,5 @@
 //! Pairwise preference losses and their derivatives, side by side
-//! (SCIENCE §3 and §5).
+//! (docs/maths.md §3 and §5).
 //!
 //! Each loss is a function of the implicit-reward difference
 //! `d = h(y+) − h(y−)`, `h = log π_θ − log π_ref`; the trainer multiplies its
@@ -143,7 +143,7 @@ impl PairLoss {
 }
 
 /// Bradley–Terry negative log-likelihood of one labelled pair,
-/// `−log σ(r+ − r−) = softplus(−(r+ − r−))` (SCIENCE §2).
+/// `−log σ(r+ − r−) = softplus(−(r+ − r−))` (docs/maths.md §2).
 pub fn bradley_terry_nll(margin: f64) -> f64 {
     softplus(-margin)
 }

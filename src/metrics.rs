@@ -1,4 +1,4 @@
-//! Exact metrics of one policy over the whole response space (SPEC "run
+//! Exact metrics of one policy over the whole response space (docs/json-output.md "run
 //! --json" METRICS), named as TRL's DPO trainer logs them.
 
 use serde_json::{Map, Value, json};
@@ -22,7 +22,7 @@ pub struct OodTop {
     pub implicit_reward: f64,
 }
 
-/// Every SPEC metric of one policy (`Default`: all zero, for a policy not
+/// Every documented metric of one policy (`Default`: all zero, for a policy not
 /// evaluated yet).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metrics {
@@ -73,7 +73,7 @@ struct Partial {
     best: Option<(usize, f64)>,
 }
 
-/// The implicit reward `β·log(π(y)/π_ref(y))` (SCIENCE §3); `None` where
+/// The implicit reward `β·log(π(y)/π_ref(y))` (docs/maths.md §3); `None` where
 /// either probability is zero.
 pub fn implicit_reward(beta: f64, log_pi: f64, log_ref: f64) -> Option<f64> {
     (log_pi.is_finite() && log_ref.is_finite()).then_some(beta * (log_pi - log_ref))
@@ -311,7 +311,7 @@ pub fn evaluate(
 }
 
 impl Metrics {
-    /// The scalar metrics as `(key, value)` in SPEC order (no `ood_top`).
+    /// The scalar metrics as `(key, value)` in documented order (no `ood_top`).
     pub fn scalars(&self) -> Vec<(String, f64)> {
         let mut v: Vec<(String, f64)> = vec![
             ("loss".into(), self.loss),
@@ -334,7 +334,7 @@ impl Metrics {
         v
     }
 
-    /// The average over prompts (SPEC: metrics are averaged over prompts).
+    /// The average over prompts (metrics are averaged over prompts).
     /// `ood_top` is the prompts' out-of-data response with the highest
     /// implicit reward. `parts` must be non-empty and share their keys.
     pub fn mean(parts: &[Metrics]) -> Metrics {
@@ -383,7 +383,7 @@ impl Metrics {
             })
     }
 
-    /// The metrics as a JSON object in SPEC order, `ood_top` last.
+    /// The metrics as a JSON object in documented order, `ood_top` last.
     pub fn to_json(&self) -> Map<String, Value> {
         let mut map = Map::new();
         for (k, v) in self.scalars() {

@@ -1,7 +1,7 @@
 //! Optimisers: plain gradient descent and Adam, turning a gradient into
 //! parameter changes.
 //!
-//! `sgd` is exactly `θ ← θ − lr·∇L` (no momentum, no clipping; SPEC), and
+//! `sgd` is exactly `θ ← θ − lr·∇L` (no momentum, no clipping), and
 //! touches only the parameters whose gradient was touched, so a sparse DPO
 //! step stays O(pairs). Adam (Kingma & Ba 2015, β1 = 0.9, β2 = 0.999,
 //! ε = 1e-8) keeps moving parameters through its moments, so each of its

@@ -1,4 +1,4 @@
-//! The closed-form optimum of the KL-regularised objective (SCIENCE §1).
+//! The closed-form optimum of the KL-regularised objective (docs/maths.md §1).
 //!
 //! `J(π) = E_π r − β·KL(π ‖ π_ref)` is maximised by
 //! `π*(y) = π_ref(y)·exp(r(y)/β) / Z`, `Z = Σ_y π_ref(y)·exp(r(y)/β)`.

@@ -17,7 +17,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// Checks lengths and values: `log_ref` normalised (within the SPEC's
+    /// Checks lengths and values: `log_ref` normalised (within the documented
     /// 1e-9) and never +∞ or NaN, rewards finite.
     pub fn new(space: ResponseSpace, log_ref: Vec<f64>, reward: Vec<f64>) -> Result<Self> {
         let n = space.len();

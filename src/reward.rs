@@ -5,7 +5,7 @@
 //! `r(y) = Σ_t token[y_t] + Σ_t transition[y_{t−1}][y_t] + length·|y|`,
 //! with named responses overridden. The transition term makes
 //! the reward depend on order; a bag-of-tokens reward would make nonsense such
-//! as "cat sat cat" optimal (SCIENCE §4).
+//! as "cat sat cat" optimal (docs/maths.md §4).
 
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};

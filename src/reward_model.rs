@@ -1,4 +1,4 @@
-//! Reward models fit by maximum Bradley–Terry likelihood (SCIENCE §2).
+//! Reward models fit by maximum Bradley–Terry likelihood (docs/maths.md §2).
 //!
 //! `L(φ) = Σ_{(i,j)} W_ij · softplus(−(r_φ(i) − r_φ(j)))`, minimised by
 //! full-batch gradient descent from `r_φ = 0`. A tabular model has one value

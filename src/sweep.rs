@@ -1,6 +1,6 @@
 //! The reward–KL frontier: one run per β beside the exact optimal curve.
 //!
-//! DPO's effective step on tabular logits is `lr·β²` (SCIENCE §3), so by
+//! DPO's effective step on tabular logits is `lr·β²` (docs/maths.md §3), so by
 //! default a sweep keeps that product fixed: at β it uses
 //! `lr · (β_scenario/β)²` for the sigmoid-type losses (IPO's step does not
 //! scale with β and keeps `lr`).

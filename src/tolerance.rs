@@ -3,7 +3,7 @@
 //! Every float comparison in the library and its tests uses one of these, so
 //! a reader can see how exact each claim is.
 
-/// A reference distribution must sum to one within this (SPEC).
+/// A reference distribution must sum to one within this (docs/scenario-format.md).
 pub const REFERENCE_SUM: f64 = 1e-9;
 
 /// Identities of the closed form (stationarity, value, gap) checked in

@@ -1,7 +1,7 @@
 //! The generic trainer: one loop, one seeded generator, any method.
 //!
 //! A [`Run`] holds a policy, a method and an optimiser. [`Run::step`] does
-//! one update; [`Run::metrics`] evaluates every SPEC metric exactly;
+//! one update; [`Run::metrics`] evaluates every documented metric exactly;
 //! [`train`] runs the whole schedule and reports each logged step to an
 //! observer (the CLI prints from it, the app plots from it, tests assert on
 //! it).
@@ -383,7 +383,7 @@ impl Run {
         out
     }
 
-    /// Every SPEC metric of the current policy; fails if one is not finite.
+    /// Every documented metric of the current policy; fails if one is not finite.
     pub fn metrics(&self) -> Result<Metrics> {
         let loss = self.method.current_loss(self.beta, &self.policy);
         let mut m = evaluate_policy(

@@ -1,4 +1,4 @@
-//! The command line as users and outside checks see it (SPEC "Command
+//! The command line as users and outside checks see it (docs/json-output.md, "Command
 //! line"): JSON shapes, determinism, and one `error:` line with exit code 2
 //! for every kind of bad input.
 
@@ -656,7 +656,7 @@ fn loss_beside_method_ipo_is_refused() {
     );
 }
 
-/// `best-of-n --json` has the SPEC's shape; its policy sums to one, its KL
+/// `best-of-n --json` has the documented shape; its policy sums to one, its KL
 /// grows with n and stays below the quoted bound, and π*'s reward at the
 /// same KL is never below best-of-n's.
 #[test]

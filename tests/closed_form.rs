@@ -1,4 +1,4 @@
-//! SCIENCE §1 as properties: π* is the unique maximiser of the
+//! docs/maths.md §1 as properties: π* is the unique maximiser of the
 //! KL-regularised objective, with every identity the derivation promises.
 
 mod common;

@@ -1,5 +1,5 @@
 //! Analytic gradients against central finite differences, for every policy
-//! class and every loss (SCIENCE §3), as argmin checks its test functions:
+//! class and every loss (docs/maths.md §3), as argmin checks its test functions:
 //! the pair losses, the exact RLHF objective, PPO's clipped surrogate
 //! through the chain rule, and the reward model's Bradley–Terry fit.
 
@@ -164,7 +164,7 @@ proptest! {
 
 #[test]
 fn tabular_dpo_gradient_moves_only_the_pair() {
-    // SCIENCE §3: ∂L/∂θ_k = g(1[k=y+] − 1[k=y−]); the π terms cancel.
+    // docs/maths.md §3: ∂L/∂θ_k = g(1[k=y+] − 1[k=y−]); the π terms cancel.
     let problem = flat_problem();
     let policy = Policy::new(&PolicyKind::Tabular, &problem).expect("ok");
     let mut coefs = Vec::new();

@@ -1,4 +1,4 @@
-//! Reward models fit by Bradley–Terry likelihood (SCIENCE §2), and the
+//! Reward models fit by Bradley–Terry likelihood (docs/maths.md §2), and the
 //! length-bias lesson they make possible.
 
 mod common;

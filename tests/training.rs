@@ -1,5 +1,5 @@
 //! Training against the closed form, reproducibility, and the online/offline
-//! relation (SCIENCE §3–4).
+//! relation (docs/maths.md §3–4).
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! The online-versus-offline table, in the form of the OAIF paper's human
-//! evaluation (SCIENCE §4): win / tie / loss of online DPO against offline
+//! evaluation (docs/maths.md §4): win / tie / loss of online DPO against offline
 //! DPO under the true reward, computed exactly, and the quality of each.
 
 use dpo_lab::compare::{HeadToHead, head_to_head};

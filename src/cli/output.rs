@@ -1,11 +1,11 @@
-//! What the commands print: the SPEC's policy vector and metric rows.
+//! What the commands print: the documented policy vector and metric rows.
 
 use serde_json::{Value, json};
 
 use dpo_lab::metrics::Metrics;
 use dpo_lab::space::ResponseSpace;
 
-/// The SPEC's `final.policy`: the full vector for flat spaces of at most
+/// `final.policy` (docs/json-output.md): the full vector for flat spaces of at most
 /// 10,000 responses, else the 50 most probable as `[name, p]`.
 pub(super) fn policy_json(space: &ResponseSpace, log_probs: &[f64]) -> Value {
     if !space.is_sequences() && log_probs.len() <= 10_000 {

@@ -1,4 +1,4 @@
-//! Online DPO (Guo et al. 2024, OAIF; SCIENCE §4): every `resample_every`
+//! Online DPO (Guo et al. 2024, OAIF; docs/maths.md §4): every `resample_every`
 //! steps, draw `batch` fresh pairs from the *current* policy, let an
 //! annotator pick the preferred one, and take DPO steps on them. A response
 //! whose probability grows gets sampled, gets a low score and is pushed back

@@ -1,4 +1,4 @@
-//! RLHF on a learned reward (SCIENCE §2): maximise
+//! RLHF on a learned reward (docs/maths.md §2): maximise
 //! `J_φ(π) = E_π r_φ − β·KL(π ‖ π_ref)`.
 //!
 //! - [`RlhfExact`]: gradient ascent with the full expectation, no sampling:

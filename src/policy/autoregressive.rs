@@ -2,7 +2,7 @@
 //! vocabulary plus an end token.
 //!
 //! `log π(y) = Σ_t log π(y_t | y_<t) + log π(end | y)` (the end factor is 1
-//! at `max_len`; the empty prefix cannot end). Gradient (SCIENCE §3):
+//! at `max_len`; the empty prefix cannot end). Gradient (docs/maths.md §3):
 //! `∂log π(y)/∂θ_{p,v} = Σ_t 1[prefix_t(y) = p] · (1[y_t = v] − π(v|p))`.
 //! Pushing a rejected token down at prefix `p` raises every other token at
 //! `p`, which is where this class leaks mass.

@@ -2,7 +2,7 @@
 //!
 //! The reference enters as a fixed offset, so `θ = 0` is exactly `π_ref` and
 //! responses with zero reference probability stay at zero. Gradient
-//! (SCIENCE §3): `∂log π(y)/∂θ = φ(y) − E_π φ`. Features shared between
+//! (docs/maths.md §3): `∂log π(y)/∂θ = φ(y) − E_π φ`. Features shared between
 //! responses carry mass to responses that never appear in the data: a
 //! feature the chosen answers carry ("the") lifts every response that
 //! carries it.

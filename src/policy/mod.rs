@@ -1,5 +1,5 @@
 //! Parametric policies with exact log-probabilities of every response and
-//! exact gradients (SCIENCE §3).
+//! exact gradients (docs/maths.md §3).
 //!
 //! Every training method talks to a policy in one currency: a list of
 //! coefficients `c_y` over responses. The policy turns them into the

@@ -1,6 +1,6 @@
 //! Tabular softmax: one logit per response, `π(y) = exp(θ_y) / Σ exp(θ)`.
 //!
-//! Gradient (SCIENCE §3): `∂log π(y)/∂θ_k = 1[k=y] − π(k)`, so
+//! Gradient (docs/maths.md §3): `∂log π(y)/∂θ_k = 1[k=y] − π(k)`, so
 //! `Σ_y c_y ∂log π(y)/∂θ_k = c_k − π(k)·Σ_y c_y`. For pair losses the sum is
 //! zero and only the logits named in pairs move. The normaliser lives in a
 //! [`SumTree`], so reading `log π(y)`, changing a logit and sampling all cost

@@ -1,4 +1,4 @@
-//! Scenario files (SPEC "Scenario files"): raw TOML settings, checked once
+//! Scenario files (docs/scenario-format.md): raw TOML settings, checked once
 //! into a [`Scenario`] that only holds valid values.
 //!
 //! Built-in scenarios are the files in `assets/scenarios/`, compiled into the
