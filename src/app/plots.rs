@@ -10,16 +10,11 @@ use dpo_lab::metrics::Metrics;
 use super::session::{Session, method_label};
 use super::settings::{Settings, SortBy};
 
-/// The colour of a series.
+/// The colour of a series: the library's colour-blind-safe palette, the
+/// same as `dpo-lab figure` uses.
 pub fn color(kind: Option<MethodKind>) -> Color32 {
-    match kind {
-        None => Color32::from_rgb(140, 140, 140),
-        Some(MethodKind::Optimal) => Color32::from_rgb(44, 160, 44),
-        Some(MethodKind::Dpo) => Color32::from_rgb(214, 39, 40),
-        Some(MethodKind::OnlineDpo) => Color32::from_rgb(31, 119, 180),
-        Some(MethodKind::Ipo) => Color32::from_rgb(148, 103, 189),
-        Some(MethodKind::Rlhf) => Color32::from_rgb(255, 127, 14),
-    }
+    let [r, g, b] = dpo_lab::palette::rgb(kind);
+    Color32::from_rgb(r, g, b)
 }
 
 /// One series of the distribution plot.

@@ -57,13 +57,7 @@ impl MethodRun {
 
 /// The display name of a method.
 pub fn method_label(kind: MethodKind) -> &'static str {
-    match kind {
-        MethodKind::Dpo => "offline DPO",
-        MethodKind::OnlineDpo => "online DPO",
-        MethodKind::Ipo => "IPO",
-        MethodKind::Rlhf => "RLHF",
-        MethodKind::Optimal => "π*",
-    }
+    dpo_lab::palette::label(Some(kind))
 }
 
 /// A loaded scenario with its runs.

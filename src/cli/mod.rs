@@ -3,6 +3,7 @@
 
 mod bench;
 mod best_of_n;
+mod figure;
 mod optimal;
 mod output;
 mod progress;
@@ -10,6 +11,7 @@ mod train;
 
 use bench::*;
 use best_of_n::*;
+use figure::{FigureArgs, figure_cmd};
 use optimal::*;
 use output::*;
 use progress::*;
@@ -128,6 +130,39 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// The app's picture without a display: SVG or PNG by the extension.
+    Figure {
+        /// Built-in scenario name or path to a .toml file.
+        #[arg(long)]
+        scenario: String,
+        /// Methods to train and draw, comma-separated.
+        #[arg(long, default_value = "dpo")]
+        method: String,
+        /// What to draw.
+        #[arg(long, default_value = "bars", value_parser = choice::<dpo_lab::figure::FigureKind>())]
+        kind: String,
+        /// Output file: .svg or .png.
+        #[arg(long)]
+        out: String,
+        /// Width in pixels (200 to 4000).
+        #[arg(long, default_value_t = 1200)]
+        width: u32,
+        /// Height in pixels (200 to 4000).
+        #[arg(long, default_value_t = 700)]
+        height: u32,
+        /// Number of updates (default: the scenario's).
+        #[arg(long)]
+        steps: Option<u64>,
+        /// KL weight β (default: the scenario's).
+        #[arg(long, allow_hyphen_values = true)]
+        beta: Option<f64>,
+        /// Seed of the runs' generator.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Run even when the work estimate exceeds the limit.
+        #[arg(long = "allow-long")]
+        allow_long: bool,
     },
 }
 
@@ -289,5 +324,31 @@ pub fn execute(command: Command, out: &mut dyn Write) -> Result<()> {
             csv,
         } => sweep_cmd(&common, &method, !no_lr_scaling, csv.as_deref(), out),
         Command::BestOfN { scenario, n, json } => best_of_n_cmd(&scenario, &n, json, out),
+        Command::Figure {
+            scenario,
+            method,
+            kind,
+            out: file,
+            width,
+            height,
+            steps,
+            beta,
+            seed,
+            allow_long,
+        } => figure_cmd(
+            &FigureArgs {
+                scenario: &scenario,
+                methods: &method,
+                kind: &kind,
+                out: &file,
+                width,
+                height,
+                steps,
+                beta,
+                seed,
+                allow_long,
+            },
+            out,
+        ),
     }
 }

@@ -1,0 +1,699 @@
+//! `dpo-lab figure`: the app's pictures without a display, as SVG or PNG,
+//! for slides and reports.
+//!
+//! Three kinds, drawn with `plotters` in the app's palette
+//! ([`crate::palette`]: Okabe–Ito colours plus a marker per series):
+//!
+//! - `bars`: the final distribution of every method beside π_ref and π*,
+//!   over the most probable responses plus the scenario's focus response
+//!   (the out-of-data answer with the highest implicit reward, pinned so
+//!   the lesson's point is always on the figure), in response order; a log
+//!   axis when a shown bar is below 2 %.
+//! - `curves`: loss, expected reward, KL to π_ref and OOD mass against the
+//!   step, with π*'s value as a dashed reference line where it has one.
+//! - `frontier`: the reward–KL plane: π*'s frontier over β, each method's
+//!   path and its end point.
+//!
+//! Legends sit beside the plots, never over the data. Text is rendered
+//! with the font the app uses (Ubuntu Light, shipped in `assets/fonts`),
+//! so PNGs need no system fonts.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::method::MethodKind;
+use crate::metrics::{Metrics, top_k_by};
+use crate::optimal::{FrontierPoint, Optimum};
+use crate::palette::{self, Marker, SeriesKind};
+use crate::problem::Problem;
+use crate::scenario::Scenario;
+use crate::sweep::{log_grid, optimal_frontier};
+use crate::train::{Progress, train_prompts_watched};
+
+/// Which picture.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+    strum::EnumMessage,
+)]
+#[strum(serialize_all = "kebab-case")]
+pub enum FigureKind {
+    /// The distribution over responses.
+    #[default]
+    #[strum(message = "the final distribution of each method beside pi_ref and pi*")]
+    Bars,
+    /// Training curves.
+    #[strum(message = "loss, expected reward, KL and OOD mass against the step")]
+    Curves,
+    /// The reward–KL plane.
+    #[strum(message = "expected reward against KL to pi_ref, with pi*'s frontier")]
+    Frontier,
+}
+
+/// The smallest and largest picture side, in pixels.
+pub const SIDE_RANGE: (u32, u32) = (200, 4000);
+
+/// Bars shown besides the pinned focus response.
+pub const TOP_BARS: usize = 10;
+
+/// One trained method, ready to draw.
+pub struct TrainedSeries {
+    /// Which method.
+    pub kind: MethodKind,
+    /// The first prompt's final `log π`.
+    pub log_probs: Vec<f64>,
+    /// Metrics over training, averaged over prompts.
+    pub history: Vec<(usize, Metrics)>,
+}
+
+/// Everything a figure shows, computed by the library.
+pub struct FigureData {
+    /// The scenario's name (the title).
+    pub title: String,
+    /// The first prompt's problem.
+    pub problem: Problem,
+    /// π* at the scenario's β (first prompt).
+    pub optimum: Optimum,
+    /// π*'s metrics (for reference lines), averaged over prompts.
+    pub optimum_metrics: Metrics,
+    /// The frontier over β around the scenario's β.
+    pub frontier: Vec<FrontierPoint>,
+    /// Which responses are in the data.
+    pub in_data: Vec<bool>,
+    /// The trained methods.
+    pub series: Vec<TrainedSeries>,
+    /// The response pinned to the bar chart, if any.
+    pub focus: Option<usize>,
+}
+
+/// Trains `methods` on `scenario` (its settings, any overrides already
+/// applied) and gathers what the figures draw.
+pub fn figure_data(
+    scenario: &Scenario,
+    methods: &[MethodKind],
+    progress: &dyn Progress,
+) -> Result<FigureData> {
+    if methods.is_empty() {
+        return Err(Error::invalid("method", "give at least one method"));
+    }
+    let problem = (*scenario.prompts[0].problem).clone();
+    let beta = scenario.train.beta;
+    let optimum = crate::optimal::optimum(&problem.log_ref, &problem.reward, beta);
+    let opt_cfgs = scenario.run_configs(MethodKind::Optimal);
+    let optimum_metrics = train_prompts_watched(&opt_cfgs, progress)?.final_metrics;
+    let mut series = Vec::new();
+    for &kind in methods.iter().filter(|m| **m != MethodKind::Optimal) {
+        let outcome = train_prompts_watched(&scenario.run_configs(kind), progress)?;
+        let mut history = outcome.history.clone();
+        if history.last().map(|(k, _)| *k) != Some(scenario.train.steps) {
+            history.push((scenario.train.steps, outcome.final_metrics.clone()));
+        }
+        series.push(TrainedSeries {
+            kind,
+            log_probs: outcome.prompts[0].final_log_probs.clone(),
+            history,
+        });
+    }
+    let in_data = scenario.prompts[0].data.in_data.clone();
+    // The focus: the out-of-data response with the highest implicit reward
+    // under the first trained method (the lesson's leak), if any.
+    let focus = series.first().and_then(|s| {
+        (0..problem.len())
+            .filter(|&y| !in_data[y] && problem.log_ref[y].is_finite())
+            .max_by(|&a, &b| {
+                let h = |y: usize| s.log_probs[y] - problem.log_ref[y];
+                h(a).total_cmp(&h(b)).then(b.cmp(&a))
+            })
+    });
+    let frontier = optimal_frontier(scenario, &log_grid(beta / 30.0, beta * 30.0, 40));
+    Ok(FigureData {
+        title: scenario.name().to_string(),
+        problem,
+        optimum,
+        optimum_metrics,
+        frontier,
+        in_data,
+        series,
+        focus,
+    })
+}
+
+/// The output format, from the file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Scalable vector graphics.
+    Svg,
+    /// A PNG bitmap.
+    Png,
+}
+
+/// `.svg` or `.png`, else an error naming `field`.
+pub fn format_of(field: &str, path: &Path) -> Result<Format> {
+    match path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("svg") => Ok(Format::Svg),
+        Some("png") => Ok(Format::Png),
+        _ => Err(Error::invalid(
+            field,
+            format!("{:?} must end in .svg or .png", path.display().to_string()),
+        )),
+    }
+}
+
+/// Checks a picture side.
+pub fn check_side(field: &str, v: u32) -> Result<u32> {
+    if (SIDE_RANGE.0..=SIDE_RANGE.1).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!(
+                "must be between {} and {} pixels, got {v}",
+                SIDE_RANGE.0, SIDE_RANGE.1
+            ),
+        ))
+    }
+}
+
+const FONT: &str = "sans-serif";
+static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/Ubuntu-Light.ttf");
+
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // The font is compiled in and tested to parse.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES);
+    });
+}
+
+/// Writes the figure to `path` (SVG or PNG by its extension).
+pub fn write_figure(
+    data: &FigureData,
+    kind: FigureKind,
+    size: (u32, u32),
+    path: &Path,
+) -> Result<()> {
+    let fail = |e: &dyn std::fmt::Display| Error::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    match format_of("--out", path)? {
+        Format::Svg => {
+            let svg = render_svg(data, kind, size)?;
+            std::fs::write(path, svg).map_err(|e| fail(&e))
+        }
+        Format::Png => {
+            register_font();
+            let root = BitMapBackend::new(path, size).into_drawing_area();
+            draw(&root, data, kind).map_err(|e| fail(&e))?;
+            root.present().map_err(|e| fail(&e))
+        }
+    }
+}
+
+/// The figure as SVG text.
+pub fn render_svg(data: &FigureData, kind: FigureKind, size: (u32, u32)) -> Result<String> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw(&root, data, kind).map_err(|e| Error::Unsupported(format!("drawing failed: {e}")))?;
+        root.present()
+            .map_err(|e| Error::Unsupported(format!("drawing failed: {e}")))?;
+    }
+    Ok(svg)
+}
+
+/// A tick label with at most 4 significant digits, trailing zeros dropped
+/// (`0.8`, `1`, `0.0137`), and no "-0".
+pub fn tick(v: f64) -> String {
+    if !v.is_finite() || v.abs() < 1e-12 {
+        return "0".into();
+    }
+    let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".into() } else { s }
+}
+
+type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+fn color(kind: SeriesKind) -> RGBColor {
+    let [r, g, b] = palette::rgb(kind);
+    RGBColor(r, g, b)
+}
+
+/// Every series a figure shows: π_ref, π*, then the trained methods.
+fn all_kinds(data: &FigureData) -> Vec<SeriesKind> {
+    let mut k = vec![None, Some(MethodKind::Optimal)];
+    k.extend(data.series.iter().map(|s| Some(s.kind)));
+    k
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: &FigureData,
+    kind: FigureKind,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (w, h) = root.dim_in_pixel();
+    let title_size = (h as f64 * 0.045).clamp(14.0, 40.0);
+    let root = root.titled(
+        &format!(
+            "{} — β = {}",
+            data.title,
+            crate::numerics::show(data.optimum.beta)
+        ),
+        (FONT, title_size),
+    )?;
+    // Legend on the right, outside every plot.
+    let legend_w = (w as f64 * 0.2).clamp(120.0, 320.0) as u32;
+    let (plots, legend) = root.split_horizontally(w.saturating_sub(legend_w));
+    let kinds: Vec<SeriesKind> = match kind {
+        FigureKind::Bars | FigureKind::Frontier => all_kinds(data),
+        FigureKind::Curves => all_kinds(data).into_iter().skip(1).collect(),
+    };
+    let size = text_size(&root);
+    draw_legend(&legend, &kinds, data, kind, size)?;
+    match kind {
+        FigureKind::Bars => draw_bars(&plots, data),
+        FigureKind::Curves => draw_curves(&plots, data),
+        FigureKind::Frontier => draw_frontier(&plots, data),
+    }
+}
+
+fn text_size<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> f64 {
+    let (w, h) = area.dim_in_pixel();
+    (w.min(h) as f64 * 0.035).clamp(11.0, 28.0)
+}
+
+fn draw_marker<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    at: (i32, i32),
+    kind: SeriesKind,
+    r: i32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let c = color(kind);
+    let (x, y) = at;
+    match palette::marker(kind) {
+        Marker::Square => area.draw(&Rectangle::new(
+            [(x - r, y - r), (x + r, y + r)],
+            c.filled(),
+        ))?,
+        Marker::Circle => area.draw(&Circle::new((x, y), r, c.filled()))?,
+        Marker::Diamond => area.draw(&Polygon::new(
+            vec![
+                (x, y - r - 1),
+                (x + r + 1, y),
+                (x, y + r + 1),
+                (x - r - 1, y),
+            ],
+            c.filled(),
+        ))?,
+        Marker::Triangle => area.draw(&Polygon::new(
+            vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)],
+            c.filled(),
+        ))?,
+        Marker::Cross => {
+            area.draw(&PathElement::new(
+                vec![(x - r, y - r), (x + r, y + r)],
+                c.stroke_width(3),
+            ))?;
+            area.draw(&PathElement::new(
+                vec![(x - r, y + r), (x + r, y - r)],
+                c.stroke_width(3),
+            ))?;
+        }
+        Marker::Plus => {
+            area.draw(&PathElement::new(
+                vec![(x - r, y), (x + r, y)],
+                c.stroke_width(3),
+            ))?;
+            area.draw(&PathElement::new(
+                vec![(x, y - r), (x, y + r)],
+                c.stroke_width(3),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    kinds: &[SeriesKind],
+    data: &FigureData,
+    figure: FigureKind,
+    size: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let line = (size * 1.6) as i32;
+    let mut y = (size * 2.0) as i32;
+    let style = TextStyle::from((FONT, size)).color(&BLACK);
+    for &k in kinds {
+        draw_marker(area, (12, y), k, (size * 0.35) as i32)?;
+        let label = if figure == FigureKind::Frontier && k == Some(MethodKind::Optimal) {
+            "π* frontier (over β)"
+        } else {
+            palette::label(k)
+        };
+        area.draw(&Text::new(
+            label.to_string(),
+            (26, y - (size * 0.75) as i32),
+            style.clone(),
+        ))?;
+        y += line;
+    }
+    if figure == FigureKind::Bars
+        && let Some(f) = data.focus
+    {
+        y += line / 2;
+        let small = TextStyle::from((FONT, size * 0.85)).color(&BLACK);
+        area.draw(&Text::new("pinned:".to_string(), (8, y), small.clone()))?;
+        y += line;
+        area.draw(&Text::new(
+            data.problem.space.name(f),
+            (8, y),
+            small.clone(),
+        ))?;
+        y += line;
+        area.draw(&Text::new("(out of data)".to_string(), (8, y), small))?;
+    }
+    Ok(())
+}
+
+/// The bars shown: the most probable responses under any series, plus the
+/// focus response, in response order (stable: the same order every run).
+pub fn shown_bars(data: &FigureData) -> Vec<usize> {
+    let n = data.problem.len();
+    let best = |y: usize| {
+        data.series
+            .iter()
+            .map(|s| s.log_probs[y])
+            .chain([data.optimum.log_policy[y], data.problem.log_ref[y]])
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    let mut shown = top_k_by(n, TOP_BARS, best);
+    if let Some(f) = data.focus
+        && !shown.contains(&f)
+    {
+        shown.push(f);
+    }
+    shown.sort_unstable();
+    shown
+}
+
+fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &FigureData) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let shown = shown_bars(data);
+    let kinds = all_kinds(data);
+    let probs = |k: SeriesKind| -> Vec<f64> {
+        let lp: &[f64] = match k {
+            None => &data.problem.log_ref,
+            Some(MethodKind::Optimal) => &data.optimum.log_policy,
+            Some(m) => data
+                .series
+                .iter()
+                .find(|s| s.kind == m)
+                .map_or(&data.problem.log_ref, |s| &s.log_probs),
+        };
+        shown.iter().map(|&y| lp[y].exp()).collect()
+    };
+    let table: Vec<Vec<f64>> = kinds.iter().map(|&k| probs(k)).collect();
+    let min = table
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|p| *p > 0.0)
+        .fold(1.0f64, f64::min);
+    let size = text_size(area);
+    let names: Vec<String> = shown.iter().map(|&y| data.problem.space.name(y)).collect();
+    let n = shown.len() as f64;
+    let width = 0.8 / kinds.len() as f64;
+    // Names sit under their bars, horizontally, in a font small enough that
+    // the longest fits its slot (never below 10 px).
+    let (area_w, _) = area.dim_in_pixel();
+    let slot = (area_w as f64 - size * 5.0) / n.max(1.0);
+    let longest = names
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(1) as f64;
+    let label_size = (slot / (0.55 * longest)).clamp(10.0, size);
+    let label_room = (label_size * 2.2) as u32;
+    let name_of = |x: &f64| {
+        let i = x.round();
+        if (x - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < names.len() {
+            names[i as usize].clone()
+        } else {
+            String::new()
+        }
+    };
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin(10)
+        .x_label_area_size(label_room)
+        .y_label_area_size((size * 4.5) as u32);
+    let label_style = TextStyle::from((FONT, label_size)).color(&BLACK);
+    if min < 0.02 {
+        let floor = 10f64.powf((min.max(1e-12)).log10().floor());
+        let mut chart = builder.build_cartesian_2d(-0.5..n - 0.5, (floor..1.0).log_scale())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(shown.len())
+            .x_label_formatter(&name_of)
+            .y_desc("probability (log scale)")
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .label_style((FONT, size))
+            .x_label_style(label_style)
+            .axis_desc_style((FONT, size))
+            .draw()?;
+        for (si, k) in kinds.iter().enumerate() {
+            let c = color(*k);
+            chart.draw_series(table[si].iter().enumerate().map(|(x, &p)| {
+                let x0 = x as f64 - 0.4 + width * si as f64;
+                Rectangle::new([(x0, floor), (x0 + width * 0.95, p.max(floor))], c.filled())
+            }))?;
+        }
+    } else {
+        let mut chart = builder.build_cartesian_2d(-0.5..n - 0.5, 0.0..1.0)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(shown.len())
+            .x_label_formatter(&name_of)
+            .y_desc("probability")
+            .y_label_formatter(&|v| tick(*v))
+            .label_style((FONT, size))
+            .x_label_style(label_style)
+            .axis_desc_style((FONT, size))
+            .draw()?;
+        for (si, k) in kinds.iter().enumerate() {
+            let c = color(*k);
+            chart.draw_series(table[si].iter().enumerate().map(|(x, &p)| {
+                let x0 = x as f64 - 0.4 + width * si as f64;
+                Rectangle::new([(x0, 0.0), (x0 + width * 0.95, p)], c.filled())
+            }))?;
+        }
+    }
+    Ok(())
+}
+
+/// `[lo, hi]` padded by 5 % (and widened around a constant).
+fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let span = (hi - lo).max(1e-3 * hi.abs().max(1.0));
+    (lo - 0.05 * span, hi + 0.05 * span)
+}
+
+fn draw_curves<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &FigureData) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    type Pick = fn(&Metrics) -> f64;
+    let panels: [(&str, Pick, Option<f64>); 4] = [
+        ("loss", |m| m.loss, None),
+        (
+            "expected reward E_π r",
+            |m| m.expected_reward,
+            Some(data.optimum_metrics.expected_reward),
+        ),
+        (
+            "KL(π || π_ref)",
+            |m| m.kl_to_ref,
+            Some(data.optimum_metrics.kl_to_ref),
+        ),
+        (
+            "OOD mass",
+            |m| m.ood_mass,
+            Some(data.optimum_metrics.ood_mass),
+        ),
+    ];
+    let size = text_size(area) * 0.8;
+    let cells = area.split_evenly((2, 2));
+    let max_step = data
+        .series
+        .iter()
+        .flat_map(|s| s.history.last().map(|(k, _)| *k))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    for (cell, (name, pick, reference)) in cells.iter().zip(panels) {
+        let (lo, hi) = padded(
+            data.series
+                .iter()
+                .flat_map(|s| s.history.iter().map(|(_, m)| pick(m)))
+                .chain(reference),
+        );
+        let mut chart = ChartBuilder::on(cell)
+            .margin(8)
+            .caption(name, (FONT, size * 1.1))
+            .x_label_area_size((size * 2.5) as u32)
+            .y_label_area_size((size * 4.0) as u32)
+            .build_cartesian_2d(0.0..max_step, lo..hi)?;
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .x_labels(5)
+            .y_labels(5)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| tick(*v))
+            .label_style((FONT, size))
+            .axis_desc_style((FONT, size))
+            .draw()?;
+        if let Some(r) = reference {
+            let c = color(Some(MethodKind::Optimal));
+            chart.draw_series(DashedLineSeries::new(
+                vec![(0.0, r), (max_step, r)],
+                8,
+                6,
+                c.stroke_width(2),
+            ))?;
+        }
+        for s in &data.series {
+            let c = color(Some(s.kind));
+            chart.draw_series(LineSeries::new(
+                s.history.iter().map(|(k, m)| (*k as f64, pick(m))),
+                c.stroke_width(1),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn draw_frontier<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, data: &FigureData) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let size = text_size(area);
+    let paths: Vec<(MethodKind, Vec<(f64, f64)>)> = data
+        .series
+        .iter()
+        .map(|s| {
+            (
+                s.kind,
+                s.history
+                    .iter()
+                    .map(|(_, m)| (m.kl_to_ref, m.expected_reward))
+                    .collect(),
+            )
+        })
+        .collect();
+    let front: Vec<(f64, f64)> = data
+        .frontier
+        .iter()
+        .map(|f| (f.kl_to_ref, f.expected_reward))
+        .collect();
+    let (x_lo, x_hi) = padded(
+        front
+            .iter()
+            .chain(paths.iter().flat_map(|p| p.1.iter()))
+            .map(|p| p.0),
+    );
+    let (y_lo, y_hi) = padded(
+        front
+            .iter()
+            .chain(paths.iter().flat_map(|p| p.1.iter()))
+            .map(|p| p.1),
+    );
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size((size * 2.8) as u32)
+        .y_label_area_size((size * 4.5) as u32)
+        .build_cartesian_2d(x_lo.max(0.0)..x_hi, y_lo..y_hi)?;
+    chart
+        .configure_mesh()
+        .x_desc("KL(π || π_ref)")
+        .y_desc("expected true reward")
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .label_style((FONT, size))
+        .axis_desc_style((FONT, size))
+        .draw()?;
+    let c = color(Some(MethodKind::Optimal));
+    chart.draw_series(DashedLineSeries::new(front, 8, 6, c.stroke_width(2)))?;
+    let here = crate::optimal::point(&data.optimum, &data.problem.log_ref, &data.problem.reward);
+    let (bx, by) = chart
+        .plotting_area()
+        .map_coordinate(&(here.kl_to_ref, here.expected_reward));
+    let (ox, oy) = area.get_base_pixel();
+    draw_marker(
+        area,
+        (bx - ox, by - oy),
+        Some(MethodKind::Optimal),
+        (size * 0.45) as i32,
+    )?;
+    for (kind, path) in &paths {
+        let c = color(Some(*kind));
+        // One-pixel paths: thick polylines get miter spikes at the sharp
+        // turns of a noisy (online) path.
+        chart.draw_series(LineSeries::new(
+            path.iter().copied(),
+            c.mix(0.6).stroke_width(1),
+        ))?;
+        if let Some(&end) = path.last() {
+            // The end point with the series' own marker (shape, not only
+            // colour, tells the methods apart).
+            let (bx, by) = chart.plotting_area().map_coordinate(&end);
+            let (ox, oy) = area.get_base_pixel();
+            draw_marker(area, (bx - ox, by - oy), Some(*kind), (size * 0.45) as i32)?;
+        }
+    }
+    Ok(())
+}
