@@ -128,7 +128,7 @@ pub fn dpo_loss_at(
         log_pi.to_vec(),
         log_ref.to_vec(),
     ));
-    crate::method::pair_loss(pairs, PairLoss::Dpo, beta, &policy, None)
+    crate::method::pair_loss(pairs, PairLoss::Dpo, beta, &policy, &[], None)
 }
 
 /// Probability outside the data support: `Σ_{y ∉ data} π(y)`.
@@ -176,8 +176,8 @@ mod tests {
         let before = Policy::Tabular(TabularPolicy::with_reference(pi.clone(), lr.clone()));
         let moved = solution_set_move(&pi, &lr, &data.in_data, 0.6).expect("has OOD");
         let after = Policy::Tabular(TabularPolicy::with_reference(moved.clone(), lr.clone()));
-        let l0 = pair_loss(&data.pairs, PairLoss::Dpo, 0.3, &before, None);
-        let l1 = pair_loss(&data.pairs, PairLoss::Dpo, 0.3, &after, None);
+        let l0 = pair_loss(&data.pairs, PairLoss::Dpo, 0.3, &before, &[], None);
+        let l1 = pair_loss(&data.pairs, PairLoss::Dpo, 0.3, &after, &[], None);
         assert!((l0 - l1).abs() < 1e-12, "{l0} vs {l1}");
         let ood: f64 = moved[2].exp() + moved[3].exp();
         assert!((ood - (0.4 * 0.15 + 0.6)).abs() < 1e-12);

@@ -27,6 +27,7 @@ pub mod palette;
 pub mod policy;
 pub mod problem;
 pub mod reference;
+pub mod remedies;
 pub mod reward;
 pub mod reward_model;
 pub mod scenario;

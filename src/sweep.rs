@@ -37,7 +37,7 @@ pub struct SweepPoint {
 pub fn step_scales_with_beta(method: MethodKind, loss: PairLoss) -> bool {
     match method {
         MethodKind::Ipo | MethodKind::Optimal | MethodKind::Rlhf => false,
-        MethodKind::Dpo | MethodKind::OnlineDpo => loss != PairLoss::Ipo,
+        MethodKind::Dpo | MethodKind::OnlineDpo => loss.step_scales_with_beta(),
     }
 }
 
@@ -151,5 +151,61 @@ pub fn log_grid(lo: f64, hi: f64, count: usize) -> Vec<f64> {
     let (a, b) = (lo.ln(), hi.ln());
     (0..count)
         .map(|k| (a + (b - a) * k as f64 / (count - 1) as f64).exp())
+        .collect()
+}
+
+/// One resampling interval of [`resample_sweep`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ResamplePoint {
+    /// Steps between fresh batches (`None`: never after the first, i.e.
+    /// offline DPO on one sampled batch).
+    pub every: Option<usize>,
+    /// Final probability outside the scenario's data.
+    pub ood_mass: f64,
+    /// Final `E_π r`.
+    pub expected_reward: f64,
+    /// Final `KL(π‖π*)`.
+    pub kl_to_optimal: f64,
+    /// Labels the annotator gave: `online.batch` per batch drawn,
+    /// `1 + ⌊(steps − 1)/K⌋` batches.
+    pub labels: u64,
+}
+
+/// Online DPO at each resampling interval in `every` (`None` = ∞): the
+/// lecture's "resample frequently", from online (K = 1) to offline.
+pub fn resample_sweep(
+    scenario: &Scenario,
+    every: &[Option<usize>],
+    progress: &dyn Progress,
+) -> Result<Vec<ResamplePoint>> {
+    every
+        .iter()
+        .map(|&k| {
+            let mut cfgs = scenario.run_configs(MethodKind::OnlineDpo);
+            let steps = scenario.train.steps;
+            let interval = match k {
+                Some(0) => {
+                    return Err(Error::invalid(
+                        "online.resample_every",
+                        "must be at least 1 (or inf), got 0",
+                    ));
+                }
+                Some(k) => k,
+                None => steps.max(1) + 1,
+            };
+            for c in &mut cfgs {
+                c.online.resample_every = interval;
+                c.train.log_every = 0;
+            }
+            let out = train_prompts_watched(&cfgs, progress)?;
+            let batches = 1 + steps.saturating_sub(1) / interval;
+            Ok(ResamplePoint {
+                every: k,
+                ood_mass: out.final_metrics.ood_mass,
+                expected_reward: out.final_metrics.expected_reward,
+                kl_to_optimal: out.final_metrics.kl_to_optimal,
+                labels: (batches * scenario.online.batch * scenario.prompts.len()) as u64,
+            })
+        })
         .collect()
 }

@@ -213,7 +213,12 @@ impl Run {
                     opt.log_policy.clone(),
                     problem.log_ref.clone(),
                 )),
-                Box::new(OfflinePairs::new(cfg.data.clone(), PairLoss::Dpo, 0)),
+                Box::new(OfflinePairs::new(
+                    cfg.data.clone(),
+                    PairLoss::Dpo,
+                    0,
+                    Vec::new(),
+                )),
                 0,
             ),
             MethodKind::Dpo | MethodKind::Ipo => (
@@ -222,6 +227,7 @@ impl Run {
                     cfg.data.clone(),
                     cfg.train.loss,
                     cfg.train.batch,
+                    lengths_for(cfg.train.loss, &problem),
                 )),
                 cfg.train.steps,
             ),
@@ -238,6 +244,7 @@ impl Run {
                         cfg.online.batch,
                         cfg.online.annotator,
                         scores,
+                        lengths_for(cfg.train.loss, &problem),
                     )),
                     cfg.train.steps,
                 )
@@ -593,6 +600,18 @@ pub fn train_watched(
         warnings: run.warnings(grad_norm),
         grad_norm,
     })
+}
+
+/// `|y|` per response when the loss averages per token and the space has
+/// sequences (else empty: every length 1).
+fn lengths_for(loss: PairLoss, problem: &Problem) -> Vec<f64> {
+    if loss.needs_lengths() && problem.space.is_sequences() {
+        (0..problem.len())
+            .map(|y| problem.space.length(y) as f64)
+            .collect()
+    } else {
+        Vec::new()
+    }
 }
 
 /// The cosine between two sparse updates (0 when either is empty).

@@ -386,9 +386,9 @@ fn scenario_and_option_errors() {
             "--method",
             "dpo",
             "--loss",
-            "kto",
+            "kto-pair",
         ],
-        "possible values: dpo, ipo, hinge, cdpo",
+        "possible values: dpo, ipo, hinge, cdpo, robust",
     );
     assert_error(
         &[
@@ -715,4 +715,37 @@ fn best_of_n_refuses_bad_counts() {
         &["best-of-n", "--scenario", "optimal-policy", "--n", "-3"],
         "--n",
     );
+}
+
+/// Every loss of the family runs from the command line on a flat and a
+/// sequence lesson, prints finite JSON and names itself.
+#[test]
+fn every_loss_runs_from_the_command_line() {
+    use strum::VariantNames;
+    for loss in dpo_lab::loss::LossName::VARIANTS {
+        for scenario in ["ood-leak", "the-the-the"] {
+            let v = json(&[
+                "run",
+                "--scenario",
+                scenario,
+                "--method",
+                "dpo",
+                "--loss",
+                loss,
+                "--steps",
+                "50",
+                "--lr",
+                "0.05",
+                "--json",
+            ]);
+            assert_eq!(v["loss_function"].as_str(), Some(*loss));
+            let fin = &v["final"];
+            for key in ["loss", "expected_reward", "kl_to_ref", "ood_mass"] {
+                assert!(
+                    fin[key].as_f64().is_some_and(f64::is_finite),
+                    "{loss} {scenario} {key}"
+                );
+            }
+        }
+    }
 }

@@ -11,7 +11,6 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 const METHODS: [&str; 5] = ["dpo", "online-dpo", "ipo", "rlhf", "optimal"];
-const LOSSES: [&str; 4] = ["dpo", "ipo", "hinge", "cdpo"];
 const ANNOTATORS: [&str; 3] = ["bt", "argmax", "reward-model"];
 
 /// A number a user might type: ordinary, extreme, or not allowed.
@@ -96,7 +95,7 @@ fn scenario() -> impl Strategy<Value = String> {
         0u64..40,
         0u64..6,
         prop::sample::select(vec!["sgd", "adam"]),
-        prop::sample::select(LOSSES.to_vec()),
+        prop::sample::select(<dpo_lab::loss::LossName as strum::VariantNames>::VARIANTS.to_vec()),
     )
         .prop_map(|(b, lr, steps, batch, opt, loss)| {
             format!("[train]\nbeta = {b}\nlr = {lr}\nsteps = {steps}\nbatch = {batch}\noptimizer = \"{opt}\"\nloss = \"{loss}\"\n")

@@ -79,6 +79,17 @@ fn check(policy: &Policy, f: impl Fn(&Policy) -> f64, analytic: &[f64]) {
     }
 }
 
+/// Every loss of the family, with its default hyper-parameters.
+fn all_losses() -> Vec<PairLoss> {
+    use strum::VariantNames;
+    dpo_lab::loss::LossName::VARIANTS
+        .iter()
+        .map(|n| {
+            PairLoss::parse(n, &dpo_lab::loss::LossParams::default()).expect("defaults are valid")
+        })
+        .collect()
+}
+
 fn classes() -> Vec<(PolicyKind, Problem)> {
     vec![
         (PolicyKind::Tabular, flat_problem()),
@@ -119,7 +130,9 @@ proptest! {
         }
     }
 
-    /// Every pair loss through the trainer's own coefficient path.
+    /// Every loss of the family through the trainer's own coefficient
+    /// path, with per-token lengths on sequence spaces (KTO, whose z₀ is
+    /// held fixed within a step by design, is checked on `eval` below).
     #[test]
     fn pair_loss_gradients(seed in 0u64..1000, beta in 0.05f64..3.0) {
         for (kind, problem) in classes() {
@@ -133,27 +146,63 @@ proptest! {
                     (a, b, 0.1 + 0.1 * k as f64)
                 })
                 .collect();
-            for loss in [PairLoss::Dpo, PairLoss::Ipo, PairLoss::Hinge, PairLoss::Conservative { epsilon: 0.2 }] {
+            let lengths: Vec<f64> = if problem.space.is_sequences() {
+                (0..problem.len()).map(|y| problem.space.length(y) as f64).collect()
+            } else {
+                Vec::new()
+            };
+            for loss in all_losses().into_iter().filter(|l| !l.needs_kl()) {
                 let mut coefs = Vec::new();
-                pair_loss(&pairs, loss, beta, &policy, Some(&mut coefs));
+                pair_loss(&pairs, loss, beta, &policy, &lengths, Some(&mut coefs));
+                let total = dpo_lab::method::coefficient_sum(&coefs);
                 let mut g = GradBuffer::new(policy.num_params());
-                policy.accumulate_grad(&coefs, 0.0, &mut g);
-                let f = |p: &Policy| pair_loss(&pairs, loss, beta, p, None);
-                // The hinge has a kink at βd = 1; skip draws that sit on it.
-                let on_kink = loss == PairLoss::Hinge && pairs.iter().any(|&(i, j, _)| {
-                    ((policy.log_ratio(i) - policy.log_ratio(j)) * beta - 1.0).abs() < 1e-3
+                policy.accumulate_grad(&coefs, total, &mut g);
+                let f = |p: &Policy| pair_loss(&pairs, loss, beta, p, &lengths, None);
+                // Kinks: the hinge at βΔ = 1, DPOP at ρ_w = 0.
+                let near_kink = pairs.iter().any(|&(i, j, _)| {
+                    let (hw, hl) = (policy.log_ratio(i), policy.log_ratio(j));
+                    (loss == PairLoss::Hinge && ((hw - hl) * beta - 1.0).abs() < 1e-3)
+                        || (matches!(loss, PairLoss::Dpop { .. }) && hw.abs() < 1e-3)
                 });
-                if !on_kink {
+                if !near_kink {
                     check(&policy, f, &g.to_dense());
                 }
             }
         }
     }
 
+    /// Every loss's partial derivatives in `ℓ_w`, `ℓ_l` (moving `ρ` with
+    /// them) against central differences of its value, KTO's z₀ fixed.
+    #[test]
+    fn every_loss_derivatives_match_its_value(
+        rho_w in -3.0f64..3.0, rho_l in -3.0f64..3.0, ref_w in -4.0f64..-0.1, ref_l in -4.0f64..-0.1,
+        len_w in 1u32..4, len_l in 1u32..4, kl0 in 0.0f64..2.0, beta in 0.05f64..3.0,
+    ) {
+        let input = |dw: f64, dl: f64| dpo_lab::loss::PairInput {
+            rho_w: rho_w + dw, rho_l: rho_l + dl,
+            ell_w: (ref_w + rho_w).min(-1e-3) + dw, ell_l: (ref_l + rho_l).min(-1e-3) + dl,
+            len_w: len_w as f64, len_l: len_l as f64, kl0,
+        };
+        let h = 1e-6;
+        for loss in all_losses() {
+            let (_, gw, gl) = loss.eval(&input(0.0, 0.0), beta);
+            let fw = (loss.eval(&input(h, 0.0), beta).0 - loss.eval(&input(-h, 0.0), beta).0) / (2.0 * h);
+            let fl = (loss.eval(&input(0.0, h), beta).0 - loss.eval(&input(0.0, -h), beta).0) / (2.0 * h);
+            let kink = (loss == PairLoss::Hinge && ((rho_w - rho_l) * beta - 1.0).abs() < 1e-3)
+                || (matches!(loss, PairLoss::Dpop { .. }) && rho_w.abs() < 1e-3);
+            if kink {
+                continue;
+            }
+            prop_assert!(fw.is_finite() && fl.is_finite(), "{}: non-finite difference", loss.name());
+            prop_assert!((fw - gw).abs() <= 1e-5 * (1.0 + fw.abs()), "{} ∂w: {fw} vs {gw}", loss.name());
+            prop_assert!((fl - gl).abs() <= 1e-5 * (1.0 + fl.abs()), "{} ∂l: {fl} vs {gl}", loss.name());
+        }
+    }
+
     #[test]
     fn loss_derivatives_match_their_values(d in -20.0f64..20.0, beta in 0.01f64..10.0) {
         let h = 1e-6;
-        for loss in [PairLoss::Dpo, PairLoss::Ipo, PairLoss::Conservative { epsilon: 0.1 }] {
+        for loss in all_losses().into_iter().filter(|l| l.depends_on_margin_only() || *l == PairLoss::Ipo) {
             let fd = (loss.value(d + h, beta) - loss.value(d - h, beta)) / (2.0 * h);
             prop_assert!((fd - loss.derivative(d, beta)).abs() <= 1e-5 * (1.0 + fd.abs()));
         }
@@ -173,6 +222,7 @@ fn tabular_dpo_gradient_moves_only_the_pair() {
         PairLoss::Dpo,
         0.5,
         &policy,
+        &[],
         Some(&mut coefs),
     );
     let mut g = GradBuffer::new(policy.num_params());

@@ -154,6 +154,7 @@ fn online_dpo_that_never_resamples_is_offline_dpo_on_its_first_batch() {
         s.online.batch,
         s.online.annotator,
         s.problem.reward.clone(),
+        Vec::new(),
     );
     sampler.resample(&policy, &mut rng);
     let mut cfg = s.run_config(MethodKind::Dpo);

@@ -3,6 +3,7 @@
 //! methods run side by side. Changing a training setting resets the runs.
 
 use dpo_lab::data::DataKind;
+use dpo_lab::loss::LossName;
 use dpo_lab::method::Annotator;
 use dpo_lab::names::choices;
 use dpo_lab::optim::OptimizerKind;
@@ -67,6 +68,13 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         &mut s.optimizer,
         &choices::<OptimizerKind>(),
         "how a gradient becomes a step",
+    );
+    rebuild |= combo(
+        ui,
+        "loss",
+        &mut s.loss,
+        &choices::<LossName>(),
+        "the preference loss of offline and online DPO (hover a name for its formula)",
     );
     rebuild |= ui
         .add(

@@ -47,6 +47,9 @@ pub struct Settings {
     pub lr_moved: bool,
     /// `sgd` or `adam`.
     pub optimizer: String,
+    /// The preference loss of offline and online DPO (any name of
+    /// `dpo_lab::loss::LossName`).
+    pub loss: String,
     /// Total updates of each run.
     pub steps: u64,
     /// Updates per frame while playing.
@@ -108,6 +111,7 @@ impl Settings {
             lr: t.lr.unwrap_or(d.lr),
             lr_moved: false,
             optimizer: name(&t.optimizer, d.optimizer.name()),
+            loss: name(&t.loss, d.loss.name()),
             steps: t.steps.unwrap_or(d.steps as u64),
             steps_per_frame: 5,
             data_kind: name(&raw.data.kind, DataKind::default().into()),
@@ -189,7 +193,14 @@ impl Settings {
             optimizer: Some(self.optimizer.clone()),
             log_every: None,
             batch: None,
-            loss: None,
+            // Only a changed loss overrides the file (an alias stays as written).
+            loss: (raw
+                .train
+                .loss
+                .as_deref()
+                .unwrap_or(TrainSettings::default().loss.name())
+                != self.loss)
+                .then(|| self.loss.clone()),
             policy: (raw
                 .policy
                 .kind

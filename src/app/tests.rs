@@ -444,3 +444,24 @@ reward = { values = [-1.0, 2.0, 0.0] }
             .is_some()
     );
 }
+
+#[test]
+fn the_loss_picker_offers_every_loss_and_retrains_with_it() {
+    use strum::VariantNames;
+    let mut h = harness(Some("ood-leak"));
+    h.run_steps(1);
+    for name in dpo_lab::loss::LossName::VARIANTS {
+        h.state_mut().settings.loss = (*name).to_string();
+        let ctx = h.ctx.clone();
+        h.state_mut().apply(&ctx, super::Command::Rebuild);
+        h.run_steps(1);
+        assert_eq!(h.state().session().scenario.train.loss.name(), *name);
+        assert!(
+            h.state().message().is_none_or(|m| !m.is_error()),
+            "{name}: {:?}",
+            h.state().message()
+        );
+    }
+    // The picker itself is on screen with the current loss.
+    assert!(h.query_by_label("loss").is_some());
+}

@@ -7,6 +7,8 @@ mod figure;
 mod optimal;
 mod output;
 mod progress;
+mod resample;
+mod table;
 mod train;
 
 use bench::*;
@@ -15,6 +17,8 @@ use figure::{FigureArgs, figure_cmd};
 use optimal::*;
 use output::*;
 use progress::*;
+use resample::resample_cmd;
+use table::table_cmd;
 use train::*;
 
 use std::io::Write;
@@ -130,6 +134,23 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Several methods and losses on one scenario, a row each: OOD mass,
+    /// the focus response, reward, KLs and win/tie/loss against π*.
+    Table {
+        #[command(flatten)]
+        common: Common,
+        /// Rows: `method` or `method:loss`, comma-separated.
+        #[arg(long, default_value = "dpo,dpo:rpo,dpo:dpop,ipo,online-dpo,rlhf")]
+        rows: String,
+    },
+    /// Online DPO at each resampling interval, from every step to never.
+    Resample {
+        #[command(flatten)]
+        common: Common,
+        /// Steps between fresh batches, comma-separated; `inf` = never.
+        #[arg(long, default_value = "1,2,4,16,64,inf")]
+        every: String,
     },
     /// The app's picture without a display: SVG or PNG by the extension.
     Figure {
@@ -324,6 +345,8 @@ pub fn execute(command: Command, out: &mut dyn Write) -> Result<()> {
             csv,
         } => sweep_cmd(&common, &method, !no_lr_scaling, csv.as_deref(), out),
         Command::BestOfN { scenario, n, json } => best_of_n_cmd(&scenario, &n, json, out),
+        Command::Table { common, rows } => table_cmd(&common, &rows, out),
+        Command::Resample { common, every } => resample_cmd(&common, &every, out),
         Command::Figure {
             scenario,
             method,

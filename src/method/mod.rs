@@ -15,7 +15,7 @@ pub use rlhf::{Ppo, PpoSettings, RlhfExact, clipped_surrogate, value_loss};
 use rand::rngs::StdRng;
 
 use crate::error::{Error, Result};
-use crate::loss::PairLoss;
+use crate::loss::{PairInput, PairLoss};
 use crate::policy::Policy;
 
 /// The methods of the command line (`--method`).
@@ -130,35 +130,96 @@ pub trait Method: Send {
     }
 }
 
-/// `Σ_p w_p ℓ(h(y+) − h(y−))` over `pairs`, with its gradient coefficients
-/// `±w_p ℓ'` appended to `coefs` when given. `h = log π − log π_ref`.
+/// `Σ_p w_p L_p` over `pairs`, with the gradient's coefficients
+/// `w_p·∂L_p/∂log π(y)` appended to `coefs` when given; returns the loss.
+/// `lengths[y]` is `|y|` in tokens for the per-token losses (an empty slice
+/// means 1 for every response: flat spaces). Losses of the margin alone
+/// take the fast path `±w_p ℓ'(h(y+) − h(y−))`, whose coefficients sum to
+/// zero; the others' sum is returned by [`coefficient_sum`].
 pub fn pair_loss(
     pairs: &[(usize, usize, f64)],
     loss: PairLoss,
     beta: f64,
     policy: &Policy,
+    lengths: &[f64],
     mut coefs: Option<&mut Vec<(usize, f64)>>,
 ) -> f64 {
     // Many pairs over few responses: read every h once.
     let all = (pairs.len() >= policy.len()).then(|| policy.log_ratios());
     let h = |i: usize| all.as_ref().map_or_else(|| policy.log_ratio(i), |a| a[i]);
-    // Gather every h first in a tight loop: at a million responses each read
-    // is a cache miss, and independent misses overlap only when nothing slow
-    // (exp, log1p) sits between them.
-    let ds: Vec<f64> = pairs.iter().map(|&(i, j, _)| h(i) - h(j)).collect();
+    let fast = loss.depends_on_margin_only() || (loss == PairLoss::Ipo && lengths.is_empty());
+    if fast {
+        // Gather every h first in a tight loop: at a million responses each
+        // read is a cache miss, and independent misses overlap only when
+        // nothing slow (exp, log1p) sits between them.
+        let ds: Vec<f64> = pairs.iter().map(|&(i, j, _)| h(i) - h(j)).collect();
+        let mut total = 0.0;
+        for (&(i, j, w), &d) in pairs.iter().zip(&ds) {
+            if w == 0.0 {
+                continue;
+            }
+            total += w * loss.value(d, beta);
+            if let Some(c) = coefs.as_deref_mut() {
+                let g = w * loss.derivative(d, beta);
+                if g != 0.0 && i != j {
+                    c.push((i, g));
+                    c.push((j, -g));
+                }
+            }
+        }
+        return total;
+    }
+    let kl0 = if loss.needs_kl() {
+        let lp = policy.log_probs();
+        let hs = policy.log_ratios();
+        let kl: f64 = lp
+            .iter()
+            .zip(&hs)
+            .filter(|(l, _)| **l > f64::NEG_INFINITY)
+            .map(|(l, h)| l.exp() * h)
+            .sum();
+        kl.max(0.0)
+    } else {
+        0.0
+    };
+    let len = |y: usize| lengths.get(y).copied().unwrap_or(1.0);
     let mut total = 0.0;
-    for (&(i, j, w), &d) in pairs.iter().zip(&ds) {
+    for &(i, j, w) in pairs {
         if w == 0.0 {
             continue;
         }
-        total += w * loss.value(d, beta);
+        let x = PairInput {
+            rho_w: h(i),
+            rho_l: h(j),
+            ell_w: policy.log_prob(i),
+            ell_l: policy.log_prob(j),
+            len_w: len(i),
+            len_l: len(j),
+            kl0,
+        };
+        let (v, gw, gl) = loss.eval(&x, beta);
+        total += w * v;
         if let Some(c) = coefs.as_deref_mut() {
-            let g = w * loss.derivative(d, beta);
-            if g != 0.0 && i != j {
-                c.push((i, g));
-                c.push((j, -g));
+            if i == j {
+                let g = w * (gw + gl);
+                if g != 0.0 {
+                    c.push((i, g));
+                }
+            } else {
+                if gw != 0.0 {
+                    c.push((i, w * gw));
+                }
+                if gl != 0.0 {
+                    c.push((j, w * gl));
+                }
             }
         }
     }
     total
+}
+
+/// `Σ c_y` of gradient coefficients (what [`Method::gradient`] returns
+/// beside the loss; exactly 0 for the losses of the margin alone).
+pub fn coefficient_sum(coefs: &[(usize, f64)]) -> f64 {
+    coefs.iter().map(|c| c.1).sum()
 }

@@ -1,9 +1,9 @@
-//! Offline pair losses (DPO, IPO, hinge, conservative DPO) on the scenario's
+//! Offline preference losses (DPO and the whole family of `crate::loss`) on the scenario's
 //! fixed data, full batch or seeded minibatches.
 
 use std::sync::Arc;
 
-use super::{Method, StepContext, pair_loss};
+use super::{Method, StepContext, coefficient_sum, pair_loss};
 use crate::data::PairData;
 use crate::loss::PairLoss;
 use crate::policy::Policy;
@@ -14,17 +14,20 @@ pub struct OfflinePairs {
     loss: PairLoss,
     batch: usize,
     minibatch: Vec<(usize, usize, f64)>,
+    lengths: Vec<f64>,
 }
 
 impl OfflinePairs {
     /// `batch = 0` uses the whole data (weights `W`) every step; otherwise
     /// each step draws `batch` pairs in proportion to `W`, weighted 1/batch.
-    pub fn new(data: Arc<PairData>, loss: PairLoss, batch: usize) -> Self {
+    /// `lengths` as for [`super::pair_loss`].
+    pub fn new(data: Arc<PairData>, loss: PairLoss, batch: usize, lengths: Vec<f64>) -> Self {
         OfflinePairs {
             data,
             loss,
             batch,
             minibatch: Vec::with_capacity(batch),
+            lengths,
         }
     }
 }
@@ -48,21 +51,42 @@ impl Method for OfflinePairs {
             }
             &self.minibatch
         };
-        let l = pair_loss(pairs, self.loss, ctx.beta, policy, Some(coefs));
-        (l, 0.0)
+        let l = pair_loss(
+            pairs,
+            self.loss,
+            ctx.beta,
+            policy,
+            &self.lengths,
+            Some(coefs),
+        );
+        (l, coefficient_sum(coefs))
     }
 
     /// The loss on the whole data (for minibatches too: a deterministic
     /// number that describes the policy, not the draw).
     fn current_loss(&self, beta: f64, policy: &Policy) -> f64 {
-        pair_loss(&self.data.pairs, self.loss, beta, policy, None)
+        pair_loss(
+            &self.data.pairs,
+            self.loss,
+            beta,
+            policy,
+            &self.lengths,
+            None,
+        )
     }
 
     /// The gradient of the loss on the whole data.
     fn loss_gradient(&self, beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64 {
         coefs.clear();
-        pair_loss(&self.data.pairs, self.loss, beta, policy, Some(coefs));
-        0.0
+        pair_loss(
+            &self.data.pairs,
+            self.loss,
+            beta,
+            policy,
+            &self.lengths,
+            Some(coefs),
+        );
+        coefficient_sum(coefs)
     }
 
     fn is_stochastic(&self) -> bool {

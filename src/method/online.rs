@@ -5,7 +5,7 @@
 //! down. `resample_every ≥ steps` samples once from `π_ref`: offline DPO on
 //! sampled data.
 
-use super::{Method, StepContext, pair_loss};
+use super::{Method, StepContext, coefficient_sum, pair_loss};
 use crate::data::{label_argmax, label_bradley_terry};
 use crate::error::Result;
 use crate::loss::PairLoss;
@@ -67,17 +67,19 @@ pub struct OnlineDpo {
     annotator: Annotator,
     scores: Vec<f64>,
     batch: Vec<(usize, usize, f64)>,
+    lengths: Vec<f64>,
 }
 
 impl OnlineDpo {
     /// `scores` is what the annotator judges by (the true reward for `bt`
-    /// and `argmax`).
+    /// and `argmax`); `lengths` as for [`super::pair_loss`].
     pub fn new(
         loss: PairLoss,
         resample_every: usize,
         batch_size: usize,
         annotator: Annotator,
         scores: Vec<f64>,
+        lengths: Vec<f64>,
     ) -> Self {
         OnlineDpo {
             loss,
@@ -86,6 +88,7 @@ impl OnlineDpo {
             annotator,
             scores,
             batch: Vec::with_capacity(batch_size),
+            lengths,
         }
     }
 
@@ -133,20 +136,34 @@ impl Method for OnlineDpo {
         if self.batch.is_empty() || (ctx.step > 0 && ctx.step.is_multiple_of(self.resample_every)) {
             self.resample(policy, ctx.rng);
         }
-        let l = pair_loss(&self.batch, self.loss, ctx.beta, policy, Some(coefs));
-        (l, 0.0)
+        let l = pair_loss(
+            &self.batch,
+            self.loss,
+            ctx.beta,
+            policy,
+            &self.lengths,
+            Some(coefs),
+        );
+        (l, coefficient_sum(coefs))
     }
 
     /// The loss on the current batch (0 before the first one is drawn).
     fn current_loss(&self, beta: f64, policy: &Policy) -> f64 {
-        pair_loss(&self.batch, self.loss, beta, policy, None)
+        pair_loss(&self.batch, self.loss, beta, policy, &self.lengths, None)
     }
 
     /// The gradient of the loss on the current batch.
     fn loss_gradient(&self, beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64 {
         coefs.clear();
-        pair_loss(&self.batch, self.loss, beta, policy, Some(coefs));
-        0.0
+        pair_loss(
+            &self.batch,
+            self.loss,
+            beta,
+            policy,
+            &self.lengths,
+            Some(coefs),
+        );
+        coefficient_sum(coefs)
     }
 
     fn is_stochastic(&self) -> bool {

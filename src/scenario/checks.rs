@@ -453,11 +453,9 @@ pub(super) fn check_train(t: &RawTrain) -> Result<TrainSettings> {
         Some(k) => to_usize("train.log_every", k)?,
         None => (steps / 50).max(1),
     };
-    let eps = t
-        .label_smoothing
-        .unwrap_or(crate::loss::DEFAULT_LABEL_SMOOTHING);
+    let params = loss_params(t);
     let loss = match &t.loss {
-        Some(l) => PairLoss::parse(l, eps)?,
+        Some(l) => PairLoss::parse(l, &params)?,
         None => d.loss,
     };
     Ok(TrainSettings {
@@ -496,4 +494,21 @@ pub(super) fn check_online(o: &RawOnline) -> Result<OnlineSettings> {
             None => d.annotator,
         },
     })
+}
+
+/// The loss family's hyper-parameters a `[train]` table gives (defaults for
+/// the rest); each loss checks the ones it uses.
+pub(super) fn loss_params(t: &RawTrain) -> crate::loss::LossParams {
+    let lp = crate::loss::LossParams::default();
+    crate::loss::LossParams {
+        label_smoothing: t.label_smoothing.unwrap_or(lp.label_smoothing),
+        discopop_tau: t.discopop_tau.unwrap_or(lp.discopop_tau),
+        simpo_gamma: t.simpo_gamma.unwrap_or(lp.simpo_gamma),
+        rpo_alpha: t.rpo_alpha.unwrap_or(lp.rpo_alpha),
+        rdpo_alpha: t.rdpo_alpha.unwrap_or(lp.rdpo_alpha),
+        dpop_lambda: t.dpop_lambda.unwrap_or(lp.dpop_lambda),
+        orpo_lambda: t.orpo_lambda.unwrap_or(lp.orpo_lambda),
+        desirable_weight: t.desirable_weight.unwrap_or(lp.desirable_weight),
+        undesirable_weight: t.undesirable_weight.unwrap_or(lp.undesirable_weight),
+    }
 }

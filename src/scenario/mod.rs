@@ -198,6 +198,11 @@ impl Scenario {
         self.focus
     }
 
+    /// The loss family's hyper-parameters of the file's `[train]` table.
+    pub fn loss_params(&self) -> crate::loss::LossParams {
+        loss_params(&self.raw.train)
+    }
+
     /// The run configurations of one method, one per prompt; prompt `k`
     /// uses seed `train.seed + k`.
     pub fn run_configs(&self, method: MethodKind) -> Vec<RunConfig> {

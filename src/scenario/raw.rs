@@ -289,12 +289,37 @@ pub struct RawTrain {
     /// History every K steps (default steps/50, at least 1; 0 = none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_every: Option<u64>,
-    /// Pair loss of `dpo`: `dpo` (default), `ipo`, `hinge`, `cdpo`.
+    /// Pair loss of `dpo` and `online-dpo` (default `dpo`; every name in
+    /// `crate::loss::LossName`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss: Option<String>,
-    /// Label smoothing ε of `cdpo` (default 0.1).
+    /// Label smoothing ε of `cdpo`, `robust` and `exo_pair` (default 0.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_smoothing: Option<f64>,
+    /// DiscoPOP's temperature τ (default 0.05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discopop_tau: Option<f64>,
+    /// SimPO's target margin γ (default 0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simpo_gamma: Option<f64>,
+    /// RPO's NLL weight α (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_alpha: Option<f64>,
+    /// R-DPO's length penalty α (default 0.05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rdpo_alpha: Option<f64>,
+    /// DPO-Positive's penalty λ (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_lambda: Option<f64>,
+    /// ORPO's odds-ratio weight λ (TRL's ORPOConfig.beta; default 0.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orpo_lambda: Option<f64>,
+    /// KTO's weight of desirable answers (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desirable_weight: Option<f64>,
+    /// KTO's weight of undesirable answers (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undesirable_weight: Option<f64>,
 }
 
 /// `[online]`.
