@@ -238,21 +238,7 @@ pub fn render_svg(data: &FigureData, kind: FigureKind, size: (u32, u32)) -> Resu
     Ok(svg)
 }
 
-/// A tick label with at most 4 significant digits, trailing zeros dropped
-/// (`0.8`, `1`, `0.0137`), and no "-0".
-pub fn tick(v: f64) -> String {
-    if !v.is_finite() || v.abs() < 1e-12 {
-        return "0".into();
-    }
-    let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    let s = format!("{v:.decimals$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" { "0".into() } else { s }
-}
+pub use crate::numerics::tick;
 
 type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
 

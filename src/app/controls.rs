@@ -42,7 +42,8 @@ fn combo(
 pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Command>) {
     let mut rebuild = false;
     ui.heading("Training");
-    rebuild |= ui
+    let beta_before = s.beta;
+    let beta_changed = ui
         .add(
             egui::Slider::new(&mut s.beta, 1e-3..=1e3)
                 .logarithmic(true)
@@ -52,9 +53,23 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
             "KL weight β: large keeps π near π_ref, small chases reward. π* follows instantly.",
         )
         .changed();
+    // DPO's step on tabular logits is lr·β²: keep it when β moves, so a
+    // lesson's run still converges at another β (as `dpo-lab sweep` does).
+    if beta_changed && s.keep_step && s.beta.is_finite() && s.beta > 0.0 {
+        let scaled = s.lr * (beta_before / s.beta).powi(2);
+        if scaled.is_finite() && scaled > 0.0 {
+            s.lr = scaled;
+            s.lr_moved = true;
+        }
+    }
+    rebuild |= beta_changed;
+    rebuild |= ui
+        .checkbox(&mut s.keep_step, "keep lr·β² fixed when β moves")
+        .on_hover_text("On by default: DPO-type losses move tabular logits by about lr·β² per step, so the learning rate follows β")
+        .changed();
     let lr = ui
         .add(
-            egui::Slider::new(&mut s.lr, 1e-4..=1e3)
+            egui::Slider::new(&mut s.lr, 1e-8..=1e6)
                 .logarithmic(true)
                 .text("learning rate"),
         )
@@ -62,6 +77,11 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         .changed();
     s.lr_moved |= lr;
     rebuild |= lr;
+    ui.label(format!(
+        "effective step lr·β² = {}",
+        dpo_lab::numerics::tick(s.lr * s.beta * s.beta)
+    ))
+    .on_hover_text("what one DPO step moves a tabular logit by, roughly (IPO's step is about lr)");
     rebuild |= combo(
         ui,
         "optimiser",

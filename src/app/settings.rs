@@ -45,6 +45,8 @@ pub struct Settings {
     /// Whether the user moved the learning rate (only then does it
     /// override the file, where it would also set RLHF's step).
     pub lr_moved: bool,
+    /// Keep `lr·β²` fixed when β moves (default on).
+    pub keep_step: bool,
     /// `sgd` or `adam`.
     pub optimizer: String,
     /// The preference loss of offline and online DPO (any name of
@@ -110,6 +112,7 @@ impl Settings {
             beta: t.beta.unwrap_or(d.beta),
             lr: t.lr.unwrap_or(d.lr),
             lr_moved: false,
+            keep_step: true,
             optimizer: name(&t.optimizer, d.optimizer.name()),
             loss: name(&t.loss, d.loss.name()),
             steps: t.steps.unwrap_or(d.steps as u64),

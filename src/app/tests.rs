@@ -465,3 +465,36 @@ fn the_loss_picker_offers_every_loss_and_retrains_with_it() {
     // The picker itself is on screen with the current loss.
     assert!(h.query_by_label("loss").is_some());
 }
+
+/// Moving β in lesson 1 to 300 made DPO oscillate with loss ~20,000 and
+/// never reach π*: with lr·β² kept (the default) it converges there too.
+#[test]
+fn moving_beta_keeps_the_effective_step_and_still_converges() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    let (lr0, b0) = (h.state().settings.lr, h.state().settings.beta);
+    slider(&h, "β (KL weight)").set_value_accesskit(300.0);
+    h.run_steps(2);
+    let s = &h.state().settings;
+    let expected = lr0 * (b0 / s.beta).powi(2);
+    assert!(
+        (s.lr - expected).abs() <= 1e-9 * expected,
+        "lr {} vs {expected}",
+        s.lr
+    );
+    assert!(h.query_by_label_contains("effective step").is_some());
+    h.state_mut().settings.steps_per_frame = 1000;
+    h.get_by_label("Play").click();
+    for _ in 0..200 {
+        h.run_steps(1);
+        if !h.state().playing() {
+            break;
+        }
+    }
+    let run = &h.state().session().runs[0];
+    assert!(
+        run.metrics.kl_to_optimal < dpo_lab::tolerance::CONVERGED_KL,
+        "KL(π‖π*) = {}",
+        run.metrics.kl_to_optimal
+    );
+}
