@@ -556,3 +556,68 @@ fn large_space_no_method_nears_pi_star_and_online_dpo_collapses() {
         Ok(())
     });
 }
+
+#[test]
+fn likelihood_displacement_both_fall_and_the_opposite_answer_takes_the_mass() {
+    let name = "likelihood-displacement";
+    let points: Vec<Point> = grid(false);
+    check_grid(name, &points, |p| {
+        let s0 = Scenario::load(name, &Overrides::default()).expect("loads");
+        let start = reference(&s0, "No").ln();
+        let mut history = Vec::new();
+        let s = at(
+            name,
+            MethodKind::Dpo,
+            p,
+            &Overrides {
+                log_every: Some(1),
+                ..Overrides::default()
+            },
+        );
+        let mut cfg = s.run_config(MethodKind::Dpo);
+        cfg.train.log_every = 1;
+        let out = train(&cfg, |k, m| history.push((k, m.clone()))).map_err(|e| e.to_string())?;
+        let fin = &out.final_metrics;
+        ensure(
+            fin.logps_chosen < start && fin.logps_rejected < start,
+            || {
+                format!(
+                    "logps chosen {} rejected {} vs start {start}",
+                    fin.logps_chosen, fin.logps_rejected
+                )
+            },
+        )?;
+        ensure(
+            history
+                .windows(2)
+                .all(|w| w[1].1.loss <= w[0].1.loss + 1e-12),
+            || "the loss rose".into(),
+        )?;
+        ensure(
+            history
+                .windows(2)
+                .all(|w| w[1].1.rewards_margins >= w[0].1.rewards_margins - 1e-12),
+            || "the margin fell".into(),
+        )?;
+        ensure(fin.rewards_chosen < 0.0, || {
+            format!("rewards/chosen {}", fin.rewards_chosen)
+        })?;
+        ensure(prob(&s, &out, "Yes") > 0.5, || {
+            format!("π(Yes) = {}", prob(&s, &out, "Yes"))
+        })?;
+        for loss in ["dpop", "rpo"] {
+            let extra = Overrides {
+                loss: Some(loss.into()),
+                ..Overrides::default()
+            };
+            let (s2, o2) = train_at(name, MethodKind::Dpo, p, &extra);
+            ensure(prob(&s2, &o2, "No") > 0.25, || {
+                format!("{loss}: π(No) = {}", prob(&s2, &o2, "No"))
+            })?;
+            ensure(prob(&s2, &o2, "Yes") < 0.3, || {
+                format!("{loss}: π(Yes) = {}", prob(&s2, &o2, "Yes"))
+            })?;
+        }
+        Ok(())
+    });
+}

@@ -75,6 +75,12 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "Deterministic preferences: DPO keeps pushing π(B) down the longer it trains, at every β; IPO stops at a margin of exactly 1/(2β). Try β = 0.1 and β = 1.",
     },
+    Lesson {
+        title: "10 · Likelihood displacement",
+        scenario: "likelihood-displacement",
+        tab: Tab::Overview,
+        notice: "Shared embeddings: the chosen 'No' and the rejected 'Never' both fall while the loss falls and their margin grows; 'Yes', in no pair and of the opposite meaning, takes the mass. Pick the dpop or rpo loss: 'No' stays up.",
+    },
 ];
 
 /// The lesson panel's own state.

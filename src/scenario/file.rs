@@ -41,6 +41,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "large-space.toml",
         include_str!("../../assets/scenarios/large-space.toml"),
     ),
+    (
+        "likelihood-displacement.toml",
+        include_str!("../../assets/scenarios/likelihood-displacement.toml"),
+    ),
 ];
 
 /// The deepest nesting of tables (dotted headers or keys) and arrays a
