@@ -621,3 +621,48 @@ fn likelihood_displacement_both_fall_and_the_opposite_answer_takes_the_mass() {
         Ok(())
     });
 }
+
+#[test]
+fn best_of_n_kl_is_only_bounded_and_its_reward_sits_under_the_frontier() {
+    use dpo_lab::best_of_n::{best_of_n, frontier_reward_at_kl, kl_bound};
+    let s = Scenario::load("best-of-n", &Overrides::default()).expect("loads");
+    let p = &s.problem;
+    let best = (0..p.len())
+        .max_by(|&a, &b| p.reward[a].total_cmp(&p.reward[b]))
+        .expect("answers");
+    let ceiling = -p.log_ref[best];
+    assert!(
+        (ceiling - 3.70).abs() < 0.005,
+        "−log π_ref(best) = {ceiling}"
+    );
+    for k in 0..=10 {
+        let n = 1u64 << k;
+        let b = best_of_n(&p.log_ref, &p.reward, n);
+        assert!(
+            b.kl <= kl_bound(n) + 1e-12,
+            "n {n}: KL {} > bound {}",
+            b.kl,
+            kl_bound(n)
+        );
+        assert!(b.kl <= ceiling + 1e-12);
+        if n <= 16 {
+            assert!(
+                kl_bound(n) - b.kl < 0.04,
+                "n {n}: gap {}",
+                kl_bound(n) - b.kl
+            );
+        }
+        let frontier = frontier_reward_at_kl(&p.log_ref, &p.reward, b.kl);
+        assert!(
+            b.expected_reward <= frontier + 1e-9,
+            "n {n}: above the frontier"
+        );
+        assert!(
+            frontier - b.expected_reward < 0.035,
+            "n {n}: {} below the frontier",
+            frontier - b.expected_reward
+        );
+    }
+    let b = best_of_n(&p.log_ref, &p.reward, 1024);
+    assert!((b.kl - 3.70).abs() < 0.005 && (kl_bound(1024) - 5.93).abs() < 0.005);
+}

@@ -81,6 +81,12 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "Shared embeddings: the chosen 'No' and the rejected 'Never' both fall while the loss falls and their margin grows; 'Yes', in no pair and of the opposite meaning, takes the mass. Pick the dpop or rpo loss: 'No' stays up.",
     },
+    Lesson {
+        title: "11 · Best-of-n",
+        scenario: "best-of-n",
+        tab: Tab::Frontier,
+        notice: "Grey squares: best-of-n for n = 1, 2, 4 … 1024, exact. They sit just under π*'s frontier, and their KL stops at −log π_ref(best) = 3.70 while the quoted log n − (n−1)/n keeps growing.",
+    },
 ];
 
 /// The lesson panel's own state.
@@ -109,6 +115,9 @@ impl LessonPanel {
         egui::ComboBox::from_label("Lesson")
             .selected_text(title)
             .width(210.0)
+            // Every guided stop and built-in visible at once: no scrolling
+            // on a projector.
+            .height(900.0)
             .show_ui(ui, |ui| {
                 ui.label(egui::RichText::new("Guided order").strong());
                 for (i, l) in GUIDED.iter().enumerate() {

@@ -275,6 +275,27 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
                     .color(color(Some(MethodKind::Optimal)))
                     .width(2.0),
             );
+            // Best-of-n from π_ref, n = 1 … 1024: exact, and never above
+            // the frontier (π* maximises reward at every KL).
+            let bon: Vec<[f64; 2]> = session
+                .best_of_n
+                .iter()
+                .map(|&(_, kl, r)| [kl, r])
+                .collect();
+            plot_ui.line(
+                Line::new(
+                    "best-of-n (n = 1, 2, 4 … 1024)",
+                    PlotPoints::from(bon.clone()),
+                )
+                .color(color(None))
+                .style(egui_plot::LineStyle::dashed_dense()),
+            );
+            plot_ui.points(
+                Points::new("best-of-n (n = 1, 2, 4 … 1024)", PlotPoints::from(bon))
+                    .shape(MarkerShape::Square)
+                    .radius(3.5)
+                    .color(color(None)),
+            );
             plot_ui.points(
                 Points::new(
                     format!("π* at β = {:.3}", session.optimum.beta),

@@ -70,6 +70,8 @@ pub struct Session {
     pub optimum: Optimum,
     /// The exact reward–KL frontier (π* over a β grid).
     pub frontier: Vec<FrontierPoint>,
+    /// Exact best-of-n from π_ref at n = 1, 2, 4, …, 1024: `(n, KL, E r)`.
+    pub best_of_n: Vec<(u64, f64, f64)>,
     /// One run per selected trainable method.
     pub runs: Vec<MethodRun>,
     /// `(step, win, tie, loss)` of online against offline DPO as they train.
@@ -92,6 +94,14 @@ impl Session {
             _ => 13,
         };
         let frontier = frontier(&p.log_ref, &p.reward, &log_grid(1e-3, 1e3, points));
+        // Eleven sorts of the space: skipped for the largest ones.
+        let best_of_n = (0..=10)
+            .take_while(|_| p.len() <= 200_000)
+            .map(|k| {
+                let b = dpo_lab::best_of_n::best_of_n(&p.log_ref, &p.reward, 1 << k);
+                (b.n, b.kl, b.expected_reward)
+            })
+            .collect();
         let mut runs = Vec::new();
         for kind in settings.methods() {
             let run = Run::new(&scenario.run_config(kind))?;
@@ -111,6 +121,7 @@ impl Session {
             scenario,
             optimum,
             frontier,
+            best_of_n,
             runs,
             head_to_head: Vec::new(),
         };

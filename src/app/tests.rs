@@ -31,6 +31,11 @@ fn pick_lesson(h: &mut Harness<'static, DpoLabApp>, title: &str) {
     h.run_steps(2);
     h.get_by_label(title).click();
     h.run_steps(2);
+    let want = GUIDED
+        .iter()
+        .position(|l| l.title == title)
+        .expect("a guided stop");
+    assert_eq!(h.state().lessons.current, Some(want), "picked {title}");
 }
 
 #[test]
@@ -287,11 +292,12 @@ fn online_vs_offline_table_shows_the_exact_win_rate() {
 #[test]
 #[ignore = "writes assets/*.png; run on purpose to refresh the README screenshots"]
 fn readme_screenshots() {
-    let shots: [(usize, &str, usize, Option<&str>); 4] = [
+    let shots: [(usize, &str, usize, Option<&str>); 5] = [
         (5, "screenshot-the-the-the.png", 400, None),
         (5, "screenshot-derivation.png", 400, Some("Derivation")),
         (1, "screenshot-frontier.png", 0, None),
         (6, "screenshot-online-vs-offline.png", 1000, None),
+        (10, "screenshot-best-of-n.png", 0, None),
     ];
     for (lesson, file, steps, tab) in shots {
         let mut h = Harness::builder()

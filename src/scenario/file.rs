@@ -45,6 +45,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "likelihood-displacement.toml",
         include_str!("../../assets/scenarios/likelihood-displacement.toml"),
     ),
+    (
+        "best-of-n.toml",
+        include_str!("../../assets/scenarios/best-of-n.toml"),
+    ),
 ];
 
 /// The deepest nesting of tables (dotted headers or keys) and arrays a
