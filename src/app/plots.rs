@@ -218,7 +218,10 @@ pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
         ("reward margin β(h+ − h−)", "β·Δh", |m| {
             m.rewards_margins
         }),
-        ("reward accuracy", "acc", |m| m.rewards_accuracies),
+        // The last slot draws two curves per run (see below).
+        ("logps: chosen (solid), rejected (dashed)", "log π", |m| {
+            m.logps_chosen
+        }),
     ];
     ui.horizontal(|ui| {
         ui.label("Curves:");
@@ -247,6 +250,24 @@ pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
                                     .color(color(Some(r.kind)))
                                     .width(1.5),
                             );
+                            // TRL's logps/rejected beside logps/chosen: both
+                            // falling is likelihood displacement (lesson 10).
+                            if title.starts_with("logps") {
+                                let rejected: Vec<[f64; 2]> = r
+                                    .history
+                                    .iter()
+                                    .map(|(s, m)| [*s as f64, m.logps_rejected])
+                                    .collect();
+                                plot_ui.line(
+                                    Line::new(
+                                        format!("{} rejected", method_label(r.kind)),
+                                        PlotPoints::from(rejected),
+                                    )
+                                    .color(color(Some(r.kind)))
+                                    .style(egui_plot::LineStyle::dashed_loose())
+                                    .width(1.5),
+                                );
+                            }
                         }
                     });
             }
