@@ -107,6 +107,30 @@ fn resampling_less_often_uses_fewer_labels_and_ends_further_from_pi_star() {
     let kl = |i: usize| p[i]["kl_to_optimal"].as_f64().expect("kl");
     assert!(kl(2) > 10.0 * kl(0), "K = inf {} vs K = 1 {}", kl(2), kl(0));
     assert!(p[2]["every"].is_null());
+    // The lesson's claim (ood-leak's file): for every seed, KL(π‖π*) grows
+    // from K = 1 to 16 to never, more than tenfold in all.
+    for seed in 0..5 {
+        let v = json(&[
+            "resample",
+            "--scenario",
+            "ood-leak",
+            "--every",
+            "1,16,inf",
+            "--seed",
+            &seed.to_string(),
+            "--json",
+        ]);
+        let k: Vec<f64> = v["points"]
+            .as_array()
+            .expect("points")
+            .iter()
+            .map(|x| x["kl_to_optimal"].as_f64().expect("kl"))
+            .collect();
+        assert!(
+            k[0] < k[1] && k[1] < k[2] && k[2] > 10.0 * k[0],
+            "seed {seed}: {k:?}"
+        );
+    }
     // K = 1 is online DPO itself.
     let run = json(&[
         "run",

@@ -87,6 +87,18 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Frontier,
         notice: "Grey squares: best-of-n for n = 1, 2, 4 … 1024, exact. They sit just under π*'s frontier, and their KL stops at −log π_ref(best) = 3.70 while the quoted log n − (n−1)/n keeps growing.",
     },
+    Lesson {
+        title: "12 · Remedies for the leak",
+        scenario: "the-the-the",
+        tab: Tab::Overview,
+        notice: "Pick the loss rpo (DPO plus the chosen answers' NLL) or dpop (no falling chosen log-ratio) and press Play: the out-of-data mass stays below a quarter of plain DPO's, and 'the the the' falls. Online DPO and RLHF end nearest π*.",
+    },
+    Lesson {
+        title: "13 · Resample often",
+        scenario: "ood-leak",
+        tab: Tab::Overview,
+        notice: "Online DPO with a fresh batch every step ends close to π*. Raise 'resample every' towards the number of steps (one batch, offline on sampled pairs): with 1/1000 of the labels KL(π||π*) ends more than ten times higher.",
+    },
 ];
 
 /// The lesson panel's own state.
