@@ -152,7 +152,9 @@ fn every_slider_to_its_extremes_never_panics() {
         );
         for r in &h.state().session().runs {
             let total: f64 = r.log_probs.iter().map(|l| l.exp()).sum();
-            assert!((total - 1.0).abs() < 1e-9, "Σ π = {total}");
+            // At the sliders' extremes (lr up to 1e6) logits reach ~1e8,
+            // where one ulp is ~1e-8: Σ π is exact to that, not to 1e-9.
+            assert!((total - 1.0).abs() < 1e-6, "Σ π = {total}");
             assert_eq!(
                 r.log_probs.len(),
                 h.state().session().scenario.problem.len()
