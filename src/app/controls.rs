@@ -103,7 +103,8 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
                 .text("total steps"),
         )
         .changed();
-    ui.add(
+    ui.add_enabled(
+        !s.fast,
         egui::Slider::new(&mut s.steps_per_frame, 1..=1000)
             .logarithmic(true)
             .text("steps / frame"),
@@ -111,6 +112,10 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
     .on_hover_text(
         "Updates per frame while playing (bounded by a time budget so the window stays at 60 fps)",
     );
+    ui.checkbox(&mut s.fast, "as fast as 60 fps allows")
+        .on_hover_text(
+            "Train as many updates each frame as fit in 8 ms: a lesson finishes in seconds",
+        );
     rebuild |= ui
         .add(egui::Slider::new(&mut s.seed, 0..=1000).text("seed"))
         .changed();

@@ -301,10 +301,14 @@ impl DpoLabApp {
             self.message = Some(msg);
         }
         if self.playing {
-            match self
-                .session
-                .advance(self.settings.steps_per_frame, TRAIN_BUDGET)
-            {
+            match self.session.advance(
+                if self.settings.fast {
+                    usize::MAX
+                } else {
+                    self.settings.steps_per_frame
+                },
+                TRAIN_BUDGET,
+            ) {
                 Ok(_) => {
                     if self.session.finished() {
                         self.playing = false;

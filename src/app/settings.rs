@@ -56,6 +56,8 @@ pub struct Settings {
     pub steps: u64,
     /// Updates per frame while playing.
     pub steps_per_frame: usize,
+    /// Train as many updates per frame as fit in the frame's time budget.
+    pub fast: bool,
     /// `population`, `pairs` or `sampled`.
     pub data_kind: String,
     /// Pairs drawn for `sampled` data.
@@ -116,7 +118,13 @@ impl Settings {
             optimizer: name(&t.optimizer, d.optimizer.name()),
             loss: name(&t.loss, d.loss.name()),
             steps: t.steps.unwrap_or(d.steps as u64),
-            steps_per_frame: 5,
+            // Every lesson plays through in about 300 frames (5 s at 60 fps).
+            steps_per_frame: t
+                .steps
+                .unwrap_or(d.steps as u64)
+                .div_ceil(300)
+                .clamp(5, 1000) as usize,
+            fast: false,
             data_kind: name(&raw.data.kind, DataKind::default().into()),
             data_size: raw.data.size.unwrap_or(1000),
             resample_every: raw
@@ -155,6 +163,7 @@ impl Settings {
     pub fn with_view_of(&self, other: &Settings) -> Settings {
         Settings {
             steps_per_frame: other.steps_per_frame,
+            fast: other.fast,
             show_reference: other.show_reference,
             show_optimum: other.show_optimum,
             sort: other.sort,

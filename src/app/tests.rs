@@ -171,6 +171,9 @@ fn a_broken_scenario_file_shows_an_error_and_keeps_running() {
     std::fs::write(&path, "name = \"x\"\n[space\nresponses = 3\n").expect("write");
     let mut h = harness(None);
     h.run_steps(1);
+    // The file row sits low in the scrolling side panel.
+    h.get_by_label("File").scroll_to_me();
+    h.run_steps(30);
     h.get_by_label("File").focus();
     h.get_by_label("File")
         .type_text(path.to_str().expect("utf8"));
@@ -506,4 +509,37 @@ fn moving_beta_keeps_the_effective_step_and_still_converges() {
         "KL(π‖π*) = {}",
         run.metrics.kl_to_optimal
     );
+}
+
+/// Lesson 9's 5,000 steps were still at 4,280 after 40 s: the default pace
+/// now plays every lesson in about 300 frames, and "as fast as 60 fps
+/// allows" trains as many steps as fit in each frame's budget.
+#[test]
+fn lessons_play_through_in_a_few_hundred_frames() {
+    for lesson in [8, 6] {
+        let mut h = harness(None);
+        h.run_steps(1);
+        pick_lesson(&mut h, GUIDED[lesson].title);
+        let s = &h.state().settings;
+        assert!(
+            s.steps_per_frame as u64 * 300 >= s.steps.min(300_000),
+            "{} per frame for {} steps",
+            s.steps_per_frame,
+            s.steps
+        );
+        h.state_mut().settings.fast = true;
+        h.get_by_label("Play").click();
+        h.run_steps(1);
+        assert!(h.state().playing());
+        let mut frames = 1;
+        while h.state().playing() && frames < 2000 {
+            h.run_steps(1);
+            frames += 1;
+        }
+        assert!(
+            h.state().session().finished(),
+            "{}: not finished after {frames} frames",
+            GUIDED[lesson].title
+        );
+    }
 }
