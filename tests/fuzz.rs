@@ -172,7 +172,15 @@ fn all_numbers_finite(v: &Value) -> bool {
             // `ood_top` is null when nothing is outside the data, the
             // reward model when the method fits none.
             .all(|(k, x)| {
-                (["ood_top", "reward_model"].contains(&k.as_str()) && x.is_null())
+                ([
+                    "ood_top",
+                    "reward_model",
+                    "focus",
+                    "focus_implicit_reward",
+                    "every",
+                ]
+                .contains(&k.as_str())
+                    && x.is_null())
                     || all_numbers_finite(x)
             }),
         _ => true,
@@ -187,7 +195,7 @@ proptest! {
         text in file(),
         method in prop::sample::select(METHODS.to_vec()),
         other in prop::sample::select(METHODS.to_vec()),
-        command in 0u8..6,
+        command in 0u8..9,
         case in 0u32..1_000_000,
     ) {
         let dir = std::env::temp_dir().join("dpo-lab-fuzz");
@@ -195,18 +203,26 @@ proptest! {
         let path = dir.join(format!("case-{}-{case}.toml", std::process::id()));
         std::fs::write(&path, &text).expect("write case");
         let p = path.to_str().expect("utf-8 path");
+        let figure_out = dir.join(format!("case-{}-{case}.svg", std::process::id())).to_string_lossy().into_owned();
         let args: Vec<&str> = match command {
             0 => vec!["compare", "--scenario", p, "--a", method, "--b", other, "--json"],
             1 => vec!["sweep", "--scenario", p, "--method", method, "--beta", "0.05,1,20", "--json"],
             2 => vec!["best-of-n", "--scenario", p, "--n", "1,3,1000", "--json"],
+            3 => vec!["table", "--scenario", p, "--rows", "dpo,dpo:rpo,ipo,online-dpo", "--json"],
+            4 => vec!["resample", "--scenario", p, "--every", "1,7,inf", "--json"],
+            5 => vec!["figure", "--scenario", p, "--method", method, "--out", &figure_out, "--width", "300", "--height", "200"],
             _ => vec!["run", "--scenario", p, "--method", method, "--json"],
         };
         let outcome = common::run_with_deadline(&args, Duration::from_secs(20));
         let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(&figure_out);
         let Some((code, out, err)) = outcome else {
             return Err(TestCaseError::fail(format!("hung (> 20 s) on {method}:\n{text}")));
         };
         match code {
+            Some(0) if command == 5 => {
+                prop_assert!(out.starts_with("wrote "), "{}", out);
+            }
             Some(0) => {
                 let v: Value = serde_json::from_str(&out).map_err(|e| TestCaseError::fail(format!("bad JSON {e}")))?;
                 prop_assert!(all_numbers_finite(&v), "non-finite output for {args:?}:\n{text}\n{out}");
