@@ -161,6 +161,69 @@ pub fn solution_set_curve(
         .collect()
 }
 
+/// One gradient step, two ways (Ren & Sutherland 2024, "Learning dynamics
+/// of LLM finetuning"): the change of every probability after one step of
+/// size `lr` on the rejected term alone, `−log π(y_l)` pushed down (a
+/// negative gradient), and after one paired DPO step on `(y_w, y_l)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Squeeze {
+    /// `Δπ(y)` after the step on the rejected term alone.
+    pub rejected_only: Vec<f64>,
+    /// `Δπ(y)` after the paired DPO step.
+    pub paired: Vec<f64>,
+}
+
+/// The two steps of [`Squeeze`] from `policy`. On tabular logits the
+/// rejected-only step raises every other logit by `lr·π(y)`, so the most
+/// probable answer gains the most: mass is squeezed into the arg-max, more
+/// so the peakier the policy. In the paired step the π terms of the two
+/// gradients cancel and only the chosen and rejected logits move.
+pub fn squeeze(
+    policy: &crate::policy::Policy,
+    chosen: usize,
+    rejected: usize,
+    beta: f64,
+    lr: f64,
+) -> Squeeze {
+    use crate::policy::GradBuffer;
+    let before: Vec<f64> = policy.log_probs().iter().map(|l| l.exp()).collect();
+    let step = |coefs: &[(usize, f64)]| {
+        let total: f64 = coefs.iter().map(|c| c.1).sum();
+        let mut g = GradBuffer::new(policy.num_params());
+        policy.accumulate_grad(coefs, total, &mut g);
+        let deltas: Vec<(usize, f64)> = g
+            .to_dense()
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(k, v)| (k, -lr * v))
+            .collect();
+        let mut p = policy.clone();
+        p.apply(&deltas);
+        p.log_probs()
+            .iter()
+            .zip(&before)
+            .map(|(l, b)| l.exp() - b)
+            .collect::<Vec<f64>>()
+    };
+    // Pushing log π(y_l) down: the loss +log π(y_l), coefficient +1.
+    let rejected_only = step(&[(rejected, 1.0)]);
+    let mut coefs = Vec::new();
+    crate::method::pair_loss(
+        &[(chosen, rejected, 1.0)],
+        PairLoss::Dpo,
+        beta,
+        policy,
+        &[],
+        Some(&mut coefs),
+    );
+    let paired = step(&coefs);
+    Squeeze {
+        rejected_only,
+        paired,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

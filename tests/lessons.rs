@@ -666,3 +666,49 @@ fn best_of_n_kl_is_only_bounded_and_its_reward_sits_under_the_frontier() {
     let b = best_of_n(&p.log_ref, &p.reward, 1024);
     assert!((b.kl - 3.70).abs() < 0.005 && (kl_bound(1024) - 5.93).abs() < 0.005);
 }
+
+#[test]
+fn squeezing_the_rejected_term_alone_feeds_the_arg_max() {
+    use dpo_lab::derivation::squeeze;
+    use dpo_lab::policy::{Policy, PolicyKind};
+    use dpo_lab::problem::Problem;
+    let s = Scenario::load("squeezing", &Overrides::default()).expect("loads");
+    let (w, l) = (index(&s, "third"), index(&s, "rare"));
+    let top = index(&s, "top");
+    let mut last_share = 0.0;
+    // Flattened, as given, sharpened: π_ref^0.5, π_ref, π_ref^2 (renormalised).
+    for power in [0.5, 1.0, 2.0] {
+        let mut lr: Vec<f64> = s.problem.log_ref.iter().map(|x| x * power).collect();
+        dpo_lab::numerics::log_normalize(&mut lr);
+        let problem =
+            Problem::new(s.problem.space.clone(), lr, s.problem.reward.clone()).expect("problem");
+        let policy = Policy::new(&PolicyKind::Tabular, &problem).expect("policy");
+        let sq = squeeze(&policy, w, l, s.train.beta, 1.0);
+        let others: f64 = (0..problem.len())
+            .filter(|&y| y != top && y != l)
+            .map(|y| sq.rejected_only[y])
+            .sum();
+        assert!(
+            sq.rejected_only[top] > others,
+            "power {power}: top {} vs the rest {others}",
+            sq.rejected_only[top]
+        );
+        let share = sq.rejected_only[top] / -sq.rejected_only[l];
+        assert!(
+            share > last_share,
+            "power {power}: share {share} after {last_share}"
+        );
+        last_share = share;
+        // The paired step: the other answers' ratios stay the reference's.
+        let p0: Vec<f64> = problem.log_ref.iter().map(|x| x.exp()).collect();
+        let after = |y: usize| p0[y] + sq.paired[y];
+        let others = [top, index(&s, "second"), index(&s, "fourth")];
+        for pair in others.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            assert!(
+                (after(a) / after(b) - p0[a] / p0[b]).abs() < 1e-12,
+                "ratio {a}/{b} moved"
+            );
+        }
+    }
+}

@@ -89,6 +89,8 @@ impl DerivationPanel {
             ui.separator();
             self.pair_ui(ui, session);
             ui.separator();
+            squeeze_ui(ui, session);
+            ui.separator();
             self.solution_set_ui(ui, session);
         });
     }
@@ -237,4 +239,59 @@ impl DerivationPanel {
                 );
             });
     }
+}
+
+/// One step on the data's first pair, two ways (the library's
+/// `derivation::squeeze`): the rejected term alone against the paired DPO
+/// step, answer by answer for the most probable answers and the pair.
+fn squeeze_ui(ui: &mut egui::Ui, session: &Session) {
+    ui.heading("Squeezing (Ren & Sutherland 2024)");
+    let p = &session.scenario.problem;
+    let Some(&(w, l, _)) = session.scenario.data.pairs.iter().find(|(i, j, _)| i != j) else {
+        ui.label("The data has no pair of two different answers.");
+        return;
+    };
+    let Some(run) = session.runs.first() else {
+        ui.label("Select a method to train.");
+        return;
+    };
+    let policy = run.run.policy();
+    let sq = dpo_lab::derivation::squeeze(policy, w, l, session.scenario.train.beta, 1.0);
+    ui.label(format!(
+        "One step (lr 1) from {}'s current policy on the pair {:?} beats {:?}: pushing only the rejected answer down raises every other logit by its own probability, so the most likely answer gains most; the paired DPO step moves only the pair's two logits.",
+        method_label(run.kind),
+        p.space.name(w),
+        p.space.name(l)
+    ));
+    let mut shown = dpo_lab::metrics::top_k_by(p.len(), 8, |y| run.log_probs[y]);
+    for y in [w, l] {
+        if !shown.contains(&y) {
+            shown.push(y);
+        }
+    }
+    egui::Grid::new("squeeze").striped(true).show(ui, |ui| {
+        for h in [
+            "answer",
+            "π now",
+            "Δπ, rejected term alone",
+            "Δπ, paired DPO step",
+        ] {
+            ui.strong(h);
+        }
+        ui.end_row();
+        for &y in &shown {
+            let tag = if y == w {
+                " (chosen)"
+            } else if y == l {
+                " (rejected)"
+            } else {
+                ""
+            };
+            ui.label(format!("{}{tag}", p.space.name(y)));
+            number(ui, run.log_probs[y].exp());
+            number(ui, sq.rejected_only[y]);
+            number(ui, sq.paired[y]);
+            ui.end_row();
+        }
+    });
 }

@@ -99,6 +99,12 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "Online DPO with a fresh batch every step ends close to π*. Raise 'resample every' towards the number of steps (one batch, offline on sampled pairs): with 1/1000 of the labels KL(π||π*) ends more than ten times higher.",
     },
+    Lesson {
+        title: "14 · Squeezing",
+        scenario: "squeezing",
+        tab: Tab::Derivation,
+        notice: "Squeezing: one step pushing the rare rejected answer down hands most of its mass to 'top', the most likely answer; the paired DPO step moves only the pair's logits (see 'Squeezing' below).",
+    },
 ];
 
 /// The lesson panel's own state.

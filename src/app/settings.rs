@@ -247,7 +247,7 @@ fn default_methods(name: &str) -> (bool, bool, bool, bool) {
             (true, true, false, false)
         }
         "deterministic-preferences" => (true, false, true, false),
-        "likelihood-displacement" => (true, false, false, false),
+        "likelihood-displacement" | "squeezing" => (true, false, false, false),
         "length-bias" => (true, false, false, true),
         _ => (true, false, false, false),
     }

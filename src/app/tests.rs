@@ -297,13 +297,14 @@ fn online_vs_offline_table_shows_the_exact_win_rate() {
 #[test]
 #[ignore = "writes assets/*.png; run on purpose to refresh the README screenshots"]
 fn readme_screenshots() {
-    let shots: [(usize, &str, usize, Option<&str>); 6] = [
+    let shots: [(usize, &str, usize, Option<&str>); 7] = [
         (5, "screenshot-the-the-the.png", 400, None),
         (5, "screenshot-derivation.png", 400, Some("Derivation")),
         (1, "screenshot-frontier.png", 0, None),
         (6, "screenshot-online-vs-offline.png", 1000, None),
         (10, "screenshot-best-of-n.png", 0, None),
         (9, "screenshot-likelihood-displacement.png", 200, None),
+        (13, "screenshot-squeezing.png", 0, None),
     ];
     for (lesson, file, steps, tab) in shots {
         let mut h = Harness::builder()

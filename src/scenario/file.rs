@@ -49,6 +49,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "best-of-n.toml",
         include_str!("../../assets/scenarios/best-of-n.toml"),
     ),
+    (
+        "squeezing.toml",
+        include_str!("../../assets/scenarios/squeezing.toml"),
+    ),
 ];
 
 /// The deepest nesting of tables (dotted headers or keys) and arrays a
