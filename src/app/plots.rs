@@ -286,7 +286,10 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
     let here = dpo_lab::optimal::point(&session.optimum, &p.log_ref, &p.reward);
     let (opt_kl, opt_r) = (here.kl_to_ref, here.expected_reward);
     Plot::new("frontier")
-        .legend(Legend::default())
+        // Above the frontier no policy can be (π* maximises reward at every
+        // KL), so the top-left corner is the one place the legend covers
+        // no data.
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
         .x_axis_label("KL(π || π_ref)")
         .y_axis_label("expected true reward E_π r")
         .allow_scroll(false)
