@@ -2,27 +2,12 @@
 
 use std::io::Write;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::Result;
 use serde_json::json;
 
 use dpo_lab::scenario::{Overrides, Scenario};
 
 use super::*;
-
-/// Parses a comma-separated list of integers ≥ 1 for `flag`.
-pub(super) fn parse_counts(flag: &str, s: &str) -> Result<Vec<u64>> {
-    if s.trim().is_empty() {
-        bail!("{flag}: expected a comma-separated list of integers, got an empty string");
-    }
-    s.split(',')
-        .enumerate()
-        .map(|(i, x)| {
-            let x = x.trim();
-            x.parse::<u64>()
-                .map_err(|_| anyhow!("{flag}: entry {i} ({x:?}) is not an integer ≥ 1"))
-        })
-        .collect()
-}
 
 pub(super) fn best_of_n_cmd(
     scenario: &str,
@@ -31,7 +16,7 @@ pub(super) fn best_of_n_cmd(
     out: &mut dyn Write,
 ) -> Result<()> {
     use dpo_lab::best_of_n::best_of_n_points;
-    let ns = parse_counts("--n", ns)?;
+    let ns: Vec<u64> = parse_items("--n", ns, "integers", "an integer ≥ 1")?;
     let scenario = Scenario::load(scenario, &Overrides::default())?;
     let points = best_of_n_points(&scenario, &ns)?;
     if json {

@@ -10,26 +10,47 @@ use dpo_lab::scenario::{Overrides, Scenario};
 
 use super::progress::start_work;
 
-/// The figure command's settings, as parsed.
-pub(super) struct FigureArgs<'a> {
-    pub scenario: &'a str,
-    pub methods: &'a str,
-    pub kind: &'a str,
-    pub out: &'a str,
-    pub width: u32,
-    pub height: u32,
-    pub steps: Option<u64>,
-    pub beta: Option<f64>,
-    pub seed: Option<u64>,
-    pub allow_long: bool,
+/// The figure command's flags.
+#[derive(Debug, clap::Args)]
+pub struct FigureArgs {
+    /// Built-in scenario name or path to a .toml file.
+    #[arg(long)]
+    scenario: String,
+    /// Methods to train and draw, comma-separated.
+    #[arg(long = "method", default_value = "dpo")]
+    methods: String,
+    /// What to draw.
+    #[arg(long, default_value = "bars", value_parser = super::choice::<FigureKind>())]
+    kind: String,
+    /// Output file: .svg or .png.
+    #[arg(long)]
+    out: String,
+    /// Width in pixels (200 to 4000).
+    #[arg(long, default_value_t = 1200)]
+    width: u32,
+    /// Height in pixels (200 to 4000).
+    #[arg(long, default_value_t = 700)]
+    height: u32,
+    /// Number of updates (default: the scenario's).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// KL weight β (default: the scenario's).
+    #[arg(long, allow_hyphen_values = true)]
+    beta: Option<f64>,
+    /// Seed of the runs' generator.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Run even when the work estimate exceeds the limit.
+    #[arg(long = "allow-long")]
+    allow_long: bool,
 }
 
-pub(super) fn figure_cmd(a: &FigureArgs<'_>, out: &mut dyn Write) -> Result<()> {
-    let path = std::path::Path::new(a.out);
+pub(super) fn figure_cmd(a: &FigureArgs, out: &mut dyn Write) -> Result<()> {
+    let path = std::path::Path::new(&a.out);
     format_of("--out", path)?;
     check_side("--width", a.width)?;
     check_side("--height", a.height)?;
-    let kind: FigureKind = dpo_lab::names::parse_choice("--kind", "figure kind", a.kind)?;
+    let kind: FigureKind = dpo_lab::names::parse_choice("--kind", "figure kind", &a.kind)?;
     let methods = a
         .methods
         .split(',')
@@ -41,7 +62,7 @@ pub(super) fn figure_cmd(a: &FigureArgs<'_>, out: &mut dyn Write) -> Result<()> 
         seed: a.seed,
         ..Overrides::default()
     };
-    let scenario = Scenario::load(a.scenario, &overrides)?;
+    let scenario = Scenario::load(&a.scenario, &overrides)?;
     let cfgs: Vec<_> = methods
         .iter()
         .chain([&MethodKind::Optimal])

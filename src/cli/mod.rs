@@ -153,38 +153,7 @@ pub enum Command {
         every: String,
     },
     /// The app's picture without a display: SVG or PNG by the extension.
-    Figure {
-        /// Built-in scenario name or path to a .toml file.
-        #[arg(long)]
-        scenario: String,
-        /// Methods to train and draw, comma-separated.
-        #[arg(long, default_value = "dpo")]
-        method: String,
-        /// What to draw.
-        #[arg(long, default_value = "bars", value_parser = choice::<dpo_lab::figure::FigureKind>())]
-        kind: String,
-        /// Output file: .svg or .png.
-        #[arg(long)]
-        out: String,
-        /// Width in pixels (200 to 4000).
-        #[arg(long, default_value_t = 1200)]
-        width: u32,
-        /// Height in pixels (200 to 4000).
-        #[arg(long, default_value_t = 700)]
-        height: u32,
-        /// Number of updates (default: the scenario's).
-        #[arg(long)]
-        steps: Option<u64>,
-        /// KL weight β (default: the scenario's).
-        #[arg(long, allow_hyphen_values = true)]
-        beta: Option<f64>,
-        /// Seed of the runs' generator.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Run even when the work estimate exceeds the limit.
-        #[arg(long = "allow-long")]
-        allow_long: bool,
-    },
+    Figure(FigureArgs),
 }
 
 /// Flags shared by run, compare and sweep.
@@ -265,15 +234,26 @@ where
 
 /// Parses a comma-separated list of numbers for `flag`.
 pub fn parse_list(flag: &str, s: &str) -> Result<Vec<f64>> {
+    parse_items(flag, s, "numbers", "a number")
+}
+
+/// Parses a comma-separated list of `T` for `flag`; `plural` and `one`
+/// name what each entry must be in the errors.
+pub(super) fn parse_items<T: std::str::FromStr>(
+    flag: &str,
+    s: &str,
+    plural: &str,
+    one: &str,
+) -> Result<Vec<T>> {
     if s.trim().is_empty() {
-        bail!("{flag}: expected a comma-separated list of numbers, got an empty string");
+        bail!("{flag}: expected a comma-separated list of {plural}, got an empty string");
     }
     s.split(',')
         .enumerate()
         .map(|(i, x)| {
             let x = x.trim();
-            x.parse::<f64>()
-                .map_err(|_| anyhow!("{flag}: entry {i} ({x:?}) is not a number"))
+            x.parse::<T>()
+                .map_err(|_| anyhow!("{flag}: entry {i} ({x:?}) is not {one}"))
         })
         .collect()
 }
@@ -347,31 +327,6 @@ pub fn execute(command: Command, out: &mut dyn Write) -> Result<()> {
         Command::BestOfN { scenario, n, json } => best_of_n_cmd(&scenario, &n, json, out),
         Command::Table { common, rows } => table_cmd(&common, &rows, out),
         Command::Resample { common, every } => resample_cmd(&common, &every, out),
-        Command::Figure {
-            scenario,
-            method,
-            kind,
-            out: file,
-            width,
-            height,
-            steps,
-            beta,
-            seed,
-            allow_long,
-        } => figure_cmd(
-            &FigureArgs {
-                scenario: &scenario,
-                methods: &method,
-                kind: &kind,
-                out: &file,
-                width,
-                height,
-                steps,
-                beta,
-                seed,
-                allow_long,
-            },
-            out,
-        ),
+        Command::Figure(args) => figure_cmd(&args, out),
     }
 }
