@@ -330,6 +330,11 @@ fn check(field: &str, v: f64, ok: bool, rule: &str) -> Result<f64> {
     }
 }
 
+/// A weight in `[0, 1e6]` (R-DPO's α, DPOP's λ, RPO's α, ORPO's λ).
+fn nonnegative(field: &str, v: f64) -> Result<f64> {
+    check(field, v, (0.0..=1e6).contains(&v), "in [0, 1e6]")
+}
+
 /// `log(1 − e^x)` for `x < 0`, without cancellation (Mächler 2012).
 fn log1m_exp(x: f64) -> f64 {
     if x > -std::f64::consts::LN_2 {
@@ -396,36 +401,16 @@ impl PairLoss {
                 )?,
             },
             LossName::Rdpo => PairLoss::Rdpo {
-                alpha: check(
-                    "train.rdpo_alpha",
-                    p.rdpo_alpha,
-                    (0.0..=1e6).contains(&p.rdpo_alpha),
-                    "in [0, 1e6]",
-                )?,
+                alpha: nonnegative("train.rdpo_alpha", p.rdpo_alpha)?,
             },
             LossName::Dpop => PairLoss::Dpop {
-                lambda: check(
-                    "train.dpop_lambda",
-                    p.dpop_lambda,
-                    (0.0..=1e6).contains(&p.dpop_lambda),
-                    "in [0, 1e6]",
-                )?,
+                lambda: nonnegative("train.dpop_lambda", p.dpop_lambda)?,
             },
             LossName::Rpo => PairLoss::Rpo {
-                alpha: check(
-                    "train.rpo_alpha",
-                    p.rpo_alpha,
-                    (0.0..=1e6).contains(&p.rpo_alpha),
-                    "in [0, 1e6]",
-                )?,
+                alpha: nonnegative("train.rpo_alpha", p.rpo_alpha)?,
             },
             LossName::Orpo => PairLoss::Orpo {
-                lambda: check(
-                    "train.orpo_lambda",
-                    p.orpo_lambda,
-                    (0.0..=1e6).contains(&p.orpo_lambda),
-                    "in [0, 1e6]",
-                )?,
+                lambda: nonnegative("train.orpo_lambda", p.orpo_lambda)?,
             },
             LossName::Kto => PairLoss::Kto {
                 desirable: check(
