@@ -108,50 +108,72 @@ fn groups(log_ref: &[f64], reward: &[f64]) -> Groups {
     g
 }
 
-/// Exact best-of-n for one prompt (`n ≥ 1`; see the module docs).
+/// One prompt's reward levels, sorted once, ready for best-of-n at any `n`
+/// (the sort is the costly part; each `n` is then one pass over the levels).
+pub struct BestOfNTable<'a> {
+    log_ref: &'a [f64],
+    g: Groups,
+    /// `suffix[k] = Σ_{h ≥ k} p_h`, `suffix[count] = 0`.
+    suffix: Vec<f64>,
+}
+
+impl<'a> BestOfNTable<'a> {
+    /// Sorts the prompt's rewards into levels.
+    pub fn new(log_ref: &'a [f64], reward: &[f64]) -> Self {
+        let g = groups(log_ref, reward);
+        let count = g.mass.len();
+        let mut suffix = vec![0.0; count + 1];
+        for k in (0..count).rev() {
+            suffix[k] = suffix[k + 1] + g.mass[k];
+        }
+        BestOfNTable { log_ref, g, suffix }
+    }
+
+    /// Exact best-of-n (`n ≥ 1`; see the module docs).
+    pub fn at(&self, n: u64) -> BestOfN {
+        let (g, suffix, log_ref) = (&self.g, &self.suffix, self.log_ref);
+        let nf = n as f64;
+        let mut log_policy = vec![f64::NEG_INFINITY; log_ref.len()];
+        let (mut kl, mut er, mut win) = (0.0, 0.0, 0.0);
+        for k in 0..g.mass.len() {
+            let log_f = (-suffix[k + 1]).ln_1p();
+            // F⁻ = 1 − S_k; the lowest group has F⁻ = 0 (S_0 = 1 up to rounding).
+            let log_f_minus = if k == 0 {
+                f64::NEG_INFINITY
+            } else {
+                (-suffix[k]).ln_1p()
+            };
+            let diff = nf * (log_f_minus - log_f);
+            let fraction = -(diff.exp_m1());
+            let log_mass = nf * log_f + fraction.ln();
+            if log_mass == f64::NEG_INFINITY {
+                continue;
+            }
+            let mass = log_mass.exp();
+            let log_p = g.mass[k].ln();
+            // π_BoN(y)/π_ref(y) = mass_g/p_g for every y in the group.
+            for &i in &g.members[k] {
+                log_policy[i] = log_mass - log_p + log_ref[i] - g.log_total;
+            }
+            kl += mass * (log_mass - log_p);
+            er += mass * g.reward[k];
+            // F⁻_g + ½·p_g = (1 − S_k) + ½·p_g.
+            win += mass * ((1.0 - suffix[k]).max(0.0) + 0.5 * g.mass[k]);
+        }
+        BestOfN {
+            n,
+            log_policy,
+            kl: kl.max(0.0),
+            expected_reward: er,
+            win_rate: win,
+        }
+    }
+}
+
+/// Exact best-of-n for one prompt and one `n` (see [`BestOfNTable`] for
+/// several).
 pub fn best_of_n(log_ref: &[f64], reward: &[f64], n: u64) -> BestOfN {
-    let g = groups(log_ref, reward);
-    let count = g.mass.len();
-    // suffix[k] = Σ_{h ≥ k} p_h, suffix[count] = 0.
-    let mut suffix = vec![0.0; count + 1];
-    for k in (0..count).rev() {
-        suffix[k] = suffix[k + 1] + g.mass[k];
-    }
-    let nf = n as f64;
-    let mut log_policy = vec![f64::NEG_INFINITY; log_ref.len()];
-    let (mut kl, mut er, mut win) = (0.0, 0.0, 0.0);
-    for k in 0..count {
-        let log_f = (-suffix[k + 1]).ln_1p();
-        // F⁻ = 1 − S_k; the lowest group has F⁻ = 0 (S_0 = 1 up to rounding).
-        let log_f_minus = if k == 0 {
-            f64::NEG_INFINITY
-        } else {
-            (-suffix[k]).ln_1p()
-        };
-        let diff = nf * (log_f_minus - log_f);
-        let fraction = -(diff.exp_m1());
-        let log_mass = nf * log_f + fraction.ln();
-        if log_mass == f64::NEG_INFINITY {
-            continue;
-        }
-        let mass = log_mass.exp();
-        let log_p = g.mass[k].ln();
-        // π_BoN(y)/π_ref(y) = mass_g/p_g for every y in the group.
-        for &i in &g.members[k] {
-            log_policy[i] = log_mass - log_p + log_ref[i] - g.log_total;
-        }
-        kl += mass * (log_mass - log_p);
-        er += mass * g.reward[k];
-        // F⁻_g + ½·p_g = (1 − S_k) + ½·p_g.
-        win += mass * ((1.0 - suffix[k]).max(0.0) + 0.5 * g.mass[k]);
-    }
-    BestOfN {
-        n,
-        log_policy,
-        kl: kl.max(0.0),
-        expected_reward: er,
-        win_rate: win,
-    }
+    BestOfNTable::new(log_ref, reward).at(n)
 }
 
 /// `E r` of π* at the β where `KL(π*‖π_ref)` equals `kl`: the best reward
@@ -221,6 +243,11 @@ pub fn best_of_n_points(scenario: &Scenario, ns: &[u64]) -> Result<Vec<BestOfNPo
         check_n(&format!("--n (entry {i})"), n)?;
     }
     let count = scenario.prompts.len() as f64;
+    let tables: Vec<BestOfNTable<'_>> = scenario
+        .prompts
+        .iter()
+        .map(|p| BestOfNTable::new(&p.problem.log_ref, &p.problem.reward))
+        .collect();
     Ok(ns
         .iter()
         .map(|&n| {
@@ -233,9 +260,9 @@ pub fn best_of_n_points(scenario: &Scenario, ns: &[u64]) -> Result<Vec<BestOfNPo
                 win_rate: 0.0,
                 optimal_expected_reward: 0.0,
             };
-            for (k, prompt) in scenario.prompts.iter().enumerate() {
+            for (k, (prompt, table)) in scenario.prompts.iter().zip(&tables).enumerate() {
                 let p = &prompt.problem;
-                let b = best_of_n(&p.log_ref, &p.reward, n);
+                let b = table.at(n);
                 point.kl += b.kl / count;
                 point.expected_reward += b.expected_reward / count;
                 point.win_rate += b.win_rate / count;

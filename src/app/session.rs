@@ -94,14 +94,18 @@ impl Session {
             _ => 13,
         };
         let frontier = frontier(&p.log_ref, &p.reward, &log_grid(1e-3, 1e3, points));
-        // Eleven sorts of the space: skipped for the largest ones.
-        let best_of_n = (0..=10)
-            .take_while(|_| p.len() <= 200_000)
-            .map(|k| {
-                let b = dpo_lab::best_of_n::best_of_n(&p.log_ref, &p.reward, 1 << k);
-                (b.n, b.kl, b.expected_reward)
-            })
-            .collect();
+        // One sort of the space, then a pass per n: skipped for the largest.
+        let best_of_n = if p.len() <= 200_000 {
+            let table = dpo_lab::best_of_n::BestOfNTable::new(&p.log_ref, &p.reward);
+            (0..=10)
+                .map(|k| {
+                    let b = table.at(1 << k);
+                    (b.n, b.kl, b.expected_reward)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut runs = Vec::new();
         for kind in settings.methods() {
             let run = Run::new(&scenario.run_config(kind))?;
