@@ -144,7 +144,15 @@ pub fn remedies_table(
             Some(l) => format!("{}:{}", e.method.name(), l.name()),
             None => e.method.name().to_string(),
         };
-        let out = match train_prompts_watched(&entry_configs(scenario, e), progress) {
+        // Plain offline DPO was trained above for the focus: not twice.
+        let plain_again =
+            e.method == MethodKind::Dpo && e.loss.unwrap_or(scenario.train.loss) == PairLoss::Dpo;
+        let trained = if plain_again {
+            Ok(base.clone())
+        } else {
+            train_prompts_watched(&entry_configs(scenario, e), progress)
+        };
+        let out = match trained {
             Ok(out) => out,
             // A stop request ends the table; a row that fails is reported.
             Err(err @ Error::Interrupted { .. }) => return Err(err),
