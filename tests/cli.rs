@@ -2,29 +2,10 @@
 //! line"): JSON shapes, determinism, and one `error:` line with exit code 2
 //! for every kind of bad input.
 
-use std::process::{Command, Output};
+mod common;
 
+use common::{dpo_lab, json};
 use serde_json::Value;
-
-fn dpo_lab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dpo-lab"))
-        .args(args)
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("WAYLAND_SOCKET")
-        .output()
-        .expect("binary runs")
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = dpo_lab(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
-}
 
 #[track_caller]
 fn assert_error(args: &[&str], needle: &str) {

@@ -1,18 +1,10 @@
 //! `dpo-lab figure` writes valid SVG and PNG for every built-in lesson, with
 //! the pinned focus response named in the picture.
 
-use std::process::Command;
+mod common;
 
+use common::dpo_lab;
 use dpo_lab::scenario::builtins;
-
-fn dpo_lab(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dpo-lab"))
-        .args(args)
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .output()
-        .expect("binary runs")
-}
 
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("dpo-lab-figure-{}", std::process::id()));

@@ -4,22 +4,10 @@
 //! `ood-leak` and `the-the-the`, at the lessons' β and at half and twice it
 //! (lr·β² kept).
 
-use std::process::Command;
+mod common;
 
+use common::json;
 use serde_json::Value;
-
-fn json(args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_dpo-lab"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
-}
 
 fn ood(rows: &[Value], name: &str) -> f64 {
     rows.iter()

@@ -120,3 +120,26 @@ pub fn run_with_deadline(
         std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// Runs the binary with no display, to completion.
+pub fn dpo_lab(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_dpo-lab"))
+        .args(args)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .expect("binary runs")
+}
+
+/// Runs the binary, asserts it succeeded, and parses its JSON.
+#[track_caller]
+pub fn json(args: &[&str]) -> serde_json::Value {
+    let out = dpo_lab(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
