@@ -23,6 +23,7 @@ pub mod names;
 pub mod numerics;
 pub mod optim;
 pub mod optimal;
+pub mod overoptimisation;
 pub mod palette;
 pub mod policy;
 pub mod problem;

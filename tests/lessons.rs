@@ -712,3 +712,80 @@ fn squeezing_the_rejected_term_alone_feeds_the_arg_max() {
         }
     }
 }
+
+#[test]
+fn over_optimisation_proxy_rises_gold_peaks_and_more_pairs_move_the_peak() {
+    use dpo_lab::overoptimisation::{Curve, over_optimisation};
+    let points: Vec<(u64, f64)> = [0, 8, 16]
+        .iter()
+        .flat_map(|&s| [0.05, 0.1].map(|b| (s, b)))
+        .collect();
+    let mut failures = Vec::new();
+    for (seed, beta) in points {
+        let o = Overrides {
+            seed: Some(seed),
+            beta: Some(beta),
+            ..Overrides::default()
+        };
+        let s = Scenario::load("over-optimisation", &o).expect("loads");
+        let r = over_optimisation(&s, &[30, 300, 3000], 8).expect("runs");
+        let mut check = |ok: bool, what: String| {
+            if !ok {
+                failures.push(format!("  seed {seed}, β {beta}: {what}"));
+            }
+        };
+        let curves = |k: usize| -> [(&str, Curve); 3] {
+            let z = &r.sizes[k];
+            [
+                ("best-of-n", z.best_of_n.clone()),
+                ("π* over β", z.optimum.clone()),
+                ("rlhf", z.rlhf.clone()),
+            ]
+        };
+        for (k, z) in r.sizes.iter().enumerate() {
+            for (name, c) in curves(k) {
+                let falls = c.points.windows(2).find(|w| w[1].proxy < w[0].proxy - 1e-9);
+                check(
+                    falls.is_none(),
+                    format!("N {}: {name}'s proxy falls at {falls:?}", z.pairs),
+                );
+                if name != "rlhf" {
+                    let last = *c.points.last().expect("a point");
+                    let interior = c.peak.knob != c.points[0].knob && c.peak.knob != last.knob;
+                    check(
+                        interior && last.gold < 0.0,
+                        format!(
+                            "N {}: {name}'s gold should peak inside and end below 0: peak {:?}, end {last:?}",
+                            z.pairs, c.peak
+                        ),
+                    );
+                }
+            }
+        }
+        for ((name, few), (_, many)) in curves(0).into_iter().zip(curves(2)) {
+            // RLHF at β = 0.1 stops early (the proxy's π* for that β): its
+            // peak rises with more pairs but need not move later.
+            let later = many.peak.sqrt_kl > few.peak.sqrt_kl || (name == "rlhf" && beta > 0.05);
+            check(
+                many.peak.gold > few.peak.gold && later,
+                format!(
+                    "{name}: the peak should move later and higher from 30 to 3000 pairs: {:?} → {:?}",
+                    few.peak, many.peak
+                ),
+            );
+        }
+        let rl_few = &r.sizes[0].rlhf;
+        check(
+            rl_few.points.last().expect("a point").gold < rl_few.peak.gold - 0.05,
+            format!(
+                "rlhf with 30 pairs should fall after its peak: {:?}",
+                rl_few.peak
+            ),
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "over-optimisation's claim fails:\n{}",
+        failures.join("\n")
+    );
+}

@@ -6,6 +6,7 @@ mod best_of_n;
 mod figure;
 mod optimal;
 mod output;
+mod overoptimisation;
 mod progress;
 mod resample;
 mod table;
@@ -16,6 +17,7 @@ use best_of_n::*;
 use figure::{FigureArgs, figure_cmd};
 use optimal::*;
 use output::*;
+use overoptimisation::over_optimisation_cmd;
 use progress::*;
 use resample::resample_cmd;
 use table::table_cmd;
@@ -132,6 +134,27 @@ pub enum Command {
         #[arg(long, default_value = "1,2,4,8,16,32,64", allow_hyphen_values = true)]
         n: String,
         /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reward over-optimisation (Gao et al. 2022): a proxy reward model
+    /// fitted on N pairs, optimised by best-of-n, π* over β and RLHF; gold
+    /// and proxy reward against √KL, with Gao's fitted forms.
+    #[command(name = "over-optimisation")]
+    OverOptimisation {
+        /// Built-in scenario name or path to a .toml file.
+        #[arg(long, default_value = "over-optimisation")]
+        scenario: String,
+        /// Pairs the proxy is fitted on, comma-separated integers.
+        #[arg(long, default_value = "30,300,3000")]
+        pairs: String,
+        /// Data draws averaged over (seeds train.seed, train.seed + 1, …).
+        #[arg(long, default_value_t = 8)]
+        seeds: u64,
+        /// Run even when the work estimate exceeds 30 s.
+        #[arg(long = "allow-long")]
+        allow_long: bool,
+        /// Print JSON (with every curve point).
         #[arg(long)]
         json: bool,
     },
@@ -325,6 +348,13 @@ pub fn execute(command: Command, out: &mut dyn Write) -> Result<()> {
             csv,
         } => sweep_cmd(&common, &method, !no_lr_scaling, csv.as_deref(), out),
         Command::BestOfN { scenario, n, json } => best_of_n_cmd(&scenario, &n, json, out),
+        Command::OverOptimisation {
+            scenario,
+            pairs,
+            seeds,
+            allow_long,
+            json,
+        } => over_optimisation_cmd(&scenario, &pairs, seeds, allow_long, json, out),
         Command::Table { common, rows } => table_cmd(&common, &rows, out),
         Command::Resample { common, every } => resample_cmd(&common, &every, out),
         Command::Figure(args) => figure_cmd(&args, out),

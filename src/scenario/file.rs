@@ -53,6 +53,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "squeezing.toml",
         include_str!("../../assets/scenarios/squeezing.toml"),
     ),
+    (
+        "over-optimisation.toml",
+        include_str!("../../assets/scenarios/over-optimisation.toml"),
+    ),
 ];
 
 /// The deepest nesting of tables (dotted headers or keys) and arrays a
