@@ -34,6 +34,12 @@ use crate::optimal::{expectation, optimum};
 use crate::scenario::Scenario;
 use crate::train::{Run, RunConfig};
 
+/// The pair counts `dpo-lab over-optimisation` and the app use unless told
+/// otherwise.
+pub const DEFAULT_PAIRS: &str = "30,300,3000";
+/// The data draws averaged over unless told otherwise.
+pub const DEFAULT_SEEDS: u64 = 8;
+
 /// The most pair-set sizes one call accepts.
 pub const MAX_SIZES: usize = 16;
 /// The most seeds one call averages over.

@@ -23,6 +23,11 @@ pub struct Entry {
     pub loss: Option<PairLoss>,
 }
 
+/// The rows `dpo-lab table` and the app's remedies view use unless told
+/// otherwise: plain offline DPO, its two anchored losses, IPO, online DPO
+/// and RLHF.
+pub const DEFAULT_ROWS: &str = "dpo,dpo:rpo,dpo:dpop,ipo,online-dpo,rlhf";
+
 /// Parses `method` or `method:loss` (e.g. `dpo:rpo`), comma-separated.
 pub fn parse_entries(field: &str, s: &str, params: &LossParams) -> Result<Vec<Entry>> {
     s.split(',')

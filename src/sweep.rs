@@ -154,6 +154,32 @@ pub fn log_grid(lo: f64, hi: f64, count: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The resampling intervals `dpo-lab resample` and the app's resampling
+/// view use unless told otherwise.
+pub const DEFAULT_EVERY: &str = "1,2,4,16,64,inf";
+
+/// `1,2,4,inf` → `[Some(1), Some(2), Some(4), None]` (`inf` or `∞`: never
+/// resample); `field` names the setting in errors.
+pub fn parse_every(field: &str, s: &str) -> Result<Vec<Option<usize>>> {
+    s.split(',')
+        .enumerate()
+        .map(|(i, x)| match x.trim() {
+            "inf" | "∞" => Ok(None),
+            t => t
+                .parse::<usize>()
+                .ok()
+                .filter(|k| *k >= 1)
+                .map(Some)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        format!("{field} (entry {i})"),
+                        format!("{t:?} is not an integer ≥ 1 or inf"),
+                    )
+                }),
+        })
+        .collect()
+}
+
 /// One resampling interval of [`resample_sweep`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ResamplePoint {

@@ -789,3 +789,66 @@ fn over_optimisation_proxy_rises_gold_peaks_and_more_pairs_move_the_peak() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn negative_chosen_rewards_are_the_normaliser_not_a_failure() {
+    use dpo_lab::optimal::optimum;
+    let name = "negative-chosen-rewards";
+    // At π* every implicit reward is r(y) − β log Z, so rewards/chosen ends
+    // at E_W[r(y_w)] − β log Z.
+    let at_optimum = |s: &Scenario| {
+        let p = &s.problem;
+        let opt = optimum(&p.log_ref, &p.reward, s.train.beta);
+        let chosen: f64 = s.data.pairs.iter().map(|&(i, _, w)| w * p.reward[i]).sum();
+        chosen - s.train.beta * opt.log_partition
+    };
+    check_grid(name, &grid(false), |p| {
+        let (s, out) = train_at(name, MethodKind::Dpo, p, &Overrides::default());
+        let m = &out.final_metrics;
+        let first = Run::new(&s.run_config(MethodKind::Dpo))
+            .and_then(|r| r.metrics())
+            .expect("metrics at π_ref");
+        ensure(m.kl_to_optimal < CONVERGED_KL, || {
+            format!("KL(π‖π*) {} not converged", m.kl_to_optimal)
+        })?;
+        ensure(
+            m.rewards_margins > 0.7 && m.rewards_accuracies > 0.55,
+            || {
+                format!(
+                    "margins {} accuracies {}",
+                    m.rewards_margins, m.rewards_accuracies
+                )
+            },
+        )?;
+        ensure(
+            first.rewards_margins == 0.0 && first.rewards_accuracies == 0.0,
+            || {
+                format!(
+                    "start margins {} accuracies {}",
+                    first.rewards_margins, first.rewards_accuracies
+                )
+            },
+        )?;
+        let want = at_optimum(&s);
+        ensure(
+            m.rewards_chosen < 0.0 && (m.rewards_chosen - want).abs() < 1e-3,
+            || format!("rewards/chosen {} (π*'s value {want})", m.rewards_chosen),
+        )
+    });
+    // The boundary the text names: at β 2 and 4 it ends positive.
+    for beta in [8.0, 16.0] {
+        let p = Point {
+            seed: 0,
+            beta,
+            steps: 1.0,
+        };
+        let (s, out) = train_at(name, MethodKind::Dpo, p, &Overrides::default());
+        let m = &out.final_metrics;
+        assert!(
+            m.rewards_chosen > 0.0 && (m.rewards_chosen - at_optimum(&s)).abs() < 1e-3,
+            "β {}: rewards/chosen {}",
+            s.train.beta,
+            m.rewards_chosen
+        );
+    }
+}

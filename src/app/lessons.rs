@@ -4,6 +4,7 @@
 use dpo_lab::scenario::builtins;
 
 use super::Command;
+use super::experiments::Experiment;
 use super::settings::Tab;
 
 /// One stop on the guided tour.
@@ -16,6 +17,8 @@ pub struct Lesson {
     pub tab: Tab,
     /// What to do and notice at this stop.
     pub notice: &'static str,
+    /// The experiment the stop computes on the Experiments tab, if any.
+    pub experiment: Option<Experiment>,
 }
 
 /// The lecture's order: optimum -> β -> ratio intuition -> DPO loss -> OOD leak
@@ -26,84 +29,112 @@ pub const GUIDED: &[Lesson] = &[
         scenario: "optimal-policy",
         tab: Tab::Overview,
         notice: "π* = π_ref·exp(r/β)/Z (green bars). Press Play: DPO on the full population of pairs converges onto it without ever seeing a reward.",
+        experiment: None,
     },
     Lesson {
         title: "2 · β",
         scenario: "optimal-policy",
         tab: Tab::Frontier,
         notice: "Drag β: large β keeps π* at π_ref, small β puts all mass on the best answer. The green curve is the reward–KL frontier no policy can beat.",
+        experiment: None,
     },
     Lesson {
         title: "3 · Ratio intuition",
         scenario: "ratio-intuition",
         tab: Tab::Overview,
         notice: "0.8 to 0.889 is worth exactly as much as 0.1 to 0.111: both chosen answers keep the same implicit reward β·log(π/π_ref) at every step, and 'likely good' gains eight times more probability.",
+        experiment: None,
     },
     Lesson {
         title: "4 · The DPO loss",
         scenario: "optimal-policy",
         tab: Tab::Derivation,
         notice: "The loss of one pair, term by term, and the identities of the derivation checked live: Σπ* = 1, J(π*) = β log Z, J(π*) − J(π) = β·KL(π||π*).",
+        experiment: None,
     },
     Lesson {
         title: "5 · OOD leak",
         scenario: "ood-leak",
         tab: Tab::Overview,
         notice: "At β = 0.5 offline DPO more than triples the out-of-data mass (marked ×) without ever moving those answers' logits; set β = 0.1 and it falls instead. Online DPO lowers it at every β.",
+        experiment: None,
     },
     Lesson {
         title: "6 · \"the the the\"",
         scenario: "the-the-the",
         tab: Tab::Overview,
         notice: "Shared features move most of the mass out of the data, mostly onto 'the cat the'; 'the the the', the worst answer, gains most relative to its reference (log scale shows it). Then open Derivation: the DPO loss does not change when mass moves out of the data.",
+        experiment: None,
     },
     Lesson {
         title: "7 · Online DPO",
         scenario: "offline-vs-online",
         tab: Tab::Compare,
         notice: "Equal budgets, 16,000 labels each: online DPO wins almost every comparison because it reaches the ten best answers, which the offline pairs never contain.",
+        experiment: None,
     },
     Lesson {
         title: "8 · RLHF and length bias",
         scenario: "length-bias",
         tab: Tab::Overview,
         notice: "Everything trained on the length-loving labels pads: RLHF on its reward model and offline DPO (watch mean length). Online DPO judged by the true reward stays at π*.",
+        experiment: None,
     },
     Lesson {
         title: "9 · IPO",
         scenario: "deterministic-preferences",
         tab: Tab::Overview,
         notice: "Deterministic preferences: DPO keeps pushing π(B) down the longer it trains, at every β; IPO stops at a margin of exactly 1/(2β). Try β = 0.1 and β = 1.",
+        experiment: None,
     },
     Lesson {
         title: "10 · Likelihood displacement",
         scenario: "likelihood-displacement",
         tab: Tab::Overview,
         notice: "Shared embeddings: the chosen 'No' and the rejected 'Never' both fall while the loss falls and their margin grows; 'Yes', in no pair and of the opposite meaning, takes the mass. Pick the dpop or rpo loss: 'No' stays up.",
+        experiment: None,
     },
     Lesson {
         title: "11 · Best-of-n",
         scenario: "best-of-n",
         tab: Tab::Frontier,
         notice: "Grey squares: best-of-n for n = 1, 2, 4 … 1024, exact. They sit just under π*'s frontier, and their KL stops at −log π_ref(best) = 3.70 while the quoted log n − (n−1)/n keeps growing.",
+        experiment: None,
     },
     Lesson {
         title: "12 · Remedies for the leak",
         scenario: "the-the-the",
         tab: Tab::Overview,
         notice: "Pick the loss rpo (DPO plus the chosen answers' NLL) or dpop (no falling chosen log-ratio) and press Play: the out-of-data mass stays below a quarter of plain DPO's, and 'the the the' falls. Online DPO and RLHF end nearest π*.",
+        experiment: None,
     },
     Lesson {
         title: "13 · Resample often",
         scenario: "ood-leak",
         tab: Tab::Overview,
         notice: "Online DPO with a fresh batch every step ends close to π*. Raise 'resample every' towards the number of steps (one batch, offline on sampled pairs): with 1/1000 of the labels KL(π||π*) ends more than ten times higher.",
+        experiment: None,
     },
     Lesson {
         title: "14 · Squeezing",
         scenario: "squeezing",
         tab: Tab::Derivation,
         notice: "Squeezing: one step pushing the rare rejected answer down hands most of its mass to 'top', the most likely answer; the paired DPO step moves only the pair's logits (see 'Squeezing' below).",
+        experiment: None,
+    },
+    Lesson {
+        title: "15 · Negative chosen rewards",
+        scenario: "negative-chosen-rewards",
+        tab: Tab::Overview,
+        notice: "Press Play and watch the rewards plot: the margin (solid) rises to 0.74 while rewards/chosen (dashed) falls to −0.39, and DPO still reaches π*. At π* every implicit reward is r(y) − β log Z: the normaliser, not a failure.",
+        experiment: None,
+    },
+    Lesson {
+        title: "16 · Reward over-optimisation",
+        scenario: "over-optimisation",
+        tab: Tab::Experiments,
+        notice: "A proxy reward model blind to repetition, fitted on 30, 300 or 3000 pairs: along best-of-n the proxy (dashed) only rises while the gold reward (solid) peaks and falls below zero; more pairs move the peak later and higher.",
+        experiment: Some(Experiment::OverOptimisation),
     },
 ];
 

@@ -8,6 +8,7 @@
 mod compare;
 mod controls;
 mod derivation;
+mod experiments;
 mod export;
 mod lessons;
 mod plots;
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 use dpo_lab::scenario::{RawScenario, load_raw};
 
 use derivation::DerivationPanel;
+use experiments::ExperimentsPanel;
 use lessons::{GUIDED, LessonPanel};
 use session::Session;
 use settings::{Settings, SortBy, Tab};
@@ -70,6 +72,7 @@ pub struct DpoLabApp {
     session: Session,
     lessons: LessonPanel,
     derivation: DerivationPanel,
+    experiments: ExperimentsPanel,
     export: ExportPanel,
     playing: bool,
     message: Option<Status>,
@@ -112,6 +115,7 @@ impl DpoLabApp {
                 path: String::new(),
             },
             derivation: DerivationPanel::default(),
+            experiments: ExperimentsPanel::default(),
             export: ExportPanel {
                 csv: format!("{EXPORT_DIR}/dpo-lab-history.csv"),
                 toml: format!("{EXPORT_DIR}/dpo-lab-scenario.toml"),
@@ -172,6 +176,10 @@ impl DpoLabApp {
                     Ok(raw) => {
                         self.lessons.current = Some(i);
                         self.load(raw, Some(lesson.tab));
+                        if let Some(e) = lesson.experiment {
+                            self.experiments.selected = e;
+                            self.experiments.start(e, &self.session);
+                        }
                     }
                     Err(e) => self.message = Some(Status::Error(format!("{e}"))),
                 }
@@ -325,6 +333,7 @@ impl DpoLabApp {
                 }
             }
         }
+        self.experiments.poll();
         let mut out = Vec::new();
         self.shortcuts(&ctx, &mut out);
         self.toolbar(ui, &mut out);
@@ -334,7 +343,7 @@ impl DpoLabApp {
         for c in out {
             self.apply(&ctx, c);
         }
-        if self.playing {
+        if self.playing || self.experiments.busy() {
             ctx.request_repaint();
         }
         // Frames per second over whole seconds of playing.
@@ -469,6 +478,7 @@ impl DpoLabApp {
             Tab::Frontier => plots::frontier(ui, &self.session),
             Tab::Derivation => self.derivation.ui(ui, &self.session),
             Tab::Compare => compare::ui(ui, &self.session),
+            Tab::Experiments => self.experiments.ui(ui, &self.session),
             Tab::Lesson => {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     let raw = &self.session.scenario.raw;

@@ -210,18 +210,30 @@ fn sort_name(s: SortBy) -> &'static str {
 /// three, coloured like the distribution's legend.
 pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
     type Pick = fn(&Metrics) -> f64;
-    let metrics: [(&str, &str, Pick); 6] = [
-        ("OOD mass", "mass", |m| m.ood_mass),
-        ("expected true reward", "E r", |m| m.expected_reward),
-        ("KL(π || π_ref)", "KL", |m| m.kl_to_ref),
-        ("training loss", "loss", |m| m.loss),
-        ("reward margin β(h+ − h−)", "β·Δh", |m| {
-            m.rewards_margins
-        }),
-        // The last slot draws two curves per run (see below).
-        ("logps: chosen (solid), rejected (dashed)", "log π", |m| {
-            m.logps_chosen
-        }),
+    /// A companion curve: its legend suffix, value, dashed (else dotted).
+    type Companion = (&'static str, Pick, bool);
+    // Each plot: its main curve (solid) and the TRL companions drawn beside
+    // it in the run's colour, dashed or dotted.
+    let metrics: [(&str, &str, Pick, &[Companion]); 6] = [
+        ("OOD mass", "mass", |m| m.ood_mass, &[]),
+        ("expected true reward", "E r", |m| m.expected_reward, &[]),
+        ("KL(π || π_ref)", "KL", |m| m.kl_to_ref, &[]),
+        ("training loss", "loss", |m| m.loss, &[]),
+        (
+            "rewards: margin, chosen (--), rejected (··)",
+            "β·h",
+            |m| m.rewards_margins,
+            &[
+                ("chosen", |m| m.rewards_chosen, true),
+                ("rejected", |m| m.rewards_rejected, false),
+            ],
+        ),
+        (
+            "logps: chosen, rejected (--)",
+            "log π",
+            |m| m.logps_chosen,
+            &[("rejected", |m| m.logps_rejected, true)],
+        ),
     ];
     ui.horizontal(|ui| {
         ui.label("Curves:");
@@ -231,10 +243,30 @@ pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
     });
     for row in metrics.chunks(3) {
         ui.columns(3, |cols| {
-            for (col, (title, unit, pick)) in cols.iter_mut().zip(row) {
+            for (col, (title, unit, pick, extra)) in cols.iter_mut().zip(row) {
                 col.label(egui::RichText::new(*title).strong());
-                Plot::new(("curve", *title))
-                    .height(plot_height)
+                // The y range fits the data: a flat line (an OOD mass of 0
+                // on a space the data covers) gets a small band around its
+                // value, not egui's ±1000 default for zero-height data.
+                let (lo, hi) = session
+                    .runs
+                    .iter()
+                    .flat_map(|r| r.history.iter())
+                    .flat_map(|(_, m)| {
+                        std::iter::once(pick(m)).chain(extra.iter().map(|(_, p, _)| p(m)))
+                    })
+                    .filter(|v| v.is_finite())
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                        (a.min(v), b.max(v))
+                    });
+                let pad = ((hi - lo) * 0.05)
+                    .max(1e-3 * lo.abs().max(hi.abs()))
+                    .max(1e-6);
+                let mut plot = Plot::new(("curve", *title));
+                if lo <= hi {
+                    plot = plot.include_y(lo - pad).include_y(hi + pad);
+                }
+                plot.height(plot_height)
                     .x_axis_label("step")
                     .y_axis_label(*unit)
                     .allow_scroll(false)
@@ -250,21 +282,28 @@ pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
                                     .color(color(Some(r.kind)))
                                     .width(1.5),
                             );
-                            // TRL's logps/rejected beside logps/chosen: both
-                            // falling is likelihood displacement (lesson 10).
-                            if title.starts_with("logps") {
-                                let rejected: Vec<[f64; 2]> = r
+                            // TRL's companions: logps/rejected beside
+                            // logps/chosen (both falling is likelihood
+                            // displacement, lesson 10); rewards/chosen and
+                            // rewards/rejected beside the margin (lesson 15).
+                            for (suffix, pick, dashed) in extra.iter() {
+                                let pts: Vec<[f64; 2]> = r
                                     .history
                                     .iter()
-                                    .map(|(s, m)| [*s as f64, m.logps_rejected])
+                                    .map(|(s, m)| [*s as f64, pick(m)])
                                     .collect();
+                                let style = if *dashed {
+                                    egui_plot::LineStyle::dashed_loose()
+                                } else {
+                                    egui_plot::LineStyle::dotted_dense()
+                                };
                                 plot_ui.line(
                                     Line::new(
-                                        format!("{} rejected", method_label(r.kind)),
-                                        PlotPoints::from(rejected),
+                                        format!("{} {suffix}", method_label(r.kind)),
+                                        PlotPoints::from(pts),
                                     )
                                     .color(color(Some(r.kind)))
-                                    .style(egui_plot::LineStyle::dashed_loose())
+                                    .style(style)
                                     .width(1.5),
                                 );
                             }

@@ -31,6 +31,8 @@ pub enum Tab {
     Derivation,
     /// Online against offline DPO.
     Compare,
+    /// Multi-run experiments: remedies, resampling, over-optimisation.
+    Experiments,
     /// The lesson text and the guided order.
     Lesson,
 }
@@ -247,7 +249,10 @@ fn default_methods(name: &str) -> (bool, bool, bool, bool) {
             (true, true, false, false)
         }
         "deterministic-preferences" => (true, false, true, false),
-        "likelihood-displacement" | "squeezing" => (true, false, false, false),
+        "likelihood-displacement" | "squeezing" | "negative-chosen-rewards" => {
+            (true, false, false, false)
+        }
+        "over-optimisation" => (true, false, false, true),
         "length-bias" => (true, false, false, true),
         _ => (true, false, false, false),
     }

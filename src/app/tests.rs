@@ -263,6 +263,7 @@ fn every_tab_draws_for_every_lesson() {
             "Reward–KL",
             "Derivation",
             "Online vs offline",
+            "Experiments",
             "About this lesson",
         ] {
             h.get_by_label(tab).click();
@@ -275,6 +276,88 @@ fn every_tab_draws_for_every_lesson() {
     h.run_steps(2);
     assert!(h.query_by_label("J(π*) − J(π)").is_some());
     assert!(h.query_by_label("β·KL(π||π*)").is_some());
+}
+
+/// Runs frames until the Experiments tab's background job is done.
+fn wait_for_experiment(h: &mut Harness<'static, DpoLabApp>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while h.state().experiments.busy() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "experiment still running"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run_steps(1);
+    }
+    h.run_steps(2);
+}
+
+#[test]
+fn over_optimisation_stop_computes_and_shows_every_peak() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    pick_lesson(&mut h, "16 · Reward over-optimisation");
+    assert!(
+        h.state().experiments.busy(),
+        "the stop starts its experiment"
+    );
+    // The window keeps drawing while it computes.
+    h.run_steps(3);
+    wait_for_experiment(&mut h);
+    assert_eq!(h.state().experiments.error, None);
+    let report = dpo_lab::overoptimisation::over_optimisation(
+        &h.state().session().scenario,
+        &[30, 300, 3000],
+        dpo_lab::overoptimisation::DEFAULT_SEEDS,
+    )
+    .expect("runs");
+    for s in &report.sizes {
+        let shown = format!(
+            "N = {}: gold peaks at d = {} with {}",
+            s.pairs,
+            dpo_lab::numerics::tick(s.best_of_n.peak.sqrt_kl),
+            dpo_lab::numerics::tick(s.best_of_n.peak.gold)
+        );
+        assert!(
+            h.query_by_label_contains(&shown).is_some(),
+            "{shown} on screen"
+        );
+    }
+    h.get_by_label("the RLHF run").click();
+    h.run_steps(2);
+    let rl = &report.sizes[0].rlhf.peak;
+    let shown = format!("gold peaks at d = {}", dpo_lab::numerics::tick(rl.sqrt_kl));
+    assert!(
+        h.query_by_label_contains(&shown).is_some(),
+        "{shown} on screen"
+    );
+}
+
+#[test]
+fn experiments_tab_computes_the_remedies_table_and_the_resampling_curve() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    pick_lesson(&mut h, "12 · Remedies for the leak");
+    h.get_by_label("Experiments").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("Not computed yet: press Compute.")
+            .is_some()
+    );
+    h.get_by_label("Compute on the-the-the").click();
+    h.run_steps(1);
+    wait_for_experiment(&mut h);
+    assert_eq!(h.state().experiments.error, None);
+    for row in ["dpo", "dpo:rpo", "dpo:dpop", "ipo", "online-dpo", "rlhf"] {
+        assert!(h.query_by_label(row).is_some(), "row {row} on screen");
+    }
+    h.get_by_label("Resampling").click();
+    h.run_steps(2);
+    h.get_by_label("Compute on the-the-the").click();
+    h.run_steps(1);
+    wait_for_experiment(&mut h);
+    assert_eq!(h.state().experiments.error, None);
+    assert!(h.query_by_label("never").is_some());
 }
 
 #[test]
@@ -297,7 +380,7 @@ fn online_vs_offline_table_shows_the_exact_win_rate() {
 #[test]
 #[ignore = "writes assets/*.png; run on purpose to refresh the README screenshots"]
 fn readme_screenshots() {
-    let shots: [(usize, &str, usize, Option<&str>); 7] = [
+    let shots: [(usize, &str, usize, Option<&str>); 9] = [
         (5, "screenshot-the-the-the.png", 400, None),
         (5, "screenshot-derivation.png", 400, Some("Derivation")),
         (1, "screenshot-frontier.png", 0, None),
@@ -305,6 +388,8 @@ fn readme_screenshots() {
         (10, "screenshot-best-of-n.png", 0, None),
         (9, "screenshot-likelihood-displacement.png", 200, None),
         (13, "screenshot-squeezing.png", 0, None),
+        (14, "screenshot-negative-chosen-rewards.png", 2000, None),
+        (15, "screenshot-over-optimisation.png", 0, None),
     ];
     for (lesson, file, steps, tab) in shots {
         let mut h = Harness::builder()
@@ -317,6 +402,7 @@ fn readme_screenshots() {
             );
         h.run_steps(1);
         pick_lesson(&mut h, GUIDED[lesson].title);
+        wait_for_experiment(&mut h);
         h.state_mut().settings.steps_per_frame = 50;
         if steps > 0 {
             h.get_by_label("Play").click();

@@ -56,6 +56,7 @@ impl DpoLabApp {
                     (Tab::Frontier, "Reward–KL"),
                     (Tab::Derivation, "Derivation"),
                     (Tab::Compare, "Online vs offline"),
+                    (Tab::Experiments, "Experiments"),
                     (Tab::Lesson, "About this lesson"),
                 ] {
                     ui.selectable_value(&mut self.settings.tab, tab, name);

@@ -146,10 +146,10 @@ pub enum Command {
         #[arg(long, default_value = "over-optimisation")]
         scenario: String,
         /// Pairs the proxy is fitted on, comma-separated integers.
-        #[arg(long, default_value = "30,300,3000")]
+        #[arg(long, default_value = dpo_lab::overoptimisation::DEFAULT_PAIRS)]
         pairs: String,
         /// Data draws averaged over (seeds train.seed, train.seed + 1, …).
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = dpo_lab::overoptimisation::DEFAULT_SEEDS)]
         seeds: u64,
         /// Run even when the work estimate exceeds 30 s.
         #[arg(long = "allow-long")]
@@ -164,7 +164,7 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
         /// Rows: `method` or `method:loss`, comma-separated.
-        #[arg(long, default_value = "dpo,dpo:rpo,dpo:dpop,ipo,online-dpo,rlhf")]
+        #[arg(long, default_value = dpo_lab::remedies::DEFAULT_ROWS)]
         rows: String,
     },
     /// Online DPO at each resampling interval, from every step to never.
@@ -172,7 +172,7 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
         /// Steps between fresh batches, comma-separated; `inf` = never.
-        #[arg(long, default_value = "1,2,4,16,64,inf")]
+        #[arg(long, default_value = dpo_lab::sweep::DEFAULT_EVERY)]
         every: String,
     },
     /// The app's picture without a display: SVG or PNG by the extension.

@@ -3,33 +3,17 @@
 
 use std::io::Write;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 
 use dpo_lab::method::MethodKind;
 use dpo_lab::scenario::Scenario;
-use dpo_lab::sweep::resample_sweep;
+use dpo_lab::sweep::{parse_every, resample_sweep};
 
 use super::Common;
 use super::progress::start_work;
 
-/// `1,2,4,inf` → `[Some(1), Some(2), Some(4), None]`.
-fn parse_every(s: &str) -> Result<Vec<Option<usize>>> {
-    s.split(',')
-        .enumerate()
-        .map(|(i, x)| match x.trim() {
-            "inf" | "∞" => Ok(None),
-            t => t
-                .parse::<usize>()
-                .ok()
-                .filter(|k| *k >= 1)
-                .map(Some)
-                .ok_or_else(|| anyhow!("--every: entry {i} ({t:?}) is not an integer ≥ 1 or inf")),
-        })
-        .collect()
-}
-
 pub(super) fn resample_cmd(common: &Common, every: &str, out: &mut dyn Write) -> Result<()> {
-    let every = parse_every(every)?;
+    let every = parse_every("--every", every)?;
     let scenario = Scenario::load(&common.scenario, &common.overrides(true)?)?;
     let cfgs: Vec<_> = every
         .iter()

@@ -54,6 +54,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../assets/scenarios/squeezing.toml"),
     ),
     (
+        "negative-chosen-rewards.toml",
+        include_str!("../../assets/scenarios/negative-chosen-rewards.toml"),
+    ),
+    (
         "over-optimisation.toml",
         include_str!("../../assets/scenarios/over-optimisation.toml"),
     ),
