@@ -256,3 +256,51 @@ mod tests {
         assert!((t.sigma + (-t.loss).exp() - 2.0 * t.sigma).abs() < 1e-15);
     }
 }
+
+/// How alike a log-linear policy's chosen and rejected embeddings are
+/// (Razin et al. 2024, "Unintentional unalignment"), averaged over the
+/// data's pairs with their weights.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Ches {
+    /// Razin's CHES score `⟨φ_w, φ_l⟩ − ‖φ_w‖²`: positive means the step
+    /// along `φ_w − φ_l` lowers `θ·φ_w`.
+    pub score: f64,
+    /// Its exact analogue at the policy: with `φ̄ = E_π φ`,
+    /// `⟨φ_w − φ̄, φ_l − φ̄⟩ − ‖φ_w − φ̄‖² = −⟨φ_w − φ̄, φ_w − φ_l⟩`. A DPO
+    /// step `Δθ = η·s·(φ_w − φ_l)` (`s > 0`) changes `log π(y_w)` by
+    /// `−η·s·at_policy` to first order, so positive means the chosen
+    /// answer's probability falls: likelihood displacement.
+    pub at_policy: f64,
+}
+
+/// CHES of the data's pairs at `log_pi`, for a log-linear policy (`None`
+/// for other classes, whose parameters no two responses share this way).
+pub fn ches(
+    kind: &crate::policy::PolicyKind,
+    problem: &Problem,
+    data: &crate::data::PairData,
+    log_pi: &[f64],
+) -> crate::Result<Option<Ches>> {
+    let crate::policy::PolicyKind::LogLinear(f) = kind else {
+        return Ok(None);
+    };
+    let phi = f.table(problem)?;
+    let probs = ndarray::Array1::from_iter(log_pi.iter().map(|l| l.exp()));
+    let mean = phi.t().dot(&probs);
+    let (mut score, mut at, mut total) = (0.0, 0.0, 0.0);
+    for &(w, l, wt) in &data.pairs {
+        let (fw, fl) = (phi.row(w), phi.row(l));
+        score += wt * (fw.dot(&fl) - fw.dot(&fw));
+        let cw = &fw - &mean;
+        let diff = &fw - &fl;
+        at -= wt * cw.dot(&diff);
+        total += wt;
+    }
+    if total <= 0.0 {
+        return Ok(None);
+    }
+    Ok(Some(Ches {
+        score: score / total,
+        at_policy: at / total,
+    }))
+}

@@ -852,3 +852,109 @@ fn negative_chosen_rewards_are_the_normaliser_not_a_failure() {
         );
     }
 }
+
+/// The squeezing lesson's autoregressive sentence: after chosen and rejected
+/// diverge, the paired DPO step pushes only the rejected answer's later
+/// prefixes down, and there the freed conditional mass goes to the most
+/// likely continuation (the same squeeze as the tabular rejected-only step);
+/// at the shared prefix the π terms cancel.
+#[test]
+fn squeezing_autoregressive_paired_step_squeezes_after_the_pair_diverges() {
+    use dpo_lab::derivation::squeeze;
+    use dpo_lab::policy::{Policy, PolicyKind};
+    let toml = r#"
+name = "squeeze-autoregressive"
+[space]
+kind = "sequences"
+vocab = ["a", "b", "c"]
+max_len = 3
+[reference]
+kind = "bigram"
+start = [0.6, 0.2, 0.2]
+transition = [[0.2, 0.4, 0.4], [0.3, 0.3, 0.4], [0.7, 0.2, 0.1]]
+end = [0.3, 0.3, 0.3]
+[reward]
+kind = "sequence"
+[data]
+kind = "pairs"
+pairs = [["a b", "a c"]]
+[policy]
+kind = "autoregressive"
+"#;
+    let path = std::env::temp_dir().join(format!("dpo-lab-squeeze-{}.toml", std::process::id()));
+    std::fs::write(&path, toml).expect("write");
+    let s = Scenario::load(path.to_str().expect("utf-8"), &Overrides::default()).expect("loads");
+    let _ = std::fs::remove_file(&path);
+    let space = &s.problem.space;
+    let policy = Policy::new(&PolicyKind::Autoregressive, &s.problem).expect("policy");
+    let (w, l) = (index(&s, "a b"), index(&s, "a c"));
+    for lr in [0.1, 1.0] {
+        let sq = squeeze(&policy, w, l, 1.0, lr);
+        let before: Vec<f64> = s.problem.log_ref.iter().map(|x| x.exp()).collect();
+        let after: Vec<f64> = before.iter().zip(&sq.paired).map(|(b, d)| b + d).collect();
+        // Mass of every response that starts with `prefix`.
+        let mass = |p: &[f64], prefix: &[usize]| -> f64 {
+            (0..space.len())
+                .filter(|&y| space.tokens(y).starts_with(prefix))
+                .map(|y| p[y])
+                .sum()
+        };
+        let conditional = |p: &[f64], prefix: &[usize], next: Option<usize>| {
+            let here = mass(p, prefix);
+            match next {
+                Some(t) => mass(p, &[prefix, &[t]].concat()) / here,
+                None => p[space.index_of_tokens(prefix)] / here,
+            }
+        };
+        let (a, b, c) = (0, 1, 2);
+        // After "a c" (the rejected answer ended there): "end" falls and
+        // "a" (0.7 of the continuations) gains more than b and c together
+        // (at lr 1 the rarest, c, even loses: the squeeze).
+        let ac = [a, c];
+        let gain = |t| conditional(&after, &ac, Some(t)) - conditional(&before, &ac, Some(t));
+        assert!(conditional(&after, &ac, None) < conditional(&before, &ac, None));
+        assert!(
+            gain(a) > 0.0 && gain(a) > gain(b).abs() + gain(c).abs(),
+            "lr {lr}: gains after \"a c\": a {} b {} c {}",
+            gain(a),
+            gain(b),
+            gain(c)
+        );
+        // At the shared prefix "a" the π terms cancel: only b and c move,
+        // and "a a" and "a ⟂" keep their ratio.
+        let ratio = |p: &[f64]| conditional(p, &[a], Some(a)) / conditional(p, &[a], None);
+        assert!(
+            (ratio(&after) / ratio(&before) - 1.0).abs() < 1e-12,
+            "lr {lr}: the shared prefix moved"
+        );
+    }
+}
+
+/// Likelihood displacement's CHES sentence: the score is 1.3 − 1 = 0.3, and
+/// its analogue at the policy predicts the first DPO step's change of
+/// log π(chosen) to first order (Δθ = lr·β·σ(−βΔ)·(φ_w − φ_l)).
+#[test]
+fn likelihood_displacement_ches_predicts_the_chosen_log_prob_step() {
+    use dpo_lab::derivation::ches;
+    let lr = 1e-4;
+    let o = Overrides {
+        lr: Some(lr),
+        steps: Some(1),
+        log_every: Some(0),
+        optimizer: Some("sgd".into()),
+        ..Overrides::default()
+    };
+    let s = Scenario::load("likelihood-displacement", &o).expect("loads");
+    let p = &s.problem;
+    let c = ches(&s.policy, p, &s.data, &p.log_ref)
+        .expect("features")
+        .expect("log-linear");
+    approx::assert_abs_diff_eq!(c.score, 1.3 - 1.0, epsilon = 1e-12);
+    assert!(c.at_policy > 0.0);
+    let out = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
+    let no = index(&s, "No");
+    let moved = out.final_log_probs[no] - p.log_ref[no];
+    // At π_ref Δ = 0, so σ(−βΔ) = ½.
+    let predicted = -lr * s.train.beta * 0.5 * c.at_policy;
+    approx::assert_relative_eq!(moved, predicted, max_relative = 1e-3);
+}

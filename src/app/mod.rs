@@ -23,6 +23,7 @@ mod window;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use dpo_lab::method::MethodKind;
 use dpo_lab::scenario::{RawScenario, load_raw};
 
 use derivation::DerivationPanel;
@@ -470,6 +471,25 @@ impl DpoLabApp {
                         top.1.reference,
                         top.1.probability / top.1.reference,
                         top.1.implicit_reward
+                    ));
+                }
+                // Log-linear policies: how alike the pair's embeddings are
+                // (Razin's CHES), at the offline DPO run's current policy.
+                let sc = &self.session.scenario;
+                // (The feature table is rebuilt per frame: small spaces only.)
+                if sc.problem.len() <= 10_000
+                    && let Some(run) = self.session.runs.iter().find(|r| r.kind == MethodKind::Dpo)
+                    && let Ok(Some(c)) = dpo_lab::derivation::ches(&sc.policy, &sc.problem, &sc.data, &run.log_probs)
+                {
+                    ui.label(format!(
+                        "CHES (Razin) of the pairs: {:.4}; at offline DPO's policy {:.4} ({})",
+                        c.score,
+                        c.at_policy,
+                        if c.at_policy > 0.0 {
+                            "> 0: its next step lowers log π(chosen)"
+                        } else {
+                            "at most 0: its next step does not lower log π(chosen)"
+                        }
                     ));
                 }
                 let rest = ui.available_height();

@@ -46,6 +46,7 @@ pub(super) fn run_cmd(
         };
         fin.insert("grad_norm".into(), json!(outcome.grad_norm));
         fin.insert("policy".into(), policy);
+        let ches = ches_at_start_and_end(&scenario, &outcome)?;
         let v = json!({
             "scenario": scenario.name(),
             "method": method.name(),
@@ -70,11 +71,33 @@ pub(super) fn run_cmd(
             "history": outcome.history.iter().map(|(k, m)| metrics_row(*k, m)).collect::<Vec<_>>(),
             "warnings": outcome.warnings,
         });
+        let mut v = v;
+        if let Some((start, end)) = ches {
+            v["ches"] = json!({"score": start.score, "at_reference": start.at_policy, "at_final": end.at_policy});
+        }
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
     } else {
         print_run_table(&scenario, method, &cfg.train, &outcome, out)?;
     }
     Ok(())
+}
+
+/// CHES of the first prompt's pairs at π_ref and at the final policy
+/// (log-linear policies only).
+fn ches_at_start_and_end(
+    scenario: &Scenario,
+    o: &MultiOutcome,
+) -> Result<Option<(dpo_lab::derivation::Ches, dpo_lab::derivation::Ches)>> {
+    use dpo_lab::derivation::ches;
+    let p = &scenario.problem;
+    let start = ches(&scenario.policy, p, &scenario.data, &p.log_ref)?;
+    let end = ches(
+        &scenario.policy,
+        p,
+        &scenario.data,
+        &o.prompts[0].final_log_probs,
+    )?;
+    Ok(start.zip(end))
 }
 
 pub(super) fn print_run_table(
@@ -142,6 +165,13 @@ pub(super) fn print_run_table(
             top.reference,
             top.probability / top.reference,
             top.implicit_reward
+        )?;
+    }
+    if let Some((start, end)) = ches_at_start_and_end(scenario, o)? {
+        writeln!(
+            out,
+            "  CHES (Razin)         {:.4}; at π_ref {:.4}, at the end {:.4} (> 0: the DPO step lowers log π(chosen))",
+            start.score, start.at_policy, end.at_policy
         )?;
     }
     for w in &o.warnings {
