@@ -92,11 +92,33 @@ pub enum DataSpec {
     },
 }
 
+/// One weighted preference: `chosen ≻ rejected` (response indices).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pair {
+    /// The preferred response.
+    pub chosen: usize,
+    /// The other one.
+    pub rejected: usize,
+    /// Its weight (a data set's weights sum to one).
+    pub weight: f64,
+}
+
+impl Pair {
+    /// `chosen ≻ rejected` with `weight`.
+    pub fn new(chosen: usize, rejected: usize, weight: f64) -> Self {
+        Pair {
+            chosen,
+            rejected,
+            weight,
+        }
+    }
+}
+
 /// Weighted ordered pairs and the data support.
 #[derive(Debug, Clone)]
 pub struct PairData {
-    /// `(chosen, rejected, weight)`; weights sum to one.
-    pub pairs: Vec<(usize, usize, f64)>,
+    /// The pairs; weights sum to one.
+    pub pairs: Vec<Pair>,
     /// Whether each response is in the data support.
     pub in_data: Vec<bool>,
     cumulative: Vec<f64>,
@@ -104,11 +126,16 @@ pub struct PairData {
 
 impl PairData {
     /// Builds the pairs from explicit weights.
-    pub fn from_pairs(n: usize, pairs: Vec<(usize, usize, f64)>) -> Self {
+    pub fn from_pairs(n: usize, pairs: Vec<Pair>) -> Self {
         let mut in_data = vec![false; n];
         let mut cumulative = Vec::with_capacity(pairs.len());
         let mut acc = 0.0;
-        for &(i, j, w) in &pairs {
+        for &Pair {
+            chosen: i,
+            rejected: j,
+            weight: w,
+        } in &pairs
+        {
             if w > 0.0 {
                 in_data[i] = true;
                 in_data[j] = true;
@@ -142,7 +169,11 @@ impl PairData {
                 let mut pairs = Vec::with_capacity(support.len() * support.len());
                 for &i in &support {
                     for &j in &support {
-                        pairs.push((i, j, 2.0 * mu[i] * mu[j] * sigmoid(label[i] - label[j])));
+                        pairs.push(Pair::new(
+                            i,
+                            j,
+                            2.0 * mu[i] * mu[j] * sigmoid(label[i] - label[j]),
+                        ));
                     }
                 }
                 let mut d = PairData::from_pairs(n, pairs);
@@ -162,7 +193,7 @@ impl PairData {
                     let field = format!("data.pairs[{k}]");
                     let ci = lookup(problem, c, &field)?;
                     let ri = lookup(problem, r, &field)?;
-                    pairs.push((ci, ri, w));
+                    pairs.push(Pair::new(ci, ri, w));
                 }
                 Ok(PairData::from_pairs(n, pairs))
             }
@@ -191,7 +222,7 @@ impl PairData {
                     let a = draw_cumulative(&cum, &mu, &mut rng);
                     let b = draw_cumulative(&cum, &mu, &mut rng);
                     let (c, r) = label_bradley_terry(a, b, label[a], label[b], &mut rng);
-                    pairs.push((c, r, w));
+                    pairs.push(Pair::new(c, r, w));
                 }
                 Ok(PairData::from_pairs(n, pairs))
             }

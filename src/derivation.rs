@@ -2,6 +2,7 @@
 //! closed form's identities for a given policy (docs/maths.md §1), the DPO loss of
 //! one pair broken into its terms (§3), and the DPO solution set (§4).
 
+use crate::data::Pair;
 use crate::loss::PairLoss;
 use crate::numerics::{kl_from_logs, log_sigmoid, sigmoid};
 use crate::optimal::{Optimum, objective, recovered_reward};
@@ -118,12 +119,7 @@ pub fn solution_set_move(
 
 /// The DPO loss on the data, `Σ W_ij softplus(−β(h_i − h_j))`, at a
 /// policy given only by its log-probabilities (the solution-set view).
-pub fn dpo_loss_at(
-    log_pi: &[f64],
-    log_ref: &[f64],
-    pairs: &[(usize, usize, f64)],
-    beta: f64,
-) -> f64 {
+pub fn dpo_loss_at(log_pi: &[f64], log_ref: &[f64], pairs: &[Pair], beta: f64) -> f64 {
     let policy = crate::policy::Policy::Tabular(crate::policy::TabularPolicy::with_reference(
         log_pi.to_vec(),
         log_ref.to_vec(),
@@ -146,7 +142,7 @@ pub fn ood_mass(log_pi: &[f64], in_data: &[bool]) -> f64 {
 pub fn solution_set_curve(
     log_pi: &[f64],
     log_ref: &[f64],
-    pairs: &[(usize, usize, f64)],
+    pairs: &[Pair],
     in_data: &[bool],
     beta: f64,
     t_max: f64,
@@ -210,7 +206,7 @@ pub fn squeeze(
     let rejected_only = step(&[(rejected, 1.0)]);
     let mut coefs = Vec::new();
     crate::method::pair_loss(
-        &[(chosen, rejected, 1.0)],
+        &[Pair::new(chosen, rejected, 1.0)],
         PairLoss::Dpo,
         beta,
         policy,
@@ -235,7 +231,14 @@ mod tests {
     fn solution_set_leaves_the_dpo_loss_unchanged() {
         let lr: Vec<f64> = [0.4f64, 0.3, 0.2, 0.1].iter().map(|x| x.ln()).collect();
         let pi: Vec<f64> = [0.5f64, 0.35, 0.1, 0.05].iter().map(|x| x.ln()).collect();
-        let data = PairData::from_pairs(4, vec![(0, 1, 0.5), (1, 0, 0.25), (0, 0, 0.25)]);
+        let data = PairData::from_pairs(
+            4,
+            vec![
+                Pair::new(0, 1, 0.5),
+                Pair::new(1, 0, 0.25),
+                Pair::new(0, 0, 0.25),
+            ],
+        );
         let before = Policy::Tabular(TabularPolicy::with_reference(pi.clone(), lr.clone()));
         let moved = solution_set_move(&pi, &lr, &data.in_data, 0.6).expect("has OOD");
         let after = Policy::Tabular(TabularPolicy::with_reference(moved.clone(), lr.clone()));
@@ -288,7 +291,12 @@ pub fn ches(
     let probs = ndarray::Array1::from_iter(log_pi.iter().map(|l| l.exp()));
     let mean = phi.t().dot(&probs);
     let (mut score, mut at, mut total) = (0.0, 0.0, 0.0);
-    for &(w, l, wt) in &data.pairs {
+    for &Pair {
+        chosen: w,
+        rejected: l,
+        weight: wt,
+    } in &data.pairs
+    {
         let (fw, fl) = (phi.row(w), phi.row(l));
         score += wt * (fw.dot(&fl) - fw.dot(&fw));
         let cw = &fw - &mean;

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::data::PairData;
+use crate::data::{Pair, PairData};
 use crate::problem::Problem;
 
 /// The out-of-data response that gained the most probability relative to
@@ -234,7 +234,12 @@ fn add_pair_metrics(
     log_pi: impl Fn(usize) -> f64,
     log_ratio: impl Fn(usize) -> f64,
 ) {
-    for &(i, j, w) in &data.pairs {
+    for &Pair {
+        chosen: i,
+        rejected: j,
+        weight: w,
+    } in &data.pairs
+    {
         let hi = log_ratio(i);
         let hj = log_ratio(j);
         m.rewards_chosen += w * beta * hi;

@@ -8,7 +8,7 @@
 
 use ndarray::{Array1, Array2};
 
-use crate::data::PairData;
+use crate::data::{Pair, PairData};
 use crate::error::{Error, Result};
 use crate::loss::{bradley_terry_nll, bradley_terry_nll_derivative};
 use crate::policy::FeatureSet;
@@ -175,7 +175,12 @@ impl RewardModel {
     /// through `r_φ = Φφ` for log-linear models, plus `2·l2·φ`.
     pub fn objective(&self, data: &PairData, l2: f64) -> (f64, Array1<f64>) {
         let mut coef = vec![0.0; self.values.len()];
-        for &(i, j, w) in &data.pairs {
+        for &Pair {
+            chosen: i,
+            rejected: j,
+            weight: w,
+        } in &data.pairs
+        {
             if i == j {
                 continue;
             }
@@ -216,7 +221,12 @@ impl RewardModel {
 
     fn metrics(&self, data: &PairData, l2: f64, step: usize) -> FitMetrics {
         let (mut loss, mut acc, mut margin, mut mean) = (0.0, 0.0, 0.0, 0.0);
-        for &(i, j, w) in &data.pairs {
+        for &Pair {
+            chosen: i,
+            rejected: j,
+            weight: w,
+        } in &data.pairs
+        {
             let d = self.values[i] - self.values[j];
             loss += w * bradley_terry_nll(d);
             if d > 0.0 {

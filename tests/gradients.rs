@@ -9,7 +9,7 @@ use approx::assert_abs_diff_eq;
 
 use common::config;
 
-use dpo_lab::data::PairData;
+use dpo_lab::data::{Pair, PairData};
 use dpo_lab::loss::{PairLoss, bradley_terry_nll, bradley_terry_nll_derivative};
 use dpo_lab::method::{Method, Ppo, PpoSettings, RlhfExact, StepContext, pair_loss};
 use dpo_lab::policy::{FeatureSet, GradBuffer, Policy, PolicyKind};
@@ -139,11 +139,11 @@ proptest! {
             let policy = perturbed(&kind, &problem, seed);
             let support: Vec<usize> = (0..problem.len()).filter(|&y| problem.log_ref[y].is_finite()).collect();
             let m = support.len();
-            let pairs: Vec<(usize, usize, f64)> = (0..5)
+            let pairs: Vec<Pair> = (0..5)
                 .map(|k| {
                     let a = support[(k * 5 + seed as usize) % m];
                     let b = support[(k * 3 + 1 + seed as usize * 7) % m];
-                    (a, b, 0.1 + 0.1 * k as f64)
+                    Pair::new(a, b, 0.1 + 0.1 * k as f64)
                 })
                 .collect();
             let lengths: Vec<f64> = if problem.space.is_sequences() {
@@ -159,8 +159,8 @@ proptest! {
                 policy.accumulate_grad(&coefs, total, &mut g);
                 let f = |p: &Policy| pair_loss(&pairs, loss, beta, p, &lengths, None);
                 // Kinks: the hinge at βΔ = 1, DPOP at ρ_w = 0.
-                let near_kink = pairs.iter().any(|&(i, j, _)| {
-                    let (hw, hl) = (policy.log_ratio(i), policy.log_ratio(j));
+                let near_kink = pairs.iter().any(|p| {
+                    let (hw, hl) = (policy.log_ratio(p.chosen), policy.log_ratio(p.rejected));
                     (loss == PairLoss::Hinge && ((hw - hl) * beta - 1.0).abs() < 1e-3)
                         || (matches!(loss, PairLoss::Dpop { .. }) && hw.abs() < 1e-3)
                 });
@@ -218,7 +218,7 @@ fn tabular_dpo_gradient_moves_only_the_pair() {
     let policy = Policy::new(&PolicyKind::Tabular, &problem).expect("ok");
     let mut coefs = Vec::new();
     pair_loss(
-        &[(0, 3, 1.0)],
+        &[Pair::new(0, 3, 1.0)],
         PairLoss::Dpo,
         0.5,
         &policy,
@@ -295,8 +295,8 @@ proptest! {
     #[test]
     fn reward_model_gradient(seed in 0u64..1000, l2 in 0.0f64..0.5) {
         let problem = flat_problem();
-        let pairs: Vec<(usize, usize, f64)> = (0..6)
-            .map(|k| ((k + seed as usize) % 5, (k * 2 + 1) % 5, 1.0 / 6.0))
+        let pairs: Vec<Pair> = (0..6)
+            .map(|k| Pair::new((k + seed as usize) % 5, (k * 2 + 1) % 5, 1.0 / 6.0))
             .collect();
         let data = PairData::from_pairs(problem.len(), pairs);
         for kind in [

@@ -159,7 +159,7 @@ fn population_loss_starts_at_log_2_and_weights_are_true_means() {
     // Σ W = 1: the loss at π_ref is log 2 on every population scenario.
     for name in ["optimal-policy", "ood-leak", "length-bias"] {
         let s = Scenario::load(name, &Overrides::default()).expect("loads");
-        let total: f64 = s.data.pairs.iter().map(|&(_, _, w)| w).sum();
+        let total: f64 = s.data.pairs.iter().map(|p| p.weight).sum();
         assert!((total - 1.0).abs() < 1e-12, "{name}: Σ W = {total}");
         let run = Run::new(&s.run_config(MethodKind::Dpo)).expect("builds");
         let loss = run.metrics().expect("finite").loss;
@@ -799,7 +799,12 @@ fn negative_chosen_rewards_are_the_normaliser_not_a_failure() {
     let at_optimum = |s: &Scenario| {
         let p = &s.problem;
         let opt = optimum(&p.log_ref, &p.reward, s.train.beta);
-        let chosen: f64 = s.data.pairs.iter().map(|&(i, _, w)| w * p.reward[i]).sum();
+        let chosen: f64 = s
+            .data
+            .pairs
+            .iter()
+            .map(|q| q.weight * p.reward[q.chosen])
+            .sum();
         chosen - s.train.beta * opt.log_partition
     };
     check_grid(name, &grid(false), |p| {

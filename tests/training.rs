@@ -194,7 +194,7 @@ fn shifting_the_reward_leaves_training_unchanged() {
     let shifted = Scenario::check(raw).expect("ok");
     for (a, b) in s.data.pairs.iter().zip(&shifted.data.pairs) {
         assert!(
-            (a.2 - b.2).abs() <= 1e-15,
+            (a.weight - b.weight).abs() <= 1e-15,
             "pair weights depend only on reward differences"
         );
     }

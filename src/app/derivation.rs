@@ -103,8 +103,8 @@ impl DerivationPanel {
             .data
             .pairs
             .iter()
-            .filter(|(i, j, w)| i != j && *w > 0.0)
-            .map(|(i, j, _)| (*i, *j))
+            .filter(|p| p.chosen != p.rejected && p.weight > 0.0)
+            .map(|p| (p.chosen, p.rejected))
             .take(200)
             .collect();
         ui.heading("The DPO loss of one pair");
@@ -247,7 +247,17 @@ impl DerivationPanel {
 fn squeeze_ui(ui: &mut egui::Ui, session: &Session) {
     ui.heading("Squeezing (Ren & Sutherland 2024)");
     let p = &session.scenario.problem;
-    let Some(&(w, l, _)) = session.scenario.data.pairs.iter().find(|(i, j, _)| i != j) else {
+    let Some(&dpo_lab::data::Pair {
+        chosen: w,
+        rejected: l,
+        ..
+    }) = session
+        .scenario
+        .data
+        .pairs
+        .iter()
+        .find(|p| p.chosen != p.rejected)
+    else {
         ui.label("The data has no pair of two different answers.");
         return;
     };

@@ -12,6 +12,7 @@ pub use offline::OfflinePairs;
 pub use online::{Annotator, OnlineDpo};
 pub use rlhf::{Ppo, PpoSettings, RlhfExact, clipped_surrogate, value_loss};
 
+use crate::data::Pair;
 use rand::rngs::StdRng;
 
 use crate::error::{Error, Result};
@@ -137,7 +138,7 @@ pub trait Method: Send {
 /// take the fast path `±w_p ℓ'(h(y+) − h(y−))`, whose coefficients sum to
 /// zero; the others' sum is returned by [`coefficient_sum`].
 pub fn pair_loss(
-    pairs: &[(usize, usize, f64)],
+    pairs: &[Pair],
     loss: PairLoss,
     beta: f64,
     policy: &Policy,
@@ -152,9 +153,17 @@ pub fn pair_loss(
         // Gather every h first in a tight loop: at a million responses each
         // read is a cache miss, and independent misses overlap only when
         // nothing slow (exp, log1p) sits between them.
-        let ds: Vec<f64> = pairs.iter().map(|&(i, j, _)| h(i) - h(j)).collect();
+        let ds: Vec<f64> = pairs.iter().map(|p| h(p.chosen) - h(p.rejected)).collect();
         let mut total = 0.0;
-        for (&(i, j, w), &d) in pairs.iter().zip(&ds) {
+        for (
+            &Pair {
+                chosen: i,
+                rejected: j,
+                weight: w,
+            },
+            &d,
+        ) in pairs.iter().zip(&ds)
+        {
             if w == 0.0 {
                 continue;
             }
@@ -184,7 +193,12 @@ pub fn pair_loss(
     };
     let len = |y: usize| lengths.get(y).copied().unwrap_or(1.0);
     let mut total = 0.0;
-    for &(i, j, w) in pairs {
+    for &Pair {
+        chosen: i,
+        rejected: j,
+        weight: w,
+    } in pairs
+    {
         if w == 0.0 {
             continue;
         }

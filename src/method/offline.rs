@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{Method, StepContext, coefficient_sum, pair_loss};
-use crate::data::PairData;
+use crate::data::{Pair, PairData};
 use crate::loss::PairLoss;
 use crate::policy::Policy;
 
@@ -13,7 +13,7 @@ pub struct OfflinePairs {
     data: Arc<PairData>,
     loss: PairLoss,
     batch: usize,
-    minibatch: Vec<(usize, usize, f64)>,
+    minibatch: Vec<Pair>,
     lengths: Vec<f64>,
 }
 
@@ -40,14 +40,14 @@ impl Method for OfflinePairs {
         coefs: &mut Vec<(usize, f64)>,
     ) -> (f64, f64) {
         coefs.clear();
-        let pairs: &[(usize, usize, f64)] = if self.batch == 0 {
+        let pairs: &[Pair] = if self.batch == 0 {
             &self.data.pairs
         } else {
             self.minibatch.clear();
             let w = 1.0 / self.batch as f64;
             for _ in 0..self.batch {
-                let (i, j, _) = self.data.pairs[self.data.draw(ctx.rng)];
-                self.minibatch.push((i, j, w));
+                let p = self.data.pairs[self.data.draw(ctx.rng)];
+                self.minibatch.push(Pair { weight: w, ..p });
             }
             &self.minibatch
         };

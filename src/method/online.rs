@@ -6,6 +6,7 @@
 //! sampled data.
 
 use super::{Method, StepContext, coefficient_sum, pair_loss};
+use crate::data::Pair;
 use crate::data::{label_argmax, label_bradley_terry};
 use crate::error::Result;
 use crate::loss::PairLoss;
@@ -66,7 +67,7 @@ pub struct OnlineDpo {
     batch_size: usize,
     annotator: Annotator,
     scores: Vec<f64>,
-    batch: Vec<(usize, usize, f64)>,
+    batch: Vec<Pair>,
     lengths: Vec<f64>,
 }
 
@@ -110,12 +111,12 @@ impl OnlineDpo {
                     label_bradley_terry(a, b, s[0], s[1], rng)
                 }
             };
-            self.batch.push((c, r, w));
+            self.batch.push(Pair::new(c, r, w));
         }
     }
 
     /// The current batch.
-    pub fn batch(&self) -> &[(usize, usize, f64)] {
+    pub fn batch(&self) -> &[Pair] {
         &self.batch
     }
 }
