@@ -29,6 +29,7 @@ pub mod policy;
 pub mod problem;
 pub mod reference;
 pub mod remedies;
+pub mod report;
 pub mod reward;
 pub mod reward_model;
 pub mod scenario;

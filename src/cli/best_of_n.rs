@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use anyhow::Result;
-use serde_json::json;
 
 use dpo_lab::scenario::{Overrides, Scenario};
 
@@ -20,20 +19,8 @@ pub(super) fn best_of_n_cmd(
     let scenario = Scenario::load(scenario, &Overrides::default())?;
     let points = best_of_n_points(&scenario, &ns)?;
     if json {
-        let space = &scenario.problem.space;
-        let v = json!({
-            "scenario": scenario.name(),
-            "points": points.iter().map(|p| json!({
-                "n": p.n,
-                "policy": policy_json(space, &p.log_policy),
-                "kl": p.kl,
-                "kl_bound": p.kl_bound,
-                "expected_reward": p.expected_reward,
-                "win_rate": p.win_rate,
-                "optimal_expected_reward": p.optimal_expected_reward,
-            })).collect::<Vec<_>>(),
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        let report = dpo_lab::report::BestOfNReport::new(&scenario, &points);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         writeln!(out, "scenario: {}", scenario.name())?;
         writeln!(

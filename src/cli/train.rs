@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use anyhow::{Result, anyhow};
-use serde_json::{Value, json};
 
 use dpo_lab::compare::{CompareReport, MAX_SEEDS, compare_configs, compare_over_seeds};
 use dpo_lab::method::MethodKind;
@@ -31,73 +30,13 @@ pub(super) fn run_cmd(
     if let Some(path) = csv_path {
         dpo_lab::export::write_history_csv(std::path::Path::new(path), &outcome.history)?;
     }
-    let steps = cfg.train.steps;
     if common.json {
-        let mut fin = outcome.final_metrics.to_json();
-        let policy = if outcome.prompts.len() == 1 {
-            policy_json(&scenario.problem.space, &outcome.prompts[0].final_log_probs)
-        } else {
-            json!(scenario
-                .prompts
-                .iter()
-                .zip(&outcome.prompts)
-                .map(|(p, o)| json!({"prompt": p.name, "policy": policy_json(&p.problem.space, &o.final_log_probs)}))
-                .collect::<Vec<_>>())
-        };
-        fin.insert("grad_norm".into(), json!(outcome.grad_norm));
-        fin.insert("policy".into(), policy);
-        let ches = ches_at_start_and_end(&scenario, &outcome)?;
-        let v = json!({
-            "scenario": scenario.name(),
-            "method": method.name(),
-            "beta": cfg.train.beta,
-            "steps": steps,
-            "seed": cfg.train.seed,
-            "policy_class": cfg.policy.name(),
-            "loss_function": cfg.train.loss.name(),
-            "final": fin,
-            "prompts": scenario.prompts.len(),
-            "reward_model": outcome.prompts[0].reward_model.as_ref().map(|rm| {
-                let row = |m: &dpo_lab::reward_model::FitMetrics| {
-                    json!({"step": m.step, "loss": m.loss, "accuracy": m.accuracy, "margin": m.margin, "mean_reward": m.mean_reward})
-                };
-                let m = rm.final_metrics();
-                json!({
-                    "steps": m.step, "loss": m.loss, "accuracy": m.accuracy,
-                    "margin": m.margin, "mean_reward": m.mean_reward,
-                    "history": rm.history.iter().map(row).collect::<Vec<_>>(),
-                })
-            }),
-            "history": outcome.history.iter().map(|(k, m)| metrics_row(*k, m)).collect::<Vec<_>>(),
-            "warnings": outcome.warnings,
-        });
-        let mut v = v;
-        if let Some((start, end)) = ches {
-            v["ches"] = json!({"score": start.score, "at_reference": start.at_policy, "at_final": end.at_policy});
-        }
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        let report = dpo_lab::report::RunReport::new(&scenario, method, &outcome)?;
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         print_run_table(&scenario, method, &cfg.train, &outcome, out)?;
     }
     Ok(())
-}
-
-/// CHES of the first prompt's pairs at π_ref and at the final policy
-/// (log-linear policies only).
-fn ches_at_start_and_end(
-    scenario: &Scenario,
-    o: &MultiOutcome,
-) -> Result<Option<(dpo_lab::derivation::Ches, dpo_lab::derivation::Ches)>> {
-    use dpo_lab::derivation::ches;
-    let p = &scenario.problem;
-    let start = ches(&scenario.policy, p, &scenario.data, &p.log_ref)?;
-    let end = ches(
-        &scenario.policy,
-        p,
-        &scenario.data,
-        &o.prompts[0].final_log_probs,
-    )?;
-    Ok(start.zip(end))
 }
 
 pub(super) fn print_run_table(
@@ -167,11 +106,11 @@ pub(super) fn print_run_table(
             top.implicit_reward
         )?;
     }
-    if let Some((start, end)) = ches_at_start_and_end(scenario, o)? {
+    if let Some(c) = dpo_lab::report::ChesReport::of(scenario, o)? {
         writeln!(
             out,
             "  CHES (Razin)         {:.4}; at π_ref {:.4}, at the end {:.4} (> 0: the DPO step lowers log π(chosen))",
-            start.score, start.at_policy, end.at_policy
+            c.score, c.at_reference, c.at_final
         )?;
     }
     for w in &o.warnings {
@@ -279,26 +218,9 @@ pub(super) fn sweep_cmd(
         dpo_lab::export::write_sweep_csv(std::path::Path::new(path), &points)?;
     }
     if common.json {
-        let v = json!({
-            "scenario": scenario.name(),
-            "method": method.name(),
-            "lr_scaling": scale_lr,
-            "points": points.iter().map(|pt| {
-                let mut m = pt.metrics.to_json();
-                m.insert("beta".into(), json!(pt.beta));
-                m.insert("lr".into(), json!(pt.lr));
-                m.insert("grad_norm".into(), json!(pt.grad_norm));
-                m.insert("warnings".into(), json!(pt.warnings));
-                m.insert("optimal".into(), json!({
-                    "expected_reward": pt.optimal.expected_reward,
-                    "kl_to_ref": pt.optimal.kl_to_ref,
-                    "objective": pt.optimal_objective,
-                }));
-                Value::Object(m)
-            }).collect::<Vec<_>>(),
-            "optimal_frontier": curve.iter().map(|c| json!({"beta": c.beta, "expected_reward": c.expected_reward, "kl_to_ref": c.kl_to_ref})).collect::<Vec<_>>(),
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        let report =
+            dpo_lab::report::SweepReport::new(&scenario, method, scale_lr, &points, &curve);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         writeln!(
             out,
