@@ -130,8 +130,8 @@ pub fn compare_configs(
 fn seeded(scenario: &Scenario, m: MethodKind, s: u64) -> Vec<RunConfig> {
     let mut cs = scenario.run_configs(m);
     for c in &mut cs {
-        c.train.seed = c.train.seed.wrapping_add(s);
-        c.train.log_every = 0;
+        let seed = c.train.seed().wrapping_add(s);
+        c.train = c.train.clone().with_seed(seed).with_log_every(0);
     }
     cs
 }

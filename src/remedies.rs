@@ -108,9 +108,9 @@ pub struct Table {
 pub fn entry_configs(scenario: &Scenario, e: Entry) -> Vec<RunConfig> {
     let mut cfgs = scenario.run_configs(e.method);
     for c in &mut cfgs {
-        c.train.log_every = 0;
+        c.train = c.train.clone().with_log_every(0);
         if let Some(l) = e.loss {
-            c.train.loss = l;
+            c.train = c.train.clone().with_loss(l);
         }
     }
     cfgs

@@ -59,8 +59,7 @@ pub fn sweep_configs(
             let beta = crate::optimal::check_beta(&format!("train.beta (sweep entry {i})"), beta)?;
             let mut cfgs = scenario.run_configs(method);
             for cfg in &mut cfgs {
-                cfg.train.beta = beta;
-                cfg.train.log_every = 0;
+                cfg.train = cfg.train.clone().with_beta(beta)?.with_log_every(0);
                 if scale_lr && step_scales_with_beta(method, cfg.train.loss) {
                     let lr = base_lr * (base_beta / beta).powi(2);
                     if !(lr.is_finite() && lr > 0.0) {
@@ -71,7 +70,7 @@ pub fn sweep_configs(
                             ),
                         ));
                     }
-                    cfg.train.lr = lr;
+                    cfg.train = cfg.train.clone().with_lr(lr)?;
                 }
             }
             Ok((beta, cfgs))
@@ -220,8 +219,8 @@ pub fn resample_sweep(
                 None => steps.max(1) + 1,
             };
             for c in &mut cfgs {
-                c.online.resample_every = interval;
-                c.train.log_every = 0;
+                c.online = c.online.clone().with_resample_every(interval)?;
+                c.train = c.train.clone().with_log_every(0);
             }
             let out = train_prompts_watched(&cfgs, progress)?;
             let batches = 1 + steps.saturating_sub(1) / interval;

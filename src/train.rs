@@ -30,21 +30,21 @@ use crate::tolerance::{CONVERGED_GRAD_ABS, CONVERGED_GRAD_REL, MAX_PARAMETER, OS
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainSettings {
     /// KL weight β > 0 (default 0.1).
-    pub beta: f64,
+    pub(crate) beta: f64,
     /// Learning rate > 0 (default 0.5).
-    pub lr: f64,
+    pub(crate) lr: f64,
     /// Optimiser (default `sgd`).
-    pub optimizer: OptimizerKind,
+    pub(crate) optimizer: OptimizerKind,
     /// Number of updates (default 500).
-    pub steps: usize,
+    pub(crate) steps: usize,
     /// Pairs per step; 0 = the whole data (default 0).
-    pub batch: usize,
+    pub(crate) batch: usize,
     /// Seed of the run's generator (default 0).
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// History every K steps, 0 = none (default: steps / 50, at least 1).
-    pub log_every: usize,
+    pub(crate) log_every: usize,
     /// The pair loss of `dpo` (default `dpo`).
-    pub loss: PairLoss,
+    pub(crate) loss: PairLoss,
 }
 
 impl Default for TrainSettings {
@@ -63,15 +63,102 @@ impl Default for TrainSettings {
     }
 }
 
+impl TrainSettings {
+    /// KL weight β.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+    /// Learning rate.
+    pub fn lr(&self) -> f64 {
+        self.lr
+    }
+    /// Optimiser.
+    pub fn optimizer(&self) -> OptimizerKind {
+        self.optimizer
+    }
+    /// Number of updates.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+    /// Pairs per step (0 = the whole data).
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+    /// Seed of the run's generator.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// History every K steps (0 = none).
+    pub fn log_every(&self) -> usize {
+        self.log_every
+    }
+    /// The pair loss.
+    pub fn loss(&self) -> PairLoss {
+        self.loss
+    }
+    /// The same settings at another β (checked like `train.beta`).
+    pub fn with_beta(mut self, beta: f64) -> Result<Self> {
+        self.beta = crate::optimal::check_beta("train.beta", beta)?;
+        Ok(self)
+    }
+    /// At another learning rate (a finite number > 0).
+    pub fn with_lr(mut self, lr: f64) -> Result<Self> {
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(Error::invalid(
+                "train.lr",
+                format!(
+                    "must be a finite number > 0, got {}",
+                    crate::numerics::show(lr)
+                ),
+            ));
+        }
+        self.lr = lr;
+        Ok(self)
+    }
+    /// With another number of updates (at most `MAX_STEPS`).
+    pub fn with_steps(mut self, steps: usize) -> Result<Self> {
+        let max = crate::scenario::MAX_STEPS;
+        if steps as u64 > max {
+            return Err(Error::invalid(
+                "train.steps",
+                format!("must be at most {max}, got {steps}"),
+            ));
+        }
+        self.steps = steps;
+        Ok(self)
+    }
+    /// With another seed (any).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Logging every `k` steps (0 = none).
+    pub fn with_log_every(mut self, k: usize) -> Self {
+        self.log_every = k;
+        self
+    }
+    /// With another pair loss (its parameters are checked when it is
+    /// parsed, [`PairLoss::parse`]).
+    pub fn with_loss(mut self, loss: PairLoss) -> Self {
+        self.loss = loss;
+        self
+    }
+    /// With another optimiser.
+    pub fn with_optimizer(mut self, optimizer: OptimizerKind) -> Self {
+        self.optimizer = optimizer;
+        self
+    }
+}
+
 /// Checked online settings (scenario `[online]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OnlineSettings {
     /// Steps between fresh samples from π (default 1).
-    pub resample_every: usize,
+    pub(crate) resample_every: usize,
     /// Pairs sampled per resample (default 64).
-    pub batch: usize,
+    pub(crate) batch: usize,
     /// Who labels them (default `bt`).
-    pub annotator: Annotator,
+    pub(crate) annotator: Annotator,
 }
 
 /// RLHF's optimisers by name (scenario `[rlhf] optimizer`).
@@ -107,6 +194,32 @@ impl Default for OnlineSettings {
             batch: 64,
             annotator: Annotator::BradleyTerry,
         }
+    }
+}
+
+impl OnlineSettings {
+    /// Steps between fresh samples.
+    pub fn resample_every(&self) -> usize {
+        self.resample_every
+    }
+    /// Pairs per resample.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+    /// Who labels them.
+    pub fn annotator(&self) -> Annotator {
+        self.annotator
+    }
+    /// Resampling every `k ≥ 1` steps.
+    pub fn with_resample_every(mut self, k: usize) -> Result<Self> {
+        if k == 0 {
+            return Err(Error::invalid(
+                "online.resample_every",
+                "must be at least 1 (1 = fresh pairs every step), got 0",
+            ));
+        }
+        self.resample_every = k;
+        Ok(self)
     }
 }
 
@@ -627,5 +740,37 @@ fn update_cosine(a: &[(usize, f64)], b: &[(usize, f64)]) -> f64 {
         0.0
     } else {
         dot / (na * nb)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checked settings stay checked: every setter that can break an
+    /// invariant refuses to, naming the setting.
+    #[test]
+    fn setters_keep_the_checks() {
+        let t = TrainSettings::default();
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let e = t.clone().with_beta(bad).expect_err("refused");
+            assert!(e.to_string().contains("train.beta"), "{e}");
+            let e = t.clone().with_lr(bad).expect_err("refused");
+            assert!(e.to_string().contains("train.lr"), "{e}");
+        }
+        let e = t
+            .clone()
+            .with_steps(crate::scenario::MAX_STEPS as usize + 1)
+            .expect_err("refused");
+        assert!(e.to_string().contains("train.steps"), "{e}");
+        let ok = t
+            .with_beta(0.3)
+            .and_then(|t| t.with_lr(2.0))
+            .expect("valid");
+        assert_eq!((ok.beta(), ok.lr()), (0.3, 2.0));
+        let e = OnlineSettings::default()
+            .with_resample_every(0)
+            .expect_err("refused");
+        assert!(e.to_string().contains("online.resample_every"), "{e}");
     }
 }

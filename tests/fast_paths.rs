@@ -35,7 +35,7 @@ fn check_run(s: &Scenario, method: MethodKind, steps: usize) {
                 &run.optimum().log_policy,
                 &s.data,
                 policy,
-                s.train.beta,
+                s.train.beta(),
                 0.0,
             );
             let plain = evaluate(
@@ -44,7 +44,7 @@ fn check_run(s: &Scenario, method: MethodKind, steps: usize) {
                 &s.data,
                 &policy.log_probs(),
                 &policy.log_ratios(),
-                s.train.beta,
+                s.train.beta(),
                 0.0,
             );
             assert_same(&fast, &plain);

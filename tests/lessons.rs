@@ -45,16 +45,16 @@ fn grid(seeded: bool) -> Vec<Point> {
 fn at(name: &str, method: MethodKind, p: Point, extra: &Overrides) -> Scenario {
     let base = Scenario::load(name, extra).expect("built-in scenario loads");
     let cfg = base.run_config(method);
-    let lr = if step_scales_with_beta(method, cfg.train.loss) {
+    let lr = if step_scales_with_beta(method, cfg.train.loss()) {
         cfg.effective_lr() / (p.beta * p.beta)
     } else {
         cfg.effective_lr()
     };
     let o = Overrides {
-        beta: Some(base.train.beta * p.beta),
+        beta: Some(base.train.beta() * p.beta),
         lr: Some(lr),
-        steps: Some((base.train.steps as f64 * p.steps).round() as u64),
-        seed: Some(base.train.seed + p.seed),
+        steps: Some((base.train.steps() as f64 * p.steps).round() as u64),
+        seed: Some(base.train.seed() + p.seed),
         log_every: Some(0),
         ..extra.clone()
     };
@@ -210,7 +210,7 @@ fn ratio_intuition_equal_implicit_rewards_and_8_to_1_gains_at_every_step() {
 /// `log π_ref + r/β` shifted so that their sum is conserved.
 fn ood_leak_predicted_ood_mass(s: &Scenario) -> f64 {
     let p = &s.problem;
-    let beta = s.train.beta;
+    let beta = s.train.beta();
     let inside: Vec<usize> = (0..p.len()).filter(|&i| s.data.in_data[i]).collect();
     let mean = inside.iter().map(|&i| p.reward[i] / beta).sum::<f64>() / inside.len() as f64;
     let in_mass: f64 = inside
@@ -239,7 +239,7 @@ fn ood_leak_offline_ood_mass_follows_beta_through_the_normaliser() {
             || format!("start {start}"),
         )?;
         ensure((ood > 0.05) == rises, || {
-            format!("OOD mass {ood} at β = {}", s.train.beta)
+            format!("OOD mass {ood} at β = {}", s.train.beta())
         })
     };
     // The grid (β 0.25, 0.5, 1): the leak rises.
@@ -261,7 +261,7 @@ fn ood_leak_offline_ood_mass_follows_beta_through_the_normaliser() {
         &Overrides::default(),
     );
     let h = |n: &str| {
-        s.train.beta * (out.final_log_probs[index(&s, n)] - s.problem.log_ref[index(&s, n)])
+        s.train.beta() * (out.final_log_probs[index(&s, n)] - s.problem.log_ref[index(&s, n)])
     };
     assert!(h("gibberish") > 0.0 && h("gibberish") > h("rude"));
     assert!(s.problem.reward[index(&s, "gibberish")] < s.problem.reward[index(&s, "rude")]);
@@ -369,7 +369,7 @@ fn offline_vs_online_equal_budgets_online_wins_through_coverage() {
     // Equal label budgets, as the text says.
     assert_eq!(
         base.data.pairs.len(),
-        base.online.batch * base.train.steps,
+        base.online.batch() * base.train.steps(),
         "offline pairs = online labels"
     );
     let best_in_data = (0..base.problem.len())
@@ -499,18 +499,18 @@ fn deterministic_preferences_dpo_keeps_falling_ipo_stops_at_its_margin() {
             assert!(
                 !dpo.warnings.is_empty(),
                 "β {}: DPO reported convergence",
-                s.train.beta
+                s.train.beta()
             );
             // Approached from below; at small β reached to rounding.
             assert!(dpo.final_metrics.kl_to_ref <= (1.0f64 / 0.4).ln() + 1e-12);
             let (s, ipo) = train_at(name, MethodKind::Ipo, p, &Overrides::default());
             let h = |n: &str| ipo.final_log_probs[index(&s, n)] - s.problem.log_ref[index(&s, n)];
             let margin = h("A") - h("B");
-            let target = 1.0 / (2.0 * s.train.beta);
+            let target = 1.0 / (2.0 * s.train.beta());
             assert!(
                 (margin - target).abs() < 1e-9 * target.max(1.0),
                 "β {}: IPO margin {margin} vs {target}",
-                s.train.beta
+                s.train.beta()
             );
             if steps == 1.0 {
                 let b = prob(&s, &ipo, "B");
@@ -575,7 +575,7 @@ fn likelihood_displacement_both_fall_and_the_opposite_answer_takes_the_mass() {
             },
         );
         let mut cfg = s.run_config(MethodKind::Dpo);
-        cfg.train.log_every = 1;
+        cfg.train = cfg.train.clone().with_log_every(1);
         let out = train(&cfg, |k, m| history.push((k, m.clone()))).map_err(|e| e.to_string())?;
         let fin = &out.final_metrics;
         ensure(
@@ -683,7 +683,7 @@ fn squeezing_the_rejected_term_alone_feeds_the_arg_max() {
         let problem =
             Problem::new(s.problem.space.clone(), lr, s.problem.reward.clone()).expect("problem");
         let policy = Policy::new(&PolicyKind::Tabular, &problem).expect("policy");
-        let sq = squeeze(&policy, w, l, s.train.beta, 1.0);
+        let sq = squeeze(&policy, w, l, s.train.beta(), 1.0);
         let others: f64 = (0..problem.len())
             .filter(|&y| y != top && y != l)
             .map(|y| sq.rejected_only[y])
@@ -798,14 +798,14 @@ fn negative_chosen_rewards_are_the_normaliser_not_a_failure() {
     // at E_W[r(y_w)] − β log Z.
     let at_optimum = |s: &Scenario| {
         let p = &s.problem;
-        let opt = optimum(&p.log_ref, &p.reward, s.train.beta);
+        let opt = optimum(&p.log_ref, &p.reward, s.train.beta());
         let chosen: f64 = s
             .data
             .pairs
             .iter()
             .map(|q| q.weight * p.reward[q.chosen])
             .sum();
-        chosen - s.train.beta * opt.log_partition
+        chosen - s.train.beta() * opt.log_partition
     };
     check_grid(name, &grid(false), |p| {
         let (s, out) = train_at(name, MethodKind::Dpo, p, &Overrides::default());
@@ -852,7 +852,7 @@ fn negative_chosen_rewards_are_the_normaliser_not_a_failure() {
         assert!(
             m.rewards_chosen > 0.0 && (m.rewards_chosen - at_optimum(&s)).abs() < 1e-3,
             "β {}: rewards/chosen {}",
-            s.train.beta,
+            s.train.beta(),
             m.rewards_chosen
         );
     }
@@ -960,6 +960,6 @@ fn likelihood_displacement_ches_predicts_the_chosen_log_prob_step() {
     let no = index(&s, "No");
     let moved = out.final_log_probs[no] - p.log_ref[no];
     // At π_ref Δ = 0, so σ(−βΔ) = ½.
-    let predicted = -lr * s.train.beta * 0.5 * c.at_policy;
+    let predicted = -lr * s.train.beta() * 0.5 * c.at_policy;
     approx::assert_relative_eq!(moved, predicted, max_relative = 1e-3);
 }

@@ -66,9 +66,13 @@ fn population_dpo_reaches_pi_star_on_random_problems() {
         };
         let mut cfg = cfg;
         // Rare responses get little weight (μ_i μ_j); Adam evens the pace.
-        cfg.train.steps = 4000;
-        cfg.train.lr = 0.02;
-        cfg.train.optimizer = dpo_lab::optim::OptimizerKind::Adam;
+        cfg.train = cfg
+            .train
+            .clone()
+            .with_steps(4000)
+            .and_then(|t| t.with_lr(0.02))
+            .expect("valid")
+            .with_optimizer(dpo_lab::optim::OptimizerKind::Adam);
         let out = train(&cfg, |_, _| {}).expect("trains");
         assert!(
             out.final_metrics.kl_to_optimal < CONVERGED_KL,
@@ -142,17 +146,21 @@ fn online_dpo_that_never_resamples_is_offline_dpo_on_its_first_batch() {
             ..Default::default()
         },
     );
-    s.online.resample_every = usize::MAX;
+    s.online = s
+        .online
+        .clone()
+        .with_resample_every(usize::MAX)
+        .expect("valid");
     let online = train(&s.run_config(MethodKind::OnlineDpo), |_, _| {}).expect("trains");
 
     // Rebuild the first batch exactly as the run drew it: same seed, π_ref.
     let policy = Policy::new(&PolicyKind::Tabular, &s.problem).expect("ok");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(s.train.seed);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(s.train.seed());
     let mut sampler = OnlineDpo::new(
         PairLoss::Dpo,
         1,
-        s.online.batch,
-        s.online.annotator,
+        s.online.batch(),
+        s.online.annotator(),
         s.problem.reward.clone(),
         Vec::new(),
     );
@@ -223,7 +231,7 @@ fn history_step_zero_is_the_reference_and_final_is_the_last_update() {
     );
     assert_eq!(m0.rewards_margins, 0.0);
     let (klast, mlast) = out.history.last().expect("logged");
-    assert_eq!(*klast, s.train.steps);
+    assert_eq!(*klast, s.train.steps());
     assert_eq!(mlast, &out.final_metrics);
 }
 

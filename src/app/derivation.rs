@@ -34,7 +34,7 @@ impl DerivationPanel {
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
         let p = &session.scenario.problem;
-        let beta = session.scenario.train.beta;
+        let beta = session.scenario.train.beta();
         let opt = &session.optimum;
         // π_ref's row; its recovery error is also the table's.
         let reference = identities(p, opt, &p.log_ref);
@@ -97,7 +97,7 @@ impl DerivationPanel {
 
     fn pair_ui(&mut self, ui: &mut egui::Ui, session: &Session) {
         let p = &session.scenario.problem;
-        let beta = session.scenario.train.beta;
+        let beta = session.scenario.train.beta();
         let pairs: Vec<(usize, usize)> = session
             .scenario
             .data
@@ -150,7 +150,7 @@ impl DerivationPanel {
 
     fn solution_set_ui(&mut self, ui: &mut egui::Ui, session: &Session) {
         let p = &session.scenario.problem;
-        let beta = session.scenario.train.beta;
+        let beta = session.scenario.train.beta();
         let data = &session.scenario.data;
         ui.heading("The DPO solution set (Xu et al. 2024)");
         ui.label("Scale every in-data probability by 1 − t and give t to the out-of-data responses: all in-data log-ratios shift together, so the DPO loss on the data does not change at all.");
@@ -197,7 +197,8 @@ impl DerivationPanel {
         // The path is the run's own loss: on this axis only when that loss
         // is the DPO loss on the whole data (not IPO, an online batch or
         // RLHF's −J).
-        let same_loss = run.kind == MethodKind::Dpo && session.scenario.train.loss == PairLoss::Dpo;
+        let same_loss =
+            run.kind == MethodKind::Dpo && session.scenario.train.loss() == PairLoss::Dpo;
         let path: Vec<[f64; 2]> = if same_loss {
             run.history
                 .iter()
@@ -266,7 +267,7 @@ fn squeeze_ui(ui: &mut egui::Ui, session: &Session) {
         return;
     };
     let policy = run.run.policy();
-    let sq = dpo_lab::derivation::squeeze(policy, w, l, session.scenario.train.beta, 1.0);
+    let sq = dpo_lab::derivation::squeeze(policy, w, l, session.scenario.train.beta(), 1.0);
     ui.label(format!(
         "One step (lr 1) from {}'s current policy on the pair {:?} beats {:?}: pushing only the rejected answer down raises every other logit by its own probability, so the most likely answer gains most; the paired DPO step moves only the pair's two logits.",
         method_label(run.kind),

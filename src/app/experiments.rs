@@ -165,7 +165,7 @@ impl ExperimentsPanel {
             return;
         }
         let scenario = session.scenario.clone();
-        let what = format!("{} at β = {}", scenario.name(), scenario.train.beta);
+        let what = format!("{} at β = {}", scenario.name(), scenario.train.beta());
         if let Err(e) = check_work(kind, &scenario) {
             self.error = Some(format!(
                 "{}: {e} (the command line takes --allow-long)",

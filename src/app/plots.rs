@@ -57,7 +57,7 @@ fn height(p: f64, log_scale: bool) -> f64 {
 /// Bars of π_ref, π* and each method over the shown responses.
 pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_height: f32) {
     let p = &session.scenario.problem;
-    let beta = session.scenario.train.beta;
+    let beta = session.scenario.train.beta();
     let (shown, rest) = shown_responses(session, s);
     let mut series: Vec<Series> = Vec::new();
     if s.show_reference {

@@ -86,7 +86,7 @@ impl Session {
         let mut scenario = Scenario::check(raw)?;
         scenario.focus_prompt(settings.prompt.min(scenario.prompts.len() - 1))?;
         let p = &scenario.problem;
-        let optimum = optimum(&p.log_ref, &p.reward, scenario.train.beta);
+        let optimum = optimum(&p.log_ref, &p.reward, scenario.train.beta());
         // Each frontier point is a pass over the space: fewer for huge ones.
         let points = match p.len() {
             0..=100_000 => 61,

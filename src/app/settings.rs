@@ -113,17 +113,17 @@ impl Settings {
         let name =
             |v: &Option<String>, default: &'static str| v.clone().unwrap_or_else(|| default.into());
         Settings {
-            beta: t.beta.unwrap_or(d.beta),
-            lr: t.lr.unwrap_or(d.lr),
+            beta: t.beta.unwrap_or(d.beta()),
+            lr: t.lr.unwrap_or(d.lr()),
             lr_moved: false,
             keep_step: true,
-            optimizer: name(&t.optimizer, d.optimizer.name()),
-            loss: name(&t.loss, d.loss.name()),
-            steps: t.steps.unwrap_or(d.steps as u64),
+            optimizer: name(&t.optimizer, d.optimizer().name()),
+            loss: name(&t.loss, d.loss().name()),
+            steps: t.steps.unwrap_or(d.steps() as u64),
             // Every lesson plays through in about 300 frames (5 s at 60 fps).
             steps_per_frame: t
                 .steps
-                .unwrap_or(d.steps as u64)
+                .unwrap_or(d.steps() as u64)
                 .div_ceil(300)
                 .clamp(5, 1000) as usize,
             fast: false,
@@ -132,10 +132,10 @@ impl Settings {
             resample_every: raw
                 .online
                 .resample_every
-                .unwrap_or(od.resample_every as u64),
-            annotator: name(&raw.online.annotator, od.annotator.name()),
+                .unwrap_or(od.resample_every() as u64),
+            annotator: name(&raw.online.annotator, od.annotator().name()),
             policy: name(&raw.policy.kind, PolicyClass::default().into()),
-            seed: t.seed.unwrap_or(d.seed),
+            seed: t.seed.unwrap_or(d.seed()),
             dpo,
             online,
             ipo,
@@ -212,7 +212,7 @@ impl Settings {
                 .train
                 .loss
                 .as_deref()
-                .unwrap_or(TrainSettings::default().loss.name())
+                .unwrap_or(TrainSettings::default().loss().name())
                 != self.loss)
                 .then(|| self.loss.clone()),
             policy: (raw

@@ -241,7 +241,7 @@ fn exports_history_and_a_scenario_that_reloads_to_the_same_state() {
     let saved =
         dpo_lab::scenario::Scenario::load(toml.to_str().expect("utf8"), &Default::default())
             .expect("reloads");
-    assert_eq!(saved.train.beta, 0.5);
+    assert_eq!(saved.train.beta(), 0.5);
     let fresh = DpoLabApp::new(Some(toml.to_str().expect("utf8")));
     assert_eq!(
         fresh.session().scenario.train,
@@ -554,7 +554,7 @@ fn the_loss_picker_offers_every_loss_and_retrains_with_it() {
         let ctx = h.ctx.clone();
         h.state_mut().apply(&ctx, super::Command::Rebuild);
         h.run_steps(1);
-        assert_eq!(h.state().session().scenario.train.loss.name(), *name);
+        assert_eq!(h.state().session().scenario.train.loss().name(), *name);
         assert!(
             h.state().message().is_none_or(|m| !m.is_error()),
             "{name}: {:?}",

@@ -27,7 +27,7 @@ impl Bar {
                 }
             });
         });
-        let steps: usize = cfgs.iter().map(|c| c.train.steps).sum();
+        let steps: usize = cfgs.iter().map(|c| c.train.steps()).sum();
         if estimate.seconds < 1.0 {
             return Bar(indicatif::ProgressBar::hidden());
         }

@@ -31,8 +31,8 @@ pub(super) fn resample_cmd(common: &Common, every: &str, out: &mut dyn Write) ->
         out,
         "{}: online DPO, {} steps, {} pairs per batch",
         scenario.name(),
-        scenario.train.steps,
-        scenario.online.batch
+        scenario.train.steps(),
+        scenario.online.batch()
     )?;
     writeln!(
         out,

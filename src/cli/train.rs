@@ -51,11 +51,11 @@ pub(super) fn print_run_table(
         "{} — {} (β = {}, lr = {}, {} steps, {}, seed {})",
         scenario.name(),
         method.name(),
-        t.beta,
+        t.beta(),
         scenario.run_config(method).effective_lr(),
-        t.steps,
-        t.optimizer.name(),
-        t.seed
+        t.steps(),
+        t.optimizer().name(),
+        t.seed()
     )?;
     if !o.history.is_empty() {
         writeln!(
@@ -165,7 +165,7 @@ pub(super) fn compare_cmd(
             scenario.name(),
             ma.name(),
             mb.name(),
-            scenario.train.beta,
+            scenario.train.beta(),
             seeds,
             margin
         )?;

@@ -215,13 +215,15 @@ impl Scenario {
     /// is offline training with the IPO loss; `optimal` takes no
     /// steps (the closed form).
     pub fn prompt_config(&self, k: usize, method: MethodKind) -> RunConfig {
-        let mut train = self.train.clone();
-        train.seed = train.seed.wrapping_add(k as u64);
-        match method {
-            MethodKind::Ipo => train.loss = crate::loss::PairLoss::Ipo,
-            MethodKind::Optimal => train.steps = 0,
-            _ => {}
-        }
+        let train = self.train.clone();
+        let train = train.clone().with_seed(train.seed().wrapping_add(k as u64));
+        let train = match method {
+            MethodKind::Ipo => train.with_loss(crate::loss::PairLoss::Ipo),
+            MethodKind::Optimal => train
+                .with_steps(0)
+                .unwrap_or_else(|_| unreachable!("0 steps is valid")),
+            _ => train,
+        };
         RunConfig {
             problem: self.prompts[k].problem.clone(),
             data: self.prompts[k].data.clone(),
