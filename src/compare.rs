@@ -68,6 +68,8 @@ pub fn head_to_head(log_a: &[f64], log_b: &[f64], reward: &[f64], margin: f64) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tolerance::ULPS_ABS;
+    use approx::assert_abs_diff_eq;
 
     #[test]
     fn by_hand() {
@@ -75,11 +77,11 @@ mod tests {
         let la = [0.5f64.ln(), 0.5f64.ln()];
         let lb = [0.25f64.ln(), 0.75f64.ln()];
         let h = head_to_head(&la, &lb, &[0.0, 1.0], 0.0);
-        assert!((h.win - 0.5 * 0.25).abs() < 1e-15);
-        assert!((h.loss - 0.5 * 0.75).abs() < 1e-15);
-        assert!((h.tie - 0.5).abs() < 1e-15);
+        assert_abs_diff_eq!(h.win, 0.5 * 0.25, epsilon = ULPS_ABS);
+        assert_abs_diff_eq!(h.loss, 0.5 * 0.75, epsilon = ULPS_ABS);
+        assert_abs_diff_eq!(h.tie, 0.5, epsilon = ULPS_ABS);
         let h = head_to_head(&la, &lb, &[0.0, 1.0], 1.0);
-        assert!((h.tie - 1.0).abs() < 1e-15);
+        assert_abs_diff_eq!(h.tie, 1.0, epsilon = ULPS_ABS);
     }
 }
 

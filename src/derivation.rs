@@ -226,6 +226,8 @@ mod tests {
     use crate::data::PairData;
     use crate::method::pair_loss;
     use crate::policy::{Policy, TabularPolicy};
+    use crate::tolerance::{ROUNDING_ABS, ULPS_ABS};
+    use approx::assert_abs_diff_eq;
 
     #[test]
     fn solution_set_leaves_the_dpo_loss_unchanged() {
@@ -244,19 +246,23 @@ mod tests {
         let after = Policy::Tabular(TabularPolicy::with_reference(moved.clone(), lr.clone()));
         let l0 = pair_loss(&data.pairs, PairLoss::Dpo, 0.3, &before, &[], None);
         let l1 = pair_loss(&data.pairs, PairLoss::Dpo, 0.3, &after, &[], None);
-        assert!((l0 - l1).abs() < 1e-12, "{l0} vs {l1}");
+        assert!((l0 - l1).abs() < ROUNDING_ABS, "{l0} vs {l1}");
         let ood: f64 = moved[2].exp() + moved[3].exp();
-        assert!((ood - (0.4 * 0.15 + 0.6)).abs() < 1e-12);
+        assert_abs_diff_eq!(ood, (0.4 * 0.15 + 0.6), epsilon = ROUNDING_ABS);
         let sum: f64 = moved.iter().map(|l| l.exp()).sum();
-        assert!((sum - 1.0).abs() < 1e-12);
+        assert_abs_diff_eq!(sum, 1.0, epsilon = ROUNDING_ABS);
     }
 
     #[test]
     fn pair_terms_by_hand() {
         let t = pair_terms(&[0.5, -0.5], 0, 1, 2.0);
         assert_eq!(t.u, 2.0);
-        assert!((t.loss - (1.0 + (-2f64).exp()).ln()).abs() < 1e-15);
-        assert!((t.sigma + (-t.loss).exp() - 2.0 * t.sigma).abs() < 1e-15);
+        assert_abs_diff_eq!(t.loss, (1.0 + (-2f64).exp()).ln(), epsilon = ULPS_ABS);
+        assert_abs_diff_eq!(
+            t.sigma,
+            -((-t.loss).exp() - 2.0 * t.sigma),
+            epsilon = ULPS_ABS
+        );
     }
 }
 

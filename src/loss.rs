@@ -695,11 +695,12 @@ pub fn bradley_terry_nll_derivative(margin: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tolerance::ULPS_ABS;
 
     #[test]
     fn dpo_at_zero_margin_is_log_two() {
-        assert!((PairLoss::Dpo.value(0.0, 0.1) - 2f64.ln()).abs() < 1e-15);
-        assert!((PairLoss::Dpo.derivative(0.0, 0.1) + 0.05).abs() < 1e-15);
+        assert!((PairLoss::Dpo.value(0.0, 0.1) - 2f64.ln()).abs() < ULPS_ABS);
+        assert!((PairLoss::Dpo.derivative(0.0, 0.1) + 0.05).abs() < ULPS_ABS);
     }
 
     #[test]

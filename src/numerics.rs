@@ -119,28 +119,34 @@ pub fn tick(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tolerance::{ROUNDING_ABS, ULPS_ABS};
+    use approx::assert_abs_diff_eq;
 
     #[test]
     fn log_sigmoid_is_finite_far_out() {
         // ln(sigmoid(-800)) would be ln(0) = -inf.
-        assert!((log_sigmoid(-800.0) + 800.0).abs() < 1e-12);
+        assert_abs_diff_eq!(log_sigmoid(-800.0), -800.0, epsilon = ROUNDING_ABS);
         assert!(log_sigmoid(800.0).abs() < 1e-300);
-        assert!((sigmoid(0.0) - 0.5).abs() < 1e-15);
+        assert_abs_diff_eq!(sigmoid(0.0), 0.5, epsilon = ULPS_ABS);
     }
 
     #[test]
     fn log_sum_exp_by_hand() {
         let v = log_sum_exp(&[0.0, 0.0]);
-        assert!((v - 2f64.ln()).abs() < 1e-15);
+        assert_abs_diff_eq!(v, 2f64.ln(), epsilon = ULPS_ABS);
         assert_eq!(log_sum_exp(&[f64::NEG_INFINITY]), f64::NEG_INFINITY);
-        assert!((log_sum_exp(&[1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
+        assert_abs_diff_eq!(
+            log_sum_exp(&[1000.0, 1000.0]),
+            (1000.0 + 2f64.ln()),
+            epsilon = ROUNDING_ABS
+        );
     }
 
     #[test]
     fn softplus_matches_definition() {
         for t in [-5.0, -0.5, 0.0, 0.5, 5.0] {
             let direct = (1.0 + f64::exp(t)).ln();
-            assert!((softplus(t) - direct).abs() < 1e-14);
+            assert_abs_diff_eq!(softplus(t), direct, epsilon = ROUNDING_ABS);
         }
     }
 }

@@ -162,6 +162,8 @@ pub fn frontier(log_ref: &[f64], reward: &[f64], betas: &[f64]) -> Vec<FrontierP
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tolerance::ULPS_ABS;
+    use approx::assert_abs_diff_eq;
 
     #[test]
     fn two_responses_by_hand() {
@@ -169,7 +171,11 @@ mod tests {
         let lr = [0.5f64.ln(), 0.5f64.ln()];
         let opt = optimum(&lr, &[1.0, 0.0], 1.0);
         let e = std::f64::consts::E;
-        assert!((opt.log_policy[0].exp() - e / (e + 1.0)).abs() < 1e-15);
-        assert!((opt.log_partition - ((e + 1.0) / 2.0).ln()).abs() < 1e-15);
+        assert_abs_diff_eq!(opt.log_policy[0].exp(), e / (e + 1.0), epsilon = ULPS_ABS);
+        assert_abs_diff_eq!(
+            opt.log_partition,
+            ((e + 1.0) / 2.0).ln(),
+            epsilon = ULPS_ABS
+        );
     }
 }

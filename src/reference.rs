@@ -253,6 +253,8 @@ fn bigram_log_reference(space: &ResponseSpace, b: &BigramReference) -> Result<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tolerance::ULPS_ABS;
+    use approx::assert_abs_diff_eq;
 
     #[test]
     fn bigram_reference_by_hand() {
@@ -265,10 +267,10 @@ mod tests {
         };
         let lr = build_log_reference(&space, &ReferenceSpec::Bigram(b)).expect("ok");
         let p = |s: &str| lr[space.index_of(s).expect("in space")].exp();
-        assert!((p("a") - 0.25 * 0.2).abs() < 1e-15);
-        assert!((p("a b") - 0.25 * 0.8 * 0.5).abs() < 1e-15);
-        assert!((p("b") - 0.75 * 0.6).abs() < 1e-15);
-        assert!((p("b a") - 0.75 * 0.4).abs() < 1e-15);
+        assert_abs_diff_eq!(p("a"), 0.25 * 0.2, epsilon = ULPS_ABS);
+        assert_abs_diff_eq!(p("a b"), 0.25 * 0.8 * 0.5, epsilon = ULPS_ABS);
+        assert_abs_diff_eq!(p("b"), 0.75 * 0.6, epsilon = ULPS_ABS);
+        assert_abs_diff_eq!(p("b a"), 0.75 * 0.4, epsilon = ULPS_ABS);
         assert_eq!(p("b b"), 0.0);
     }
 

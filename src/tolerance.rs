@@ -50,3 +50,12 @@ pub const OSCILLATION_COSINE: f64 = -0.5;
 /// Exact best-of-n agrees with a brute-force enumeration of all n-tuples of
 /// draws to this absolute error (issue 14).
 pub const BEST_OF_N_ABS: f64 = 1e-12;
+
+/// A closed form computed two ways on numbers of order one, a handful of
+/// operations each: a few units in the last place.
+pub const ULPS_ABS: f64 = 1e-15;
+
+/// Sums, averages and log-sum-exps of up to ~10⁴ terms of order one, or a
+/// quantity computed along two different paths: rounding accumulates to
+/// about this.
+pub const ROUNDING_ABS: f64 = 1e-12;

@@ -4,7 +4,9 @@
 
 mod common;
 
+use approx::assert_abs_diff_eq;
 use common::{dpo_lab, json};
+use dpo_lab::tolerance::{IDENTITY_ABS, ROUNDING_ABS};
 use serde_json::Value;
 
 #[track_caller]
@@ -36,13 +38,29 @@ fn optimal_json_matches_the_closed_form_by_hand() {
     ]);
     let e = std::f64::consts::E;
     let p = v["policy"].as_array().expect("array");
-    assert!((p[0].as_f64().expect("num") - 1.0 / (1.0 + e * e)).abs() < 1e-12);
+    assert_abs_diff_eq!(
+        p[0].as_f64().expect("num"),
+        1.0 / (1.0 + e * e),
+        epsilon = ROUNDING_ABS
+    );
     assert_eq!(p[2].as_f64(), Some(0.0));
     let log_z = ((1.0 / e + e) / 2.0).ln();
-    assert!((v["log_partition"].as_f64().expect("num") - log_z).abs() < 1e-12);
-    assert!((v["objective"].as_f64().expect("num") - log_z).abs() < 1e-12);
+    assert_abs_diff_eq!(
+        v["log_partition"].as_f64().expect("num"),
+        log_z,
+        epsilon = ROUNDING_ABS
+    );
+    assert_abs_diff_eq!(
+        v["objective"].as_f64().expect("num"),
+        log_z,
+        epsilon = ROUNDING_ABS
+    );
     assert!(v["reward_recovered"][2].is_null());
-    assert!((v["reward_recovered"][0].as_f64().expect("num") + 1.0).abs() < 1e-12);
+    assert_abs_diff_eq!(
+        v["reward_recovered"][0].as_f64().expect("num"),
+        -1.0,
+        epsilon = ROUNDING_ABS
+    );
     assert_eq!(v["beta"].as_f64(), Some(1.0));
 }
 
@@ -239,7 +257,7 @@ fn compare_and_sweep_json() {
         v["tie"].as_f64().expect("t"),
         v["loss"].as_f64().expect("l"),
     );
-    assert!((w + t + l - 1.0).abs() < 1e-12);
+    assert_abs_diff_eq!(w, -(t + l - 1.0), epsilon = ROUNDING_ABS);
     assert!(v["quality_a"].as_f64().expect("qa") > v["quality_b"].as_f64().expect("qb"));
     assert_eq!(v["tie_margin"].as_f64(), Some(0.0));
 
@@ -670,7 +688,7 @@ fn best_of_n_json_has_the_spec_shape() {
             .iter()
             .map(|x| x.as_f64().expect("number"))
             .sum();
-        assert!((total - 1.0).abs() < 1e-9);
+        assert_abs_diff_eq!(total, 1.0, epsilon = IDENTITY_ABS);
         let kl = p["kl"].as_f64().expect("kl");
         assert!(kl > last_kl && kl <= p["kl_bound"].as_f64().expect("bound") + 1e-12);
         last_kl = kl;

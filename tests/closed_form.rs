@@ -3,11 +3,13 @@
 
 mod common;
 
+use approx::assert_abs_diff_eq;
 use common::*;
 use dpo_lab::numerics::kl_from_logs;
 use dpo_lab::optimal::{
     expectation, objective, optimum, recovered_reward, stationarity_multipliers,
 };
+use dpo_lab::tolerance::ROUNDING_ABS;
 use dpo_lab::tolerance::{IDENTITY_ABS, IDENTITY_REL};
 use proptest::prelude::*;
 
@@ -128,11 +130,15 @@ fn small_beta_splits_the_argmax_by_reference_ratio() {
     let r = [0.0, 2.0, 1.0, 2.0, 9.0];
     let opt = optimum(&lr, &r, 1e-4);
     let pi: Vec<f64> = opt.log_policy.iter().map(|l| l.exp()).collect();
-    assert!((pi[1] - 0.25).abs() < 1e-12, "{pi:?}");
-    assert!((pi[3] - 0.75).abs() < 1e-12, "{pi:?}");
+    assert!((pi[1] - 0.25).abs() < ROUNDING_ABS, "{pi:?}");
+    assert!((pi[3] - 0.75).abs() < ROUNDING_ABS, "{pi:?}");
     assert_eq!(pi[0], 0.0);
     assert_eq!(pi[4], 0.0);
-    assert!((expectation(&opt.log_policy, &r) - 2.0).abs() < 1e-12);
+    assert_abs_diff_eq!(
+        expectation(&opt.log_policy, &r),
+        2.0,
+        epsilon = ROUNDING_ABS
+    );
 }
 
 #[test]
@@ -143,7 +149,7 @@ fn extreme_beta_stays_finite() {
         assert!(opt.log_partition.is_finite());
         let j = objective(&opt.log_policy, &lr, &[-1000.0, 1000.0], beta);
         assert!(j.is_finite());
-        assert!((j - beta * opt.log_partition).abs() <= 1e-9 * j.abs().max(1.0));
+        assert!((j - beta * opt.log_partition).abs() <= IDENTITY_ABS * j.abs().max(1.0));
     }
 }
 
@@ -174,7 +180,7 @@ fn tiny_beta_with_near_tied_rewards_sums_to_one() {
     ];
     let opt = optimum(&lr, &r, 0.00010386723325979477);
     let sum: f64 = opt.log_policy.iter().map(|l| l.exp()).sum();
-    assert!((sum - 1.0).abs() < 1e-13, "Σπ* = {sum}");
+    assert!((sum - 1.0).abs() < ROUNDING_ABS, "Σπ* = {sum}");
 }
 
 /// The helpers the app draws from (issue 10: the app holds no maths):
@@ -189,7 +195,7 @@ fn app_helpers_by_hand() {
         .collect();
     assert_eq!(top_k_by(5, 3, |y| lp[y]), vec![1, 2, 3]);
     assert_eq!(top_k_by(5, 9, |y| lp[y]), vec![1, 2, 3, 0, 4]);
-    assert!((rest_mass(&lp, &[1, 2]) - 0.4).abs() < 1e-12);
+    assert_abs_diff_eq!(rest_mass(&lp, &[1, 2]), 0.4, epsilon = ROUNDING_ABS);
     let r = implicit_reward(0.5, 0.2f64.ln(), 0.1f64.ln()).expect("both positive");
     approx::assert_abs_diff_eq!(r, 0.5 * 2f64.ln(), epsilon = 1e-15);
     assert_eq!(implicit_reward(0.5, f64::NEG_INFINITY, 0.1f64.ln()), None);

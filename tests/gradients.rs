@@ -17,6 +17,7 @@ use dpo_lab::problem::Problem;
 use dpo_lab::reference::{BigramReference, ReferenceSpec, build_log_reference};
 use dpo_lab::reward_model::{RewardModel, RewardModelKind};
 use dpo_lab::space::ResponseSpace;
+use dpo_lab::tolerance::ULPS_ABS;
 use dpo_lab::tolerance::{FINITE_DIFF, FINITE_DIFF_STEP};
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -228,8 +229,8 @@ fn tabular_dpo_gradient_moves_only_the_pair() {
     let mut g = GradBuffer::new(policy.num_params());
     policy.accumulate_grad(&coefs, 0.0, &mut g);
     let dense = g.to_dense();
-    assert!((dense[0] + 0.25).abs() < 1e-15); // −β σ(0)
-    assert!((dense[3] - 0.25).abs() < 1e-15);
+    assert_abs_diff_eq!(dense[0], -0.25, epsilon = ULPS_ABS); // −β σ(0)
+    assert_abs_diff_eq!(dense[3], 0.25, epsilon = ULPS_ABS);
     assert!(
         dense
             .iter()

@@ -12,6 +12,7 @@ use dpo_lab::method::MethodKind;
 use dpo_lab::scenario::{Overrides, Scenario, builtins};
 use dpo_lab::sweep::step_scales_with_beta;
 use dpo_lab::tolerance::CONVERGED_KL;
+use dpo_lab::tolerance::{IDENTITY_ABS, ROUNDING_ABS};
 use dpo_lab::train::{Outcome, Run, train};
 
 /// One point of a lesson's grid.
@@ -160,11 +161,11 @@ fn population_loss_starts_at_log_2_and_weights_are_true_means() {
     for name in ["optimal-policy", "ood-leak", "length-bias"] {
         let s = Scenario::load(name, &Overrides::default()).expect("loads");
         let total: f64 = s.data.pairs.iter().map(|p| p.weight).sum();
-        assert!((total - 1.0).abs() < 1e-12, "{name}: Σ W = {total}");
+        assert!((total - 1.0).abs() < ROUNDING_ABS, "{name}: Σ W = {total}");
         let run = Run::new(&s.run_config(MethodKind::Dpo)).expect("builds");
         let loss = run.metrics().expect("finite").loss;
         assert!(
-            (loss - std::f64::consts::LN_2).abs() < 1e-12,
+            (loss - std::f64::consts::LN_2).abs() < ROUNDING_ABS,
             "{name}: loss at π_ref {loss}"
         );
     }
@@ -185,7 +186,7 @@ fn ratio_intuition_equal_implicit_rewards_and_8_to_1_gains_at_every_step() {
             let h = run.policy().log_ratios();
             let lp = run.policy().log_probs();
             let k = run.steps_done();
-            ensure((h[lg] - h[ug]).abs() < 1e-12, || {
+            ensure((h[lg] - h[ug]).abs() < ROUNDING_ABS, || {
                 format!("step {k}: implicit rewards differ: {} vs {}", h[lg], h[ug])
             })?;
             let gains = (lp[lg].exp() - 0.8) / (lp[ug].exp() - 0.1);
@@ -235,7 +236,7 @@ fn ood_leak_offline_ood_mass_follows_beta_through_the_normaliser() {
             format!("OOD mass {ood}, the conserved-sum prediction {predicted}")
         })?;
         ensure(
-            (start - 0.05).abs() < 1e-12 || out.history.is_empty(),
+            (start - 0.05).abs() < ROUNDING_ABS || out.history.is_empty(),
             || format!("start {start}"),
         )?;
         ensure((ood > 0.05) == rises, || {
@@ -508,7 +509,7 @@ fn deterministic_preferences_dpo_keeps_falling_ipo_stops_at_its_margin() {
             let margin = h("A") - h("B");
             let target = 1.0 / (2.0 * s.train.beta());
             assert!(
-                (margin - target).abs() < 1e-9 * target.max(1.0),
+                (margin - target).abs() < IDENTITY_ABS * target.max(1.0),
                 "β {}: IPO margin {margin} vs {target}",
                 s.train.beta()
             );
@@ -706,7 +707,7 @@ fn squeezing_the_rejected_term_alone_feeds_the_arg_max() {
         for pair in others.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             assert!(
-                (after(a) / after(b) - p0[a] / p0[b]).abs() < 1e-12,
+                (after(a) / after(b) - p0[a] / p0[b]).abs() < ROUNDING_ABS,
                 "ratio {a}/{b} moved"
             );
         }
@@ -929,7 +930,7 @@ kind = "autoregressive"
         // and "a a" and "a ⟂" keep their ratio.
         let ratio = |p: &[f64]| conditional(p, &[a], Some(a)) / conditional(p, &[a], None);
         assert!(
-            (ratio(&after) / ratio(&before) - 1.0).abs() < 1e-12,
+            (ratio(&after) / ratio(&before) - 1.0).abs() < ROUNDING_ABS,
             "lr {lr}: the shared prefix moved"
         );
     }

@@ -4,8 +4,11 @@
 //! where its two squared terms balance against the normaliser. Robust DPO
 //! has none (its loss falls for ever in Δ), which is checked too.
 
+use approx::assert_abs_diff_eq;
 use dpo_lab::method::MethodKind;
 use dpo_lab::scenario::{RawScenario, Scenario};
+use dpo_lab::tolerance::IDENTITY_ABS;
+use dpo_lab::tolerance::ROUNDING_ABS;
 use dpo_lab::train::train;
 
 fn one_pair(loss: &str, beta: f64, lr: f64, steps: u64, extra: &str) -> (f64, f64) {
@@ -55,7 +58,7 @@ fn ipo_converges_to_a_margin_of_one_over_two_beta() {
     for beta in [0.25, 0.5, 1.0] {
         let (hw, hl) = one_pair("ipo", beta, 0.05, 20_000, "");
         assert!(
-            (hw - hl - 1.0 / (2.0 * beta)).abs() < 1e-9,
+            (hw - hl - 1.0 / (2.0 * beta)).abs() < IDENTITY_ABS,
             "β {beta}: Δ = {}",
             hw - hl
         );
@@ -90,10 +93,10 @@ fn sppo_hard_balances_its_two_terms_against_the_normaliser() {
         let (pw, pl) = (0.6 * hw.exp(), 0.4 * hl.exp());
         let t = 1.0 / (2.0 * beta);
         assert!(
-            ((hw - t) * pl - (hl + t) * pw).abs() < 1e-9,
+            ((hw - t) * pl - (hl + t) * pw).abs() < IDENTITY_ABS,
             "β {beta}: ρ_w {hw}, ρ_l {hl}"
         );
-        assert!((pw + pl - 1.0).abs() < 1e-12);
+        assert_abs_diff_eq!(pw, -(pl - 1.0), epsilon = ROUNDING_ABS);
     }
 }
 

@@ -6,7 +6,9 @@
 
 mod common;
 
+use approx::assert_abs_diff_eq;
 use common::json;
+use dpo_lab::tolerance::IDENTITY_ABS;
 use serde_json::Value;
 
 fn ood(rows: &[Value], name: &str) -> f64 {
@@ -71,7 +73,7 @@ fn the_table_names_its_focus_and_reports_a_failing_row() {
             .iter()
             .map(|k| r[*k].as_f64().expect("number"))
             .sum::<f64>();
-        assert!((sum - 1.0).abs() < 1e-9);
+        assert_abs_diff_eq!(sum, 1.0, epsilon = IDENTITY_ABS);
     }
 }
 

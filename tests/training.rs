@@ -5,6 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
+use approx::assert_abs_diff_eq;
 use dpo_lab::data::{DataSpec, PairData};
 use dpo_lab::method::{MethodKind, OnlineDpo};
 use dpo_lab::policy::{Policy, PolicyKind};
@@ -14,6 +15,8 @@ use dpo_lab::reward::{RewardSpec, build_reward};
 use dpo_lab::scenario::{Overrides, Scenario};
 use dpo_lab::space::ResponseSpace;
 use dpo_lab::tolerance::CONVERGED_KL;
+use dpo_lab::tolerance::IDENTITY_ABS;
+use dpo_lab::tolerance::{ROUNDING_ABS, ULPS_ABS};
 use dpo_lab::train::{RunConfig, train};
 use dpo_lab::{Error, loss::PairLoss};
 use rand::SeedableRng;
@@ -202,19 +205,24 @@ fn shifting_the_reward_leaves_training_unchanged() {
     let shifted = Scenario::check(raw).expect("ok");
     for (a, b) in s.data.pairs.iter().zip(&shifted.data.pairs) {
         assert!(
-            (a.weight - b.weight).abs() <= 1e-15,
+            (a.weight - b.weight).abs() <= ULPS_ABS,
             "pair weights depend only on reward differences"
         );
     }
     let a = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
     let b = train(&shifted.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
     for (x, y) in a.final_log_probs.iter().zip(&b.final_log_probs) {
-        assert!((x - y).abs() < 1e-12);
+        assert_abs_diff_eq!(x, y, epsilon = ROUNDING_ABS);
     }
-    assert!((a.final_metrics.loss - b.final_metrics.loss).abs() < 1e-12);
+    assert_abs_diff_eq!(
+        a.final_metrics.loss,
+        b.final_metrics.loss,
+        epsilon = ROUNDING_ABS
+    );
     // E_π r shifts by exactly the constant.
     assert!(
-        (b.final_metrics.expected_reward - a.final_metrics.expected_reward - 3.25).abs() < 1e-9
+        (b.final_metrics.expected_reward - a.final_metrics.expected_reward - 3.25).abs()
+            < IDENTITY_ABS
     );
 }
 
@@ -276,7 +284,7 @@ fn extreme_beta_trains_to_finite_numbers_or_a_clear_error() {
                     Ok(out) => {
                         // A normalised policy and metrics inside their ranges.
                         let total: f64 = out.final_log_probs.iter().map(|l| l.exp()).sum();
-                        assert!((total - 1.0).abs() < 1e-9, "Σ π = {total}");
+                        assert!((total - 1.0).abs() < IDENTITY_ABS, "Σ π = {total}");
                         for (_, m) in out
                             .history
                             .iter()
@@ -413,7 +421,7 @@ fn every_prompt_trains_to_its_own_optimum_and_metrics_average() {
     let mean = (out.prompts[0].final_metrics.expected_reward
         + out.prompts[1].final_metrics.expected_reward)
         / 2.0;
-    assert!((out.final_metrics.expected_reward - mean).abs() < 1e-15);
+    assert_abs_diff_eq!(out.final_metrics.expected_reward, mean, epsilon = ULPS_ABS);
 }
 
 #[test]
@@ -439,8 +447,11 @@ fn sweep_frontier_averages_every_prompt() {
             .collect();
         let mean_r = (each[0].expected_reward + each[1].expected_reward) / 2.0;
         let mean_kl = (each[0].kl_to_ref + each[1].kl_to_ref) / 2.0;
-        assert!((pt.expected_reward - mean_r).abs() < 1e-12, "β {beta}");
-        assert!((pt.kl_to_ref - mean_kl).abs() < 1e-12, "β {beta}");
+        assert!(
+            (pt.expected_reward - mean_r).abs() < ROUNDING_ABS,
+            "β {beta}"
+        );
+        assert!((pt.kl_to_ref - mean_kl).abs() < ROUNDING_ABS, "β {beta}");
         // … and the two prompts really differ, so the first alone is wrong.
         assert!((each[0].expected_reward - each[1].expected_reward).abs() > 0.1);
     }

@@ -11,6 +11,8 @@ use dpo_lab::method::MethodKind;
 
 use super::DpoLabApp;
 use super::lessons::GUIDED;
+use approx::assert_abs_diff_eq;
+use dpo_lab::tolerance::{IDENTITY_ABS, ROUNDING_ABS};
 
 fn harness(scenario: Option<&str>) -> Harness<'static, DpoLabApp> {
     Harness::builder()
@@ -111,7 +113,7 @@ fn beta_slider_moves_pi_star_instantly() {
     slider(&h, "β (KL weight)").set_value_accesskit(0.01);
     h.run_steps(2);
     let s = h.state().session();
-    assert!((s.optimum.beta - 0.01).abs() < 1e-9);
+    assert_abs_diff_eq!(s.optimum.beta, 0.01, epsilon = IDENTITY_ABS);
     assert_ne!(before, s.optimum.log_policy);
     // Small β: π* sits on the best answer.
     assert!(s.optimum.log_policy[0].exp() > 0.99);
@@ -537,7 +539,11 @@ reward = { values = [-1.0, 2.0, 0.0] }
     let s = h.state().session();
     assert_eq!(s.scenario.focused_prompt(), 1);
     // What is shown is the second prompt's problem: its reference.
-    assert!((s.scenario.problem.log_ref[0].exp() - 0.2).abs() < 1e-12);
+    assert_abs_diff_eq!(
+        s.scenario.problem.log_ref[0].exp(),
+        0.2,
+        epsilon = ROUNDING_ABS
+    );
     assert!(
         h.query_by_label_contains("· prompt 2 of 2: second")
             .is_some()
@@ -577,7 +583,7 @@ fn moving_beta_keeps_the_effective_step_and_still_converges() {
     let s = &h.state().settings;
     let expected = lr0 * (b0 / s.beta).powi(2);
     assert!(
-        (s.lr - expected).abs() <= 1e-9 * expected,
+        (s.lr - expected).abs() <= IDENTITY_ABS * expected,
         "lr {} vs {expected}",
         s.lr
     );

@@ -274,23 +274,25 @@ impl Method for Ppo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tolerance::ULPS_ABS;
+    use approx::assert_abs_diff_eq;
 
     #[test]
     fn clipped_surrogate_by_hand() {
         // Positive advantage: clipped above 1 + ε.
         assert_eq!(clipped_surrogate(1.1, 2.0, 0.2), (2.2, 2.0, false));
         let (v, d, c) = clipped_surrogate(1.5, 2.0, 0.2);
-        assert!((v - 2.4).abs() < 1e-15 && d == 0.0 && c);
+        assert!((v - 2.4).abs() < ULPS_ABS && d == 0.0 && c);
         // Negative advantage: clipped below 1 − ε, never above.
         let (v, d, c) = clipped_surrogate(0.5, -1.0, 0.2);
-        assert!((v + 0.8).abs() < 1e-15 && d == 0.0 && c);
+        assert!((v + 0.8).abs() < ULPS_ABS && d == 0.0 && c);
         assert_eq!(clipped_surrogate(1.5, -1.0, 0.2), (-1.5, -1.0, false));
     }
 
     #[test]
     fn value_loss_by_hand() {
         let (l, g) = value_loss(&[1.0, 3.0], 1.0);
-        assert!((l - 1.0).abs() < 1e-15); // ½(0² + 2²)/2
-        assert!((g + 1.0).abs() < 1e-15); // (0 − 2)/2
+        assert_abs_diff_eq!(l, 1.0, epsilon = ULPS_ABS); // ½(0² + 2²)/2
+        assert_abs_diff_eq!(g, -1.0, epsilon = ULPS_ABS); // (0 − 2)/2
     }
 }
