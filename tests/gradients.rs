@@ -195,8 +195,8 @@ proptest! {
                 continue;
             }
             prop_assert!(fw.is_finite() && fl.is_finite(), "{}: non-finite difference", loss.name());
-            prop_assert!((fw - gw).abs() <= 1e-5 * (1.0 + fw.abs()), "{} ∂w: {fw} vs {gw}", loss.name());
-            prop_assert!((fl - gl).abs() <= 1e-5 * (1.0 + fl.abs()), "{} ∂l: {fl} vs {gl}", loss.name());
+            prop_assert!((fw - gw).abs() <= FINITE_DIFF * (1.0 + fw.abs()), "{} ∂w: {fw} vs {gw}", loss.name());
+            prop_assert!((fl - gl).abs() <= FINITE_DIFF * (1.0 + fl.abs()), "{} ∂l: {fl} vs {gl}", loss.name());
         }
     }
 
@@ -205,7 +205,7 @@ proptest! {
         let h = 1e-6;
         for loss in all_losses().into_iter().filter(|l| l.depends_on_margin_only() || *l == PairLoss::Ipo) {
             let fd = (loss.value(d + h, beta) - loss.value(d - h, beta)) / (2.0 * h);
-            prop_assert!((fd - loss.derivative(d, beta)).abs() <= 1e-5 * (1.0 + fd.abs()));
+            prop_assert!((fd - loss.derivative(d, beta)).abs() <= FINITE_DIFF * (1.0 + fd.abs()));
         }
         let fd = (bradley_terry_nll(d + h) - bradley_terry_nll(d - h)) / (2.0 * h);
         prop_assert!((fd - bradley_terry_nll_derivative(d)).abs() <= 1e-6);
