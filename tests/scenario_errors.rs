@@ -252,3 +252,16 @@ kind = "gaussian"
 "#;
     fails(big, &["data.kind", "sampled"]);
 }
+
+#[test]
+fn focus_names_responses_of_the_space() {
+    let with = |focus: &str| FLAT.replacen("[space]", &format!("focus = {focus}\n[space]"), 1);
+    let s = check(&with(r#"["C", "A"]"#)).expect("valid focus");
+    assert_eq!(s.focus_responses, vec![2, 0]);
+    fails(&with(r#"["Z"]"#), &["focus[0]", "\"Z\" is not a response"]);
+    fails(&with(r#"["A", "A"]"#), &["focus[1]", "twice"]);
+    let many = format!("[{}]", vec!["\"A\""; 13].join(", "));
+    fails(&with(&many), &["focus", "at most 12"]);
+    let seq = SEQ.replacen("[space]", "focus = [\"a b\"]\n[space]", 1);
+    assert_eq!(check(&seq).expect("valid").focus_responses.len(), 1);
+}

@@ -64,6 +64,15 @@ pub enum Command {
     Screenshot,
 }
 
+/// What a bar order was computed for.
+#[derive(Debug, Clone, PartialEq)]
+struct BarOrderKey {
+    sort: SortBy,
+    top_k: usize,
+    pinned: Vec<usize>,
+    responses: usize,
+}
+
 /// The app.
 pub struct DpoLabApp {
     settings: Settings,
@@ -75,6 +84,12 @@ pub struct DpoLabApp {
     derivation: DerivationPanel,
     experiments: ExperimentsPanel,
     export: ExportPanel,
+    /// Responses pinned to the first bar slots (the lesson's focus at
+    /// load; a click on a name toggles one).
+    pinned: Vec<usize>,
+    /// The bar order last computed and what it was computed for: kept
+    /// while training plays, so bars do not jump from slot to slot.
+    bar_order: Option<(BarOrderKey, (Vec<usize>, bool))>,
     playing: bool,
     message: Option<Status>,
     screenshot_result: Arc<Mutex<Option<Status>>>,
@@ -107,6 +122,7 @@ impl DpoLabApp {
         let settings = Settings::from_scenario(&raw, None);
         let session = Session::new(raw.clone(), &settings)
             .unwrap_or_else(|e| panic!("built-in scenario {} must check: {e}", raw.name));
+        let pinned = session.scenario.focus_responses.clone();
         DpoLabApp {
             applied: settings.clone(),
             settings,
@@ -117,6 +133,8 @@ impl DpoLabApp {
             },
             derivation: DerivationPanel::default(),
             experiments: ExperimentsPanel::default(),
+            pinned,
+            bar_order: None,
             export: ExportPanel {
                 csv: format!("{EXPORT_DIR}/dpo-lab-history.csv"),
                 toml: format!("{EXPORT_DIR}/dpo-lab-scenario.toml"),
@@ -159,6 +177,8 @@ impl DpoLabApp {
                 if let Some(tab) = tab {
                     self.settings.tab = tab;
                 }
+                self.pinned = session.scenario.focus_responses.clone();
+                self.bar_order = None;
                 self.session = session;
                 self.playing = false;
                 self.derivation = DerivationPanel::default();
@@ -461,7 +481,36 @@ impl DpoLabApp {
             Tab::Overview => {
                 let h = ui.available_height();
                 let top = (h * 0.48).max(120.0);
-                plots::distribution(ui, &self.session, &self.settings, top);
+                let key = BarOrderKey {
+                    sort: self.settings.sort,
+                    top_k: self.settings.top_k,
+                    pinned: self.pinned.clone(),
+                    responses: self.session.scenario.problem.len(),
+                };
+                let stale = self.bar_order.as_ref().is_none_or(|(k, _)| *k != key);
+                if stale || !self.playing {
+                    let order = plots::shown_responses(&self.session, &self.settings, &self.pinned);
+                    self.bar_order = Some((key, order));
+                }
+                let (shown, rest) = self
+                    .bar_order
+                    .as_ref()
+                    .map(|(_, (s, r))| (s.clone(), *r))
+                    .unwrap_or_default();
+                if let Some(y) = plots::distribution(
+                    ui,
+                    &self.session,
+                    &self.settings,
+                    (&shown, rest),
+                    &self.pinned,
+                    top,
+                ) {
+                    if let Some(k) = self.pinned.iter().position(|&p| p == y) {
+                        self.pinned.remove(k);
+                    } else if self.pinned.len() < dpo_lab::scenario::MAX_FOCUS {
+                        self.pinned.push(y);
+                    }
+                }
                 if let Some(top) = self.session.runs.iter().find_map(|r| r.metrics.ood_top.as_ref().map(|t| (r.kind, t))) {
                     ui.label(format!(
                         "OOD top ({}): \"{}\" π = {:.5} (π_ref = {:.5}, ×{:.2}), implicit reward {:.3}",

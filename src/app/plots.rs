@@ -24,9 +24,11 @@ struct Series<'a> {
     log_probs: &'a [f64],
 }
 
-/// Which responses the distribution shows, in order: the top K by the sort
-/// key, then (if any are left) one "everything else" bar.
-pub fn shown_responses(session: &Session, s: &Settings) -> (Vec<usize>, bool) {
+/// Which responses the distribution shows, in order: the pinned ones first
+/// (the lesson's focus, and any the user clicked), then the top K of the
+/// rest by the sort key (ties by index), then (if any are left) one
+/// "everything else" bar.
+pub fn shown_responses(session: &Session, s: &Settings, pinned: &[usize]) -> (Vec<usize>, bool) {
     let p = &session.scenario.problem;
     let n = p.len();
     let key: Box<dyn Fn(usize) -> f64> = match s.sort {
@@ -41,8 +43,31 @@ pub fn shown_responses(session: &Session, s: &Settings) -> (Vec<usize>, bool) {
             Box::new(move |y| lp[y])
         }
     };
-    let k = s.top_k.clamp(1, 200).min(n);
-    (dpo_lab::metrics::top_k_by(n, k, key), k < n)
+    let pins: Vec<usize> = pinned.iter().copied().filter(|&y| y < n).collect();
+    let k = s.top_k.clamp(1, 200).max(pins.len()).min(n);
+    let mut shown = pins.clone();
+    shown.extend(
+        dpo_lab::metrics::top_k_by(n, k, key)
+            .into_iter()
+            .filter(|y| !pins.contains(y))
+            .take(k - pins.len()),
+    );
+    (shown, k < n)
+}
+
+/// The y-axis tick text of the log scale: bar heights are
+/// `log10 p + 12`, labelled as the probabilities 1e-12 … 1.
+pub fn log_tick(height: f64) -> String {
+    let e = height - 12.0;
+    if (e - e.round()).abs() > 1e-6 {
+        return String::new();
+    }
+    match e.round() as i64 {
+        0 => "1".into(),
+        -1 => "0.1".into(),
+        -2 => "0.01".into(),
+        k => format!("1e{k}"),
+    }
 }
 
 fn height(p: f64, log_scale: bool) -> f64 {
@@ -54,11 +79,20 @@ fn height(p: f64, log_scale: bool) -> f64 {
     }
 }
 
-/// Bars of π_ref, π* and each method over the shown responses.
-pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_height: f32) {
+/// Bars of π_ref, π* and each method over the `shown` responses (from
+/// [`shown_responses`], kept in place while training plays); pinned ones
+/// are highlighted. Returns the response whose name was clicked (to pin or
+/// unpin it).
+pub fn distribution(
+    ui: &mut egui::Ui,
+    session: &Session,
+    s: &Settings,
+    (shown, rest): (&[usize], bool),
+    pinned: &[usize],
+    plot_height: f32,
+) -> Option<usize> {
     let p = &session.scenario.problem;
     let beta = session.scenario.train.beta();
-    let (shown, rest) = shown_responses(session, s);
     let mut series: Vec<Series> = Vec::new();
     if s.show_reference {
         series.push(Series {
@@ -110,7 +144,7 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
             })
             .collect();
         if rest {
-            let other = dpo_lab::metrics::rest_mass(ser.log_probs, &shown);
+            let other = dpo_lab::metrics::rest_mass(ser.log_probs, shown);
             bars.push(
                 Bar::new(shown.len() as f64 + offset, height(other, s.log_scale))
                     .width(width * 0.95)
@@ -135,6 +169,35 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
         .map(|(x, _)| [x as f64, 0.0])
         .collect();
     let n_shown = shown.len();
+    // A light band behind each pinned slot, as tall as the tallest bar.
+    let top = series
+        .iter()
+        .flat_map(|ser| {
+            shown
+                .iter()
+                .map(|&y| height(ser.log_probs[y].exp(), s.log_scale))
+        })
+        .fold(0.0, f64::max)
+        .max(if s.log_scale { 1.0 } else { 0.01 });
+    let bands: Vec<Vec<[f64; 2]>> = shown
+        .iter()
+        .enumerate()
+        .filter(|(_, y)| pinned.contains(y))
+        .map(|(x, _)| {
+            let x = x as f64;
+            vec![
+                [x - 0.47, 0.0],
+                [x + 0.47, 0.0],
+                [x + 0.47, top * 1.04],
+                [x - 0.47, top * 1.04],
+            ]
+        })
+        .collect();
+    let band_fill = if ui.visuals().dark_mode {
+        Color32::from_rgba_unmultiplied(255, 255, 255, 18)
+    } else {
+        Color32::from_rgba_unmultiplied(0, 0, 0, 14)
+    };
     ui.horizontal_wrapped(|ui| {
         for ser in &series {
             ui.colored_label(color(ser.kind), format!("— {}", ser.name));
@@ -144,57 +207,88 @@ pub fn distribution(ui: &mut egui::Ui, session: &Session, s: &Settings, plot_hei
         }
         ui.label("(hover a bar for its numbers)");
     });
-    Plot::new("distribution")
+    let plot = Plot::new("distribution")
         .height(plot_height)
         .x_axis_label(format!(
             "response (sorted by {}; names below)",
             sort_name(s.sort)
         ))
         .y_axis_label(if s.log_scale {
-            "log10 probability + 12"
+            "probability (log scale)"
         } else {
             "probability"
         })
         .allow_scroll(false)
         .include_y(0.0)
-        .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
-        .x_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() > 1e-6 || i < 0.0 {
-                return String::new();
-            }
-            let i = i as usize;
-            if i < n_shown {
-                (i + 1).to_string()
-            } else if i == n_shown && rest {
-                "rest".into()
-            } else {
-                String::new()
-            }
-        })
-        .show(ui, |plot_ui| {
-            for c in charts {
-                plot_ui.bar_chart(c);
-            }
-            if !ood.is_empty() {
-                plot_ui.points(
-                    Points::new("x = out of data", PlotPoints::from(ood))
-                        .shape(MarkerShape::Cross)
-                        .radius(5.0)
-                        .color(Color32::from_rgb(230, 85, 13)),
-                );
-            }
-        });
-    // Names under their numbers: readable at any zoom, however long.
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]));
+    let plot = if s.log_scale {
+        // Whole decades only, labelled as probabilities.
+        plot.y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 2.0, 4.0]))
+            .y_axis_formatter(|mark, _| log_tick(mark.value))
+    } else {
+        plot
+    };
+    plot.x_axis_formatter(move |mark, _| {
+        let i = mark.value.round();
+        if (mark.value - i).abs() > 1e-6 || i < 0.0 {
+            return String::new();
+        }
+        let i = i as usize;
+        if i < n_shown {
+            (i + 1).to_string()
+        } else if i == n_shown && rest {
+            "rest".into()
+        } else {
+            String::new()
+        }
+    })
+    .show(ui, |plot_ui| {
+        for b in bands {
+            plot_ui.polygon(
+                egui_plot::Polygon::new("pinned", PlotPoints::from(b))
+                    .fill_color(band_fill)
+                    .stroke(egui::Stroke::NONE),
+            );
+        }
+        for c in charts {
+            plot_ui.bar_chart(c);
+        }
+        if !ood.is_empty() {
+            plot_ui.points(
+                Points::new("x = out of data", PlotPoints::from(ood))
+                    .shape(MarkerShape::Cross)
+                    .radius(5.0)
+                    .color(Color32::from_rgb(230, 85, 13)),
+            );
+        }
+    });
+    // Names under their numbers: readable at any zoom, however long; a
+    // click pins or unpins the response.
+    let mut clicked = None;
     ui.horizontal_wrapped(|ui| {
         for (x, name) in names.iter().enumerate() {
-            let out = if in_data[shown[x]] { "" } else { " ×" };
-            ui.label(format!("{} {name}{out}", x + 1));
+            let y = shown[x];
+            let out = if in_data[y] { "" } else { " ×" };
+            let is_pinned = pinned.contains(&y);
+            let text = egui::RichText::new(format!("{} {name}{out}", x + 1));
+            let text = if is_pinned { text.strong() } else { text };
+            if ui
+                .selectable_label(is_pinned, text)
+                .on_hover_text(if is_pinned {
+                    "pinned to this slot: click to unpin"
+                } else {
+                    "click to pin this response to the first slots"
+                })
+                .clicked()
+            {
+                clicked = Some(y);
+            }
         }
         if rest {
             ui.label("rest = everything else");
         }
     });
+    clicked
 }
 
 fn sort_name(s: SortBy) -> &'static str {

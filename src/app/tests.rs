@@ -405,6 +405,8 @@ fn readme_screenshots() {
         h.run_steps(1);
         pick_lesson(&mut h, GUIDED[lesson].title);
         wait_for_experiment(&mut h);
+        // The hero shot on the log scale: "the the the" ×69 reads off it.
+        h.state_mut().settings.log_scale = file == "screenshot-the-the-the.png";
         h.state_mut().settings.steps_per_frame = 50;
         if steps > 0 {
             h.get_by_label("Play").click();
@@ -635,4 +637,59 @@ fn lessons_play_through_in_a_few_hundred_frames() {
             GUIDED[lesson].title
         );
     }
+}
+
+#[test]
+fn focus_responses_are_pinned_and_bars_keep_their_slots_while_playing() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    pick_lesson(&mut h, "6 · \"the the the\"");
+    let s = h.state().session();
+    let focus: Vec<usize> = ["the the the", "the cat the"]
+        .iter()
+        .map(|n| s.scenario.problem.space.index_of(n).expect("in space"))
+        .collect();
+    assert_eq!(h.state().pinned, focus);
+    let order = |h: &Harness<'static, DpoLabApp>| {
+        h.state()
+            .bar_order
+            .as_ref()
+            .map(|(_, (o, _))| o.clone())
+            .expect("drawn")
+    };
+    assert_eq!(order(&h)[..2], focus[..]);
+    assert!(h.query_by_label("1 the the the ×").is_some());
+    h.state_mut().settings.sort = super::settings::SortBy::Current;
+    h.run_steps(2);
+    h.get_by_label("Play").click();
+    h.run_steps(2);
+    let during = order(&h);
+    h.run_steps(10);
+    assert!(h.state().playing());
+    assert_eq!(
+        order(&h),
+        during,
+        "bars keep their slots while training plays"
+    );
+    assert_eq!(during[..2], focus[..]);
+    // Click a name to pin it: it joins the pinned slots; click to unpin.
+    let third = during[2];
+    let s = &h.state().session().scenario;
+    let out = if s.data.in_data[third] { "" } else { " ×" };
+    let label = format!("3 {}{out}", s.problem.space.name(third));
+    h.get_by_label(&label).click();
+    h.run_steps(2);
+    assert_eq!(h.state().pinned, [focus.clone(), vec![third]].concat());
+    h.get_by_label(&label).click();
+    h.run_steps(2);
+    assert_eq!(h.state().pinned, focus);
+}
+
+#[test]
+fn log_scale_ticks_read_as_probabilities() {
+    assert_eq!(super::plots::log_tick(12.0), "1");
+    assert_eq!(super::plots::log_tick(11.0), "0.1");
+    assert_eq!(super::plots::log_tick(9.0), "1e-3");
+    assert_eq!(super::plots::log_tick(0.0), "1e-12");
+    assert_eq!(super::plots::log_tick(9.5), "");
 }

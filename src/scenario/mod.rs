@@ -66,6 +66,8 @@ pub struct Scenario {
     pub online: OnlineSettings,
     /// RLHF settings.
     pub rlhf: RlhfSettings,
+    /// The lesson's focus responses (`focus = [...]`), as indices.
+    pub focus_responses: Vec<usize>,
 }
 
 impl Scenario {
@@ -133,6 +135,7 @@ impl Scenario {
             });
         }
         let first = prompts[0].clone();
+        let focus_responses = check_focus(&raw.focus, &first.problem)?;
         Ok(Scenario {
             raw,
             problem: first.problem,
@@ -145,6 +148,7 @@ impl Scenario {
             train,
             online,
             rlhf,
+            focus_responses,
         })
     }
 
@@ -234,6 +238,37 @@ impl Scenario {
             method,
         }
     }
+}
+
+/// The most focus responses a scenario may name.
+pub const MAX_FOCUS: usize = 12;
+
+/// `focus = [...]`: names of responses in the space, at most
+/// [`MAX_FOCUS`], no repeats.
+fn check_focus(names: &[String], problem: &Problem) -> Result<Vec<usize>> {
+    if names.len() > MAX_FOCUS {
+        return Err(Error::invalid(
+            "focus",
+            format!("at most {MAX_FOCUS} responses, got {}", names.len()),
+        ));
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for (k, name) in names.iter().enumerate() {
+        let y = problem.space.index_of(name).ok_or_else(|| {
+            Error::invalid(
+                format!("focus[{k}]"),
+                format!("{name:?} is not a response of this space"),
+            )
+        })?;
+        if out.contains(&y) {
+            return Err(Error::invalid(
+                format!("focus[{k}]"),
+                format!("{name:?} is listed twice"),
+            ));
+        }
+        out.push(y);
+    }
+    Ok(out)
 }
 
 /// The one-line summary of a raw scenario.

@@ -27,6 +27,10 @@ pub struct RawScenario {
     /// description's first sentence).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// The responses the lesson is about: the app pins them to the first
+    /// slots of its bar chart and highlights them (names from the space).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub focus: Vec<String>,
     /// The response space.
     pub space: RawSpace,
     /// The reference policy.
