@@ -10,6 +10,7 @@ mod controls;
 mod derivation;
 mod experiments;
 mod export;
+mod help;
 mod lessons;
 mod plots;
 mod session;
@@ -62,6 +63,10 @@ pub enum Command {
     SaveScenario,
     /// Write a PNG of the window.
     Screenshot,
+    /// Enter or leave presenter mode.
+    Presenter,
+    /// Show or hide the glossary and shortcuts.
+    Help,
 }
 
 /// What a bar order was computed for.
@@ -91,6 +96,10 @@ pub struct DpoLabApp {
     /// while training plays, so bars do not jump from slot to slot.
     bar_order: Option<(BarOrderKey, (Vec<usize>, bool))>,
     playing: bool,
+    /// Presenter mode: the zoom to go back to when it ends.
+    presenter: Option<f32>,
+    /// The glossary and shortcut window is open.
+    help: bool,
     message: Option<Status>,
     screenshot_result: Arc<Mutex<Option<Status>>>,
     frame_ms: f64,
@@ -141,6 +150,8 @@ impl DpoLabApp {
                 png: format!("{EXPORT_DIR}/dpo-lab-window.png"),
             },
             playing: false,
+            presenter: None,
+            help: false,
             message,
             screenshot_result: Arc::new(Mutex::new(None)),
             frame_ms: 0.0,
@@ -276,6 +287,14 @@ impl DpoLabApp {
                     Err(e) => Status::Error(format!("{e}")),
                 });
             }
+            Command::Presenter => match self.presenter.take() {
+                Some(zoom) => self.settings.zoom = zoom,
+                None => {
+                    self.presenter = Some(self.settings.zoom);
+                    self.settings.zoom = self.settings.zoom.max(1.5);
+                }
+            },
+            Command::Help => self.help = !self.help,
             Command::Screenshot => {
                 let path = dpo_lab::export::unused_path(std::path::Path::new(&self.export.png));
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -359,7 +378,12 @@ impl DpoLabApp {
         self.shortcuts(&ctx, &mut out);
         self.toolbar(ui, &mut out);
         self.status_bar(ui);
-        self.side_panel(ui, &mut out);
+        if self.presenter.is_none() {
+            self.side_panel(ui, &mut out);
+        }
+        if self.help {
+            self.help_window(&ctx);
+        }
         self.central(ui);
         for c in out {
             self.apply(&ctx, c);
@@ -480,7 +504,12 @@ impl DpoLabApp {
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Overview => {
                 let h = ui.available_height();
-                let top = (h * 0.48).max(120.0);
+                // Presenter mode: the bars alone, as large as the window.
+                let top = if self.presenter.is_some() {
+                    (h - 150.0).max(120.0)
+                } else {
+                    (h * 0.48).max(120.0)
+                };
                 let key = BarOrderKey {
                     sort: self.settings.sort,
                     top_k: self.settings.top_k,
@@ -541,8 +570,10 @@ impl DpoLabApp {
                         }
                     ));
                 }
-                let rest = ui.available_height();
-                plots::curves(ui, &self.session, ((rest - 90.0) / 2.0).max(60.0));
+                if self.presenter.is_none() {
+                    let rest = ui.available_height();
+                    plots::curves(ui, &self.session, ((rest - 90.0) / 2.0).max(60.0));
+                }
             }
             Tab::Frontier => plots::frontier(ui, &self.session),
             Tab::Derivation => self.derivation.ui(ui, &self.session),

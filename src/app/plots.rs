@@ -354,9 +354,20 @@ pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
                         (a.min(v), b.max(v))
                     });
                 let pad = ((hi - lo) * 0.05)
-                    .max(1e-3 * lo.abs().max(hi.abs()))
-                    .max(1e-6);
-                let mut plot = Plot::new(("curve", *title));
+                    .max(0.05 * lo.abs().max(hi.abs()))
+                    .max(1e-3);
+                // The x axis spans the whole schedule from the start, so
+                // curves grow into a fixed frame.
+                let horizon = session
+                    .runs
+                    .iter()
+                    .map(|r| r.run.steps_total())
+                    .max()
+                    .unwrap_or(1)
+                    .max(1) as f64;
+                let mut plot = Plot::new(("curve", *title))
+                    .include_x(0.0)
+                    .include_x(horizon);
                 if lo <= hi {
                     plot = plot.include_y(lo - pad).include_y(hi + pad);
                 }

@@ -693,3 +693,46 @@ fn log_scale_ticks_read_as_probabilities() {
     assert_eq!(super::plots::log_tick(0.0), "1e-12");
     assert_eq!(super::plots::log_tick(9.5), "");
 }
+
+#[test]
+fn presenter_mode_hides_the_controls_and_enlarges_the_text() {
+    let mut h = harness(None);
+    h.run_steps(2);
+    assert!(h.query_by_label("OOD mass").is_some());
+    assert!(h.query_by_label("Training").is_some());
+    h.get_by_label("Present").click();
+    h.run_steps(3);
+    assert!(h.state().settings.zoom >= 1.5);
+    assert!(h.query_by_label("Training").is_none(), "side panel hidden");
+    assert!(
+        h.query_by_label("OOD mass").is_none(),
+        "one figure: the bars"
+    );
+    assert!(h.query_by_label("1 concise and correct").is_some());
+    h.get_by_label("Leave presenter").click();
+    h.run_steps(3);
+    assert_eq!(h.state().settings.zoom, 1.0);
+    assert!(h.query_by_label("Training").is_some());
+    // F11 toggles it too.
+    h.key_press(egui::Key::F11);
+    h.run_steps(2);
+    assert!(h.state().presenter.is_some());
+}
+
+#[test]
+fn help_shows_the_glossary_and_the_shortcuts() {
+    let mut h = harness(None);
+    h.run_steps(2);
+    h.get_by_label("Help").click();
+    h.run_steps(4);
+    for (_, meaning) in super::help::GLOSSARY {
+        assert!(
+            h.query_by_label(meaning).is_some(),
+            "{meaning:?} in the glossary"
+        );
+    }
+    assert!(h.query_by_label("F11 or P").is_some());
+    h.get_by_label("Help").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("F11 or P").is_none());
+}

@@ -18,6 +18,12 @@ impl DpoLabApp {
             if i.key_pressed(egui::Key::R) {
                 out.push(Command::Reset);
             }
+            if i.key_pressed(egui::Key::F11) || i.key_pressed(egui::Key::P) {
+                out.push(Command::Presenter);
+            }
+            if i.key_pressed(egui::Key::Questionmark) || i.key_pressed(egui::Key::F1) {
+                out.push(Command::Help);
+            }
         });
     }
 
@@ -25,6 +31,46 @@ impl DpoLabApp {
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 ui.strong("DPO Lab");
+                // Zoom, theme, presenter and help first: they stay in place
+                // however the rest of the toolbar wraps.
+                if ui.button("A−").on_hover_text("Smaller text").clicked() {
+                    self.settings.zoom = (self.settings.zoom - 0.1).max(0.6);
+                }
+                if ui
+                    .button("A+")
+                    .on_hover_text("Larger text (projector)")
+                    .clicked()
+                {
+                    self.settings.zoom = (self.settings.zoom + 0.1).min(2.5);
+                }
+                let theme = if self.settings.dark {
+                    "Light theme"
+                } else {
+                    "Dark theme"
+                };
+                if ui.button(theme).on_hover_text("Switch theme").clicked() {
+                    self.settings.dark = !self.settings.dark;
+                }
+                let present = if self.presenter.is_some() {
+                    "Leave presenter"
+                } else {
+                    "Present"
+                };
+                if ui
+                    .button(present)
+                    .on_hover_text("Presenter mode (F11 or P): controls hidden, one figure large, text at least 1.5×")
+                    .clicked()
+                {
+                    out.push(Command::Presenter);
+                }
+                if ui
+                    .button("Help")
+                    .on_hover_text("Glossary and keyboard shortcuts (? or F1)")
+                    .clicked()
+                {
+                    out.push(Command::Help);
+                }
+                ui.separator();
                 self.lessons
                     .picker(ui, &self.session.scenario.raw.name, out);
                 ui.separator();
@@ -60,25 +106,6 @@ impl DpoLabApp {
                     (Tab::Lesson, "About this lesson"),
                 ] {
                     ui.selectable_value(&mut self.settings.tab, tab, name);
-                }
-                ui.separator();
-                if ui.button("A−").on_hover_text("Smaller text").clicked() {
-                    self.settings.zoom = (self.settings.zoom - 0.1).max(0.6);
-                }
-                if ui
-                    .button("A+")
-                    .on_hover_text("Larger text (projector)")
-                    .clicked()
-                {
-                    self.settings.zoom = (self.settings.zoom + 0.1).min(2.5);
-                }
-                let theme = if self.settings.dark {
-                    "Light theme"
-                } else {
-                    "Dark theme"
-                };
-                if ui.button(theme).on_hover_text("Switch theme").clicked() {
-                    self.settings.dark = !self.settings.dark;
                 }
             });
             let notice =
