@@ -96,6 +96,8 @@ pub struct DpoLabApp {
     /// while training plays, so bars do not jump from slot to slot.
     bar_order: Option<(BarOrderKey, (Vec<usize>, bool))>,
     playing: bool,
+    /// The curve shown alone and large, if the user clicked its title.
+    enlarged_curve: Option<usize>,
     /// Presenter mode: the zoom to go back to when it ends.
     presenter: Option<f32>,
     /// The glossary and shortcut window is open.
@@ -150,6 +152,7 @@ impl DpoLabApp {
                 png: format!("{EXPORT_DIR}/dpo-lab-window.png"),
             },
             playing: false,
+            enlarged_curve: None,
             presenter: None,
             help: false,
             message,
@@ -508,7 +511,7 @@ impl DpoLabApp {
                 let top = if self.presenter.is_some() {
                     (h - 150.0).max(120.0)
                 } else {
-                    (h * 0.48).max(120.0)
+                    (h * 0.44).max(120.0)
                 };
                 let key = BarOrderKey {
                     sort: self.settings.sort,
@@ -551,6 +554,29 @@ impl DpoLabApp {
                         top.1.implicit_reward
                     ));
                 }
+                // The pinned answers' implicit rewards as numbers (lesson 3
+                // compares them), for the first trained run.
+                if let Some(run) = self.session.runs.first()
+                    && !self.pinned.is_empty()
+                {
+                    let p = &self.session.scenario.problem;
+                    let beta = self.session.scenario.train.beta();
+                    let parts: Vec<String> = self
+                        .pinned
+                        .iter()
+                        .filter(|&&y| y < p.len())
+                        .map(|&y| {
+                            let v = dpo_lab::metrics::implicit_reward(beta, run.log_probs[y], p.log_ref[y])
+                                .map_or_else(|| "–".into(), |v| format!("{v:.4}"));
+                            format!("{} {v}", p.space.name(y))
+                        })
+                        .collect();
+                    ui.label(format!(
+                        "Implicit reward β·log(π/π_ref) of the pinned answers ({}): {}",
+                        session::method_label(run.kind),
+                        parts.join(" · ")
+                    ));
+                }
                 // Log-linear policies: how alike the pair's embeddings are
                 // (Razin's CHES), at the offline DPO run's current policy.
                 let sc = &self.session.scenario;
@@ -572,7 +598,12 @@ impl DpoLabApp {
                 }
                 if self.presenter.is_none() {
                     let rest = ui.available_height();
-                    plots::curves(ui, &self.session, ((rest - 90.0) / 2.0).max(60.0));
+                    plots::curves(
+                        ui,
+                        &self.session,
+                        ((rest - 90.0) / 2.0).max(60.0),
+                        &mut self.enlarged_curve,
+                    );
                 }
             }
             Tab::Frontier => plots::frontier(ui, &self.session),

@@ -128,13 +128,18 @@ pub fn distribution(
                 let prob = ser.log_probs[y].exp();
                 let implicit = dpo_lab::metrics::implicit_reward(beta, ser.log_probs[y], p.log_ref[y])
                     .map_or_else(|| "—".into(), |v| format!("{v:.4}"));
+                // The reference's own bar does not repeat its probability.
+                let reference = if ser.kind.is_none() {
+                    String::new()
+                } else {
+                    format!("\nπ_ref: {:.6}", p.log_ref[y].exp())
+                };
                 let text = format!(
-                    "{}{}\n{}: {:.6}\nπ_ref: {:.6}\nimplicit reward β·log(π/π_ref): {}\ntrue reward: {:.4}",
+                    "{}{}\n{}: {:.6}{reference}\nimplicit reward β·log(π/π_ref): {}\ntrue reward: {:.4}",
                     names[x],
                     if in_data[y] { "" } else { "  (out of data)" },
                     ser.name,
                     prob,
-                    p.log_ref[y].exp(),
                     implicit,
                     p.reward[y],
                 );
@@ -300,123 +305,240 @@ fn sort_name(s: SortBy) -> &'static str {
     }
 }
 
-/// The curves over training steps: one small plot per metric, two rows of
-/// three, coloured like the distribution's legend.
-pub fn curves(ui: &mut egui::Ui, session: &Session, plot_height: f32) {
-    type Pick = fn(&Metrics) -> f64;
-    /// A companion curve: its legend suffix, value, dashed (else dotted).
-    type Companion = (&'static str, Pick, bool);
-    // Each plot: its main curve (solid) and the TRL companions drawn beside
-    // it in the run's colour, dashed or dotted.
-    let metrics: [(&str, &str, Pick, &[Companion]); 6] = [
-        ("OOD mass", "mass", |m| m.ood_mass, &[]),
-        ("expected true reward", "E r", |m| m.expected_reward, &[]),
-        ("KL(π || π_ref)", "KL", |m| m.kl_to_ref, &[]),
-        ("training loss", "loss", |m| m.loss, &[]),
-        (
-            "rewards: margin, chosen (--), rejected (··)",
-            "β·h",
-            |m| m.rewards_margins,
-            &[
+type Pick = fn(&Metrics) -> f64;
+
+/// One plot of the curves: its title, y unit, main value (solid), TRL's
+/// companions drawn beside it (suffix, value, dashed else dotted) and π*'s
+/// value as a reference line where one exists.
+struct CurveSpec {
+    title: &'static str,
+    unit: &'static str,
+    pick: Pick,
+    extra: &'static [(&'static str, Pick, bool)],
+    optimum: Option<f64>,
+}
+
+/// The curve plots of this session: OOD mass, E r, KL, loss, TRL's rewards
+/// and logps, and the mean length on sequence spaces.
+fn curve_specs(session: &Session) -> Vec<CurveSpec> {
+    let p = &session.scenario.problem;
+    let star = &session.optimum.log_policy;
+    let here = dpo_lab::optimal::point(&session.optimum, &p.log_ref, &p.reward);
+    let in_data = &session.scenario.data.in_data;
+    let star_ood: f64 = (0..p.len())
+        .filter(|&y| !in_data[y])
+        .map(|y| star[y].exp())
+        .sum();
+    let mut specs = vec![
+        CurveSpec {
+            title: "OOD mass",
+            unit: "mass",
+            pick: |m| m.ood_mass,
+            extra: &[],
+            optimum: Some(star_ood),
+        },
+        CurveSpec {
+            title: "expected true reward",
+            unit: "E r",
+            pick: |m| m.expected_reward,
+            extra: &[],
+            optimum: Some(here.expected_reward),
+        },
+        CurveSpec {
+            title: "KL(π || π_ref)",
+            unit: "KL",
+            pick: |m| m.kl_to_ref,
+            extra: &[],
+            optimum: Some(here.kl_to_ref),
+        },
+        CurveSpec {
+            title: "training loss",
+            unit: "loss",
+            pick: |m| m.loss,
+            extra: &[],
+            optimum: None,
+        },
+        CurveSpec {
+            title: "rewards: margin, chosen (--), rejected (··)",
+            unit: "β·h",
+            pick: |m| m.rewards_margins,
+            extra: &[
                 ("chosen", |m| m.rewards_chosen, true),
                 ("rejected", |m| m.rewards_rejected, false),
             ],
-        ),
-        (
-            "logps: chosen, rejected (--)",
-            "log π",
-            |m| m.logps_chosen,
-            &[("rejected", |m| m.logps_rejected, true)],
-        ),
+            optimum: None,
+        },
+        CurveSpec {
+            title: "logps: chosen, rejected (--)",
+            unit: "log π",
+            pick: |m| m.logps_chosen,
+            extra: &[("rejected", |m| m.logps_rejected, true)],
+            optimum: None,
+        },
     ];
-    ui.horizontal(|ui| {
-        ui.label("Curves:");
+    if p.space.is_sequences() {
+        let star_len: f64 = (0..p.len())
+            .map(|y| star[y].exp() * p.space.length(y) as f64)
+            .sum();
+        specs.push(CurveSpec {
+            title: "mean length",
+            unit: "tokens",
+            pick: |m| m.mean_length.unwrap_or(f64::NAN),
+            extra: &[],
+            optimum: Some(star_len),
+        });
+    }
+    specs
+}
+
+/// The curves over training steps, coloured like the distribution's
+/// legend, with π*'s value as a dashed green line where it has one. A
+/// click on a title shows that curve alone, as large as the tab
+/// (`enlarged`); "All curves" goes back.
+pub fn curves(
+    ui: &mut egui::Ui,
+    session: &Session,
+    plot_height: f32,
+    enlarged: &mut Option<usize>,
+) {
+    let specs = curve_specs(session);
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Curves over training steps:");
         for r in &session.runs {
             ui.colored_label(color(Some(r.kind)), format!("— {}", method_label(r.kind)));
         }
+        ui.colored_label(color(Some(MethodKind::Optimal)), "- - π*");
+        if enlarged.is_some() && ui.button("All curves").clicked() {
+            *enlarged = None;
+        } else if enlarged.is_none() {
+            ui.label("(click a title to enlarge it)");
+        }
     });
-    for row in metrics.chunks(3) {
-        ui.columns(3, |cols| {
-            for (col, (title, unit, pick, extra)) in cols.iter_mut().zip(row) {
-                col.label(egui::RichText::new(*title).strong());
-                // The y range fits the data: a flat line (an OOD mass of 0
-                // on a space the data covers) gets a small band around its
-                // value, not egui's ±1000 default for zero-height data.
-                let (lo, hi) = session
-                    .runs
-                    .iter()
-                    .flat_map(|r| r.history.iter())
-                    .flat_map(|(_, m)| {
-                        std::iter::once(pick(m)).chain(extra.iter().map(|(_, p, _)| p(m)))
-                    })
-                    .filter(|v| v.is_finite())
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                        (a.min(v), b.max(v))
-                    });
-                let pad = ((hi - lo) * 0.05)
-                    .max(0.05 * lo.abs().max(hi.abs()))
-                    .max(1e-3);
-                // The x axis spans the whole schedule from the start, so
-                // curves grow into a fixed frame.
-                let horizon = session
-                    .runs
-                    .iter()
-                    .map(|r| r.run.steps_total())
-                    .max()
-                    .unwrap_or(1)
-                    .max(1) as f64;
-                let mut plot = Plot::new(("curve", *title))
-                    .include_x(0.0)
-                    .include_x(horizon);
-                if lo <= hi {
-                    plot = plot.include_y(lo - pad).include_y(hi + pad);
+    if let Some(k) = *enlarged {
+        let Some(spec) = specs.get(k) else {
+            *enlarged = None;
+            return;
+        };
+        ui.strong(spec.title);
+        let h = (ui.available_height() - 10.0).max(plot_height);
+        curve_plot(ui, session, spec, h);
+        return;
+    }
+    let per_row = specs.len().div_ceil(2);
+    for (r, row) in specs.chunks(per_row).enumerate() {
+        ui.columns(per_row, |cols| {
+            for (c, (col, spec)) in cols.iter_mut().zip(row).enumerate() {
+                if col
+                    .add(egui::Button::new(egui::RichText::new(spec.title).strong()).frame(false))
+                    .on_hover_text("click to enlarge")
+                    .clicked()
+                {
+                    *enlarged = Some(r * per_row + c);
                 }
-                plot.height(plot_height)
-                    .x_axis_label("step")
-                    .y_axis_label(*unit)
-                    .allow_scroll(false)
-                    .show(col, |plot_ui| {
-                        for r in &session.runs {
-                            let pts: Vec<[f64; 2]> = r
-                                .history
-                                .iter()
-                                .map(|(s, m)| [*s as f64, pick(m)])
-                                .collect();
-                            plot_ui.line(
-                                Line::new(method_label(r.kind), PlotPoints::from(pts))
-                                    .color(color(Some(r.kind)))
-                                    .width(1.5),
-                            );
-                            // TRL's companions: logps/rejected beside
-                            // logps/chosen (both falling is likelihood
-                            // displacement, lesson 10); rewards/chosen and
-                            // rewards/rejected beside the margin (lesson 15).
-                            for (suffix, pick, dashed) in extra.iter() {
-                                let pts: Vec<[f64; 2]> = r
-                                    .history
-                                    .iter()
-                                    .map(|(s, m)| [*s as f64, pick(m)])
-                                    .collect();
-                                let style = if *dashed {
-                                    egui_plot::LineStyle::dashed_loose()
-                                } else {
-                                    egui_plot::LineStyle::dotted_dense()
-                                };
-                                plot_ui.line(
-                                    Line::new(
-                                        format!("{} {suffix}", method_label(r.kind)),
-                                        PlotPoints::from(pts),
-                                    )
-                                    .color(color(Some(r.kind)))
-                                    .style(style)
-                                    .width(1.5),
-                                );
-                            }
-                        }
-                    });
+                curve_plot(col, session, spec, plot_height);
             }
         });
     }
+}
+
+fn curve_plot(ui: &mut egui::Ui, session: &Session, spec: &CurveSpec, height: f32) {
+    // The y range fits the data (and π*'s line): a flat line gets a small
+    // band around its value, not egui's ±1000 default for zero-height data.
+    let (lo, hi) = session
+        .runs
+        .iter()
+        .flat_map(|r| r.history.iter())
+        .flat_map(|(_, m)| {
+            std::iter::once((spec.pick)(m)).chain(spec.extra.iter().map(|(_, p, _)| p(m)))
+        })
+        .chain(spec.optimum)
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    let pad = ((hi - lo) * 0.05)
+        .max(0.05 * lo.abs().max(hi.abs()))
+        .max(1e-3);
+    // The x axis spans the whole schedule from the start, so curves grow
+    // into a fixed frame.
+    let horizon = session
+        .runs
+        .iter()
+        .map(|r| r.run.steps_total())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let mut plot = Plot::new(("curve", spec.title))
+        .include_x(0.0)
+        .include_x(horizon);
+    if lo <= hi {
+        plot = plot.include_y(lo - pad).include_y(hi + pad);
+    }
+    plot.height(height)
+        .y_axis_label(spec.unit)
+        // At most 4 significant digits; whole steps only.
+        .y_axis_formatter(|mark, _| dpo_lab::numerics::tick(mark.value))
+        // Whole steps only, and labels allowed closer together than egui's
+        // default so narrow plots keep their step numbers.
+        .custom_x_axes(vec![
+            egui_plot::AxisHints::new_x()
+                .label_spacing(28.0..=40.0)
+                .formatter(|mark, _| {
+                    let v = mark.value;
+                    if (v - v.round()).abs() < 1e-6 * v.abs().max(1.0) && v > -0.5 {
+                        format!("{}", v.round() as i64)
+                    } else {
+                        String::new()
+                    }
+                }),
+        ])
+        .allow_scroll(false)
+        .show(ui, |plot_ui| {
+            if let Some(v) = spec.optimum.filter(|v| v.is_finite()) {
+                plot_ui.hline(
+                    egui_plot::HLine::new("π*", v)
+                        .color(color(Some(MethodKind::Optimal)))
+                        .style(egui_plot::LineStyle::dashed_loose()),
+                );
+            }
+            for r in &session.runs {
+                let pts: Vec<[f64; 2]> = r
+                    .history
+                    .iter()
+                    .map(|(s, m)| [*s as f64, (spec.pick)(m)])
+                    .collect();
+                plot_ui.line(
+                    Line::new(method_label(r.kind), PlotPoints::from(pts))
+                        .color(color(Some(r.kind)))
+                        .width(1.5),
+                );
+                // TRL's companions: logps/rejected beside logps/chosen (both
+                // falling is likelihood displacement, lesson 10);
+                // rewards/chosen and rewards/rejected beside the margin
+                // (lesson 15).
+                for (suffix, pick, dashed) in spec.extra {
+                    let pts: Vec<[f64; 2]> = r
+                        .history
+                        .iter()
+                        .map(|(s, m)| [*s as f64, pick(m)])
+                        .collect();
+                    let style = if *dashed {
+                        egui_plot::LineStyle::dashed_loose()
+                    } else {
+                        egui_plot::LineStyle::dotted_dense()
+                    };
+                    plot_ui.line(
+                        Line::new(
+                            format!("{} {suffix}", method_label(r.kind)),
+                            PlotPoints::from(pts),
+                        )
+                        .color(color(Some(r.kind)))
+                        .style(style)
+                        .width(1.5),
+                    );
+                }
+            }
+        });
 }
 
 /// The reward–KL plane: the exact frontier and each method's path.

@@ -736,3 +736,22 @@ fn help_shows_the_glossary_and_the_shortcuts() {
     h.run_steps(2);
     assert!(h.query_by_label("F11 or P").is_none());
 }
+
+#[test]
+fn a_click_on_a_curve_title_enlarges_it_and_all_curves_goes_back() {
+    let mut h = harness(Some("length-bias"));
+    h.run_steps(2);
+    // Sequence spaces add the mean-length curve (lesson 8 talks about it).
+    assert!(h.query_by_label("mean length").is_some());
+    h.get_by_label("training loss").click();
+    h.run_steps(2);
+    assert_eq!(h.state().enlarged_curve, Some(3));
+    assert!(
+        h.query_by_label("OOD mass").is_none(),
+        "only the enlarged curve"
+    );
+    h.get_by_label("All curves").click();
+    h.run_steps(2);
+    assert_eq!(h.state().enlarged_curve, None);
+    assert!(h.query_by_label("OOD mass").is_some());
+}

@@ -31,8 +31,33 @@ impl DpoLabApp {
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 ui.strong("DPO Lab");
-                // Zoom, theme, presenter and help first: they stay in place
-                // however the rest of the toolbar wraps.
+                self.lessons
+                    .picker(ui, &self.session.scenario.raw.name, out);
+                ui.separator();
+                let play = if self.playing { "Pause" } else { "Play" };
+                if ui
+                    .button(play)
+                    .on_hover_text("Play / pause training (Space)")
+                    .clicked()
+                {
+                    out.push(Command::TogglePlay);
+                }
+                if ui
+                    .button("Step")
+                    .on_hover_text("One update of every run (S)")
+                    .clicked()
+                {
+                    out.push(Command::Step);
+                }
+                if ui
+                    .button("Reset")
+                    .on_hover_text("Back to π_ref (R)")
+                    .clicked()
+                {
+                    out.push(Command::Reset);
+                }
+                ui.separator();
+                // View controls: zoom, theme, presenter mode and help.
                 if ui.button("A−").on_hover_text("Smaller text").clicked() {
                     self.settings.zoom = (self.settings.zoom - 0.1).max(0.6);
                 }
@@ -70,33 +95,10 @@ impl DpoLabApp {
                 {
                     out.push(Command::Help);
                 }
-                ui.separator();
-                self.lessons
-                    .picker(ui, &self.session.scenario.raw.name, out);
-                ui.separator();
-                let play = if self.playing { "Pause" } else { "Play" };
-                if ui
-                    .button(play)
-                    .on_hover_text("Play / pause training (Space)")
-                    .clicked()
-                {
-                    out.push(Command::TogglePlay);
-                }
-                if ui
-                    .button("Step")
-                    .on_hover_text("One update of every run (S)")
-                    .clicked()
-                {
-                    out.push(Command::Step);
-                }
-                if ui
-                    .button("Reset")
-                    .on_hover_text("Back to π_ref (R)")
-                    .clicked()
-                {
-                    out.push(Command::Reset);
-                }
-                ui.separator();
+            });
+            // The tabs on a row of their own: they never move when the
+            // first row wraps.
+            ui.horizontal_wrapped(|ui| {
                 for (tab, name) in [
                     (Tab::Overview, "Overview"),
                     (Tab::Frontier, "Reward–KL"),
