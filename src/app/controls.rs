@@ -173,6 +173,10 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
     ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut s.show_reference, "π_ref");
         ui.checkbox(&mut s.show_optimum, "π*");
+        ui.checkbox(&mut s.show_ghost, "previous run")
+            .on_hover_text(
+                "After a settings change, the runs as they stood before it, drawn faded",
+            );
         rebuild |= ui.checkbox(&mut s.dpo, "offline DPO").changed();
         rebuild |= ui.checkbox(&mut s.online, "online DPO").changed();
         rebuild |= ui.checkbox(&mut s.ipo, "IPO").changed();

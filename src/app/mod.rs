@@ -96,6 +96,8 @@ pub struct DpoLabApp {
     /// while training plays, so bars do not jump from slot to slot.
     bar_order: Option<(BarOrderKey, (Vec<usize>, bool))>,
     playing: bool,
+    /// The runs from before the last settings change (faded).
+    ghost: Option<session::Ghost>,
     /// The curve shown alone and large, if the user clicked its title.
     enlarged_curve: Option<usize>,
     /// Presenter mode: the zoom to go back to when it ends.
@@ -152,6 +154,7 @@ impl DpoLabApp {
                 png: format!("{EXPORT_DIR}/dpo-lab-window.png"),
             },
             playing: false,
+            ghost: None,
             enlarged_curve: None,
             presenter: None,
             help: false,
@@ -193,6 +196,7 @@ impl DpoLabApp {
                 }
                 self.pinned = session.scenario.focus_responses.clone();
                 self.bar_order = None;
+                self.ghost = None;
                 self.session = session;
                 self.playing = false;
                 self.derivation = DerivationPanel::default();
@@ -237,9 +241,32 @@ impl DpoLabApp {
             Command::Rebuild | Command::Reset => {
                 match Session::new(self.session.base.clone(), &self.settings) {
                     Ok(s) => {
+                        // A settings change keeps the old runs as a faded
+                        // ghost and says what was reset; Reset keeps any
+                        // ghost there is.
+                        if command == Command::Rebuild {
+                            let changes = self.settings.changes_from(&self.applied);
+                            let what = if changes.is_empty() {
+                                "the previous settings".to_string()
+                            } else {
+                                changes.join(", ")
+                            };
+                            if let Some(g) = session::Ghost::of(&self.session, what.clone()) {
+                                self.ghost = Some(g);
+                            }
+                            self.message = Some(Status::Info(format!(
+                                "{what}: every run restarted from π_ref{}",
+                                if self.ghost.is_some() && self.settings.show_ghost {
+                                    "; the previous runs are drawn faded"
+                                } else {
+                                    ""
+                                }
+                            )));
+                        } else {
+                            self.message = None;
+                        }
                         self.session = s;
                         self.applied = self.settings.clone();
-                        self.message = None;
                     }
                     Err(e) => {
                         self.playing = false;
@@ -535,6 +562,7 @@ impl DpoLabApp {
                     &self.settings,
                     (&shown, rest),
                     &self.pinned,
+                    self.ghost.as_ref().filter(|_| self.settings.show_ghost),
                     top,
                 ) {
                     if let Some(k) = self.pinned.iter().position(|&p| p == y) {
@@ -602,6 +630,7 @@ impl DpoLabApp {
                         ui,
                         &self.session,
                         ((rest - 90.0) / 2.0).max(60.0),
+                        self.ghost.as_ref().filter(|_| self.settings.show_ghost),
                         &mut self.enlarged_curve,
                     );
                 }

@@ -7,7 +7,7 @@ use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Poin
 use dpo_lab::method::MethodKind;
 use dpo_lab::metrics::Metrics;
 
-use super::session::{Session, method_label};
+use super::session::{Ghost, Session, method_label};
 use super::settings::{Settings, SortBy};
 
 /// The colour of a series: the library's colour-blind-safe palette, the
@@ -89,6 +89,7 @@ pub fn distribution(
     s: &Settings,
     (shown, rest): (&[usize], bool),
     pinned: &[usize],
+    ghost: Option<&Ghost>,
     plot_height: f32,
 ) -> Option<usize> {
     let p = &session.scenario.problem;
@@ -167,6 +168,29 @@ pub fn distribution(
                 .element_formatter(Box::new(|bar, _| bar.name.clone())),
         );
     }
+    // The previous runs (before the last settings change): a faded
+    // horizontal mark at each of their bars' heights, over the same
+    // method's bar.
+    let ghost_marks: Vec<(Color32, Vec<[f64; 2]>)> = ghost
+        .map(|g| {
+            g.runs
+                .iter()
+                .filter_map(|gr| {
+                    let si = series.iter().position(|ser| ser.kind == Some(gr.kind))?;
+                    (gr.log_probs.len() == p.len()).then_some((si, gr))
+                })
+                .flat_map(|(si, gr)| {
+                    let offset = -0.4 + width * (si as f64 + 0.5);
+                    let c = color(Some(gr.kind)).gamma_multiply(0.55);
+                    shown.iter().enumerate().map(move |(x, &y)| {
+                        let h = height(gr.log_probs[y].exp(), s.log_scale);
+                        let x = x as f64 + offset;
+                        (c, vec![[x - width * 0.5, h], [x + width * 0.5, h]])
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let ood: Vec<[f64; 2]> = shown
         .iter()
         .enumerate()
@@ -257,6 +281,14 @@ pub fn distribution(
         }
         for c in charts {
             plot_ui.bar_chart(c);
+        }
+        for (c, seg) in ghost_marks {
+            plot_ui.line(
+                Line::new("previous run", PlotPoints::from(seg))
+                    .color(c)
+                    .width(2.5)
+                    .style(egui_plot::LineStyle::dashed_dense()),
+            );
         }
         if !ood.is_empty() {
             plot_ui.points(
@@ -399,6 +431,7 @@ pub fn curves(
     ui: &mut egui::Ui,
     session: &Session,
     plot_height: f32,
+    ghost: Option<&Ghost>,
     enlarged: &mut Option<usize>,
 ) {
     let specs = curve_specs(session);
@@ -408,6 +441,9 @@ pub fn curves(
             ui.colored_label(color(Some(r.kind)), format!("— {}", method_label(r.kind)));
         }
         ui.colored_label(color(Some(MethodKind::Optimal)), "- - π*");
+        if let Some(g) = ghost {
+            ui.label(format!("faded: before {}", g.what));
+        }
         if enlarged.is_some() && ui.button("All curves").clicked() {
             *enlarged = None;
         } else if enlarged.is_none() {
@@ -421,7 +457,7 @@ pub fn curves(
         };
         ui.strong(spec.title);
         let h = (ui.available_height() - 10.0).max(plot_height);
-        curve_plot(ui, session, spec, h);
+        curve_plot(ui, session, spec, ghost, h);
         return;
     }
     let per_row = specs.len().div_ceil(2);
@@ -435,13 +471,19 @@ pub fn curves(
                 {
                     *enlarged = Some(r * per_row + c);
                 }
-                curve_plot(col, session, spec, plot_height);
+                curve_plot(col, session, spec, ghost, plot_height);
             }
         });
     }
 }
 
-fn curve_plot(ui: &mut egui::Ui, session: &Session, spec: &CurveSpec, height: f32) {
+fn curve_plot(
+    ui: &mut egui::Ui,
+    session: &Session,
+    spec: &CurveSpec,
+    ghost: Option<&Ghost>,
+    height: f32,
+) {
     // The y range fits the data (and π*'s line): a flat line gets a small
     // band around its value, not egui's ±1000 default for zero-height data.
     let (lo, hi) = session
@@ -494,6 +536,21 @@ fn curve_plot(ui: &mut egui::Ui, session: &Session, spec: &CurveSpec, height: f3
         ])
         .allow_scroll(false)
         .show(ui, |plot_ui| {
+            for gr in ghost.map_or(&[][..], |g| &g.runs[..]) {
+                let pts: Vec<[f64; 2]> = gr
+                    .history
+                    .iter()
+                    .map(|(s, m)| [*s as f64, (spec.pick)(m)])
+                    .collect();
+                plot_ui.line(
+                    Line::new(
+                        format!("previous {}", method_label(gr.kind)),
+                        PlotPoints::from(pts),
+                    )
+                    .color(color(Some(gr.kind)).gamma_multiply(0.35))
+                    .width(3.0),
+                );
+            }
             if let Some(v) = spec.optimum.filter(|v| v.is_finite()) {
                 plot_ui.hline(
                     egui_plot::HLine::new("π*", v)

@@ -60,6 +60,42 @@ pub fn method_label(kind: MethodKind) -> &'static str {
     dpo_lab::palette::label(Some(kind))
 }
 
+/// The runs from before the last settings change, kept to compare against
+/// (drawn faded).
+pub struct Ghost {
+    /// What changed, e.g. "β 0.5 to 0.25".
+    pub what: String,
+    /// Each run as it stood.
+    pub runs: Vec<GhostRun>,
+}
+
+/// One run of a [`Ghost`].
+pub struct GhostRun {
+    /// Which method.
+    pub kind: MethodKind,
+    /// Its final `log π`.
+    pub log_probs: Vec<f64>,
+    /// Its history.
+    pub history: Vec<(usize, Metrics)>,
+}
+
+impl Ghost {
+    /// The runs of `session` that took at least one step, or `None`.
+    pub fn of(session: &Session, what: String) -> Option<Ghost> {
+        let runs: Vec<GhostRun> = session
+            .runs
+            .iter()
+            .filter(|r| r.run.steps_done() > 0)
+            .map(|r| GhostRun {
+                kind: r.kind,
+                log_probs: r.log_probs.clone(),
+                history: r.history.clone(),
+            })
+            .collect();
+        (!runs.is_empty()).then_some(Ghost { what, runs })
+    }
+}
+
 /// A loaded scenario with its runs.
 pub struct Session {
     /// The scenario as loaded (before the app's settings are applied).

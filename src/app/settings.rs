@@ -84,6 +84,8 @@ pub struct Settings {
     pub show_reference: bool,
     /// Show π* bars.
     pub show_optimum: bool,
+    /// Show the runs from before the last settings change, faded.
+    pub show_ghost: bool,
     /// Distribution order.
     pub sort: SortBy,
     /// Log-scale probabilities.
@@ -142,6 +144,7 @@ impl Settings {
             rlhf,
             show_reference: true,
             show_optimum: true,
+            show_ghost: view.as_ref().is_none_or(|v| v.show_ghost),
             // Long spaces: the most probable responses first, so a leak
             // climbs into view.
             sort: if raw.space.kind.as_deref() == Some("sequences") || raw.space.size.is_some() {
@@ -168,6 +171,7 @@ impl Settings {
             fast: other.fast,
             show_reference: other.show_reference,
             show_optimum: other.show_optimum,
+            show_ghost: other.show_ghost,
             sort: other.sort,
             log_scale: other.log_scale,
             top_k: other.top_k,
@@ -176,6 +180,57 @@ impl Settings {
             tab: other.tab,
             ..self.clone()
         }
+    }
+
+    /// The training settings that differ from `before`, as "β 0.5 to 0.25".
+    pub fn changes_from(&self, before: &Settings) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut num = |name: &str, a: f64, b: f64| {
+            if a != b {
+                out.push(format!(
+                    "{name} {} to {}",
+                    dpo_lab::numerics::tick(a),
+                    dpo_lab::numerics::tick(b)
+                ));
+            }
+        };
+        num("β", before.beta, self.beta);
+        num("learning rate", before.lr, self.lr);
+        num("total steps", before.steps as f64, self.steps as f64);
+        num(
+            "pairs drawn",
+            before.data_size as f64,
+            self.data_size as f64,
+        );
+        num(
+            "resample every",
+            before.resample_every as f64,
+            self.resample_every as f64,
+        );
+        num("seed", before.seed as f64, self.seed as f64);
+        num(
+            "prompt",
+            (before.prompt + 1) as f64,
+            (self.prompt + 1) as f64,
+        );
+        let mut text = |name: &str, a: &str, b: &str| {
+            if a != b {
+                out.push(format!("{name} {a} to {b}"));
+            }
+        };
+        text("optimiser", &before.optimizer, &self.optimizer);
+        text("loss", &before.loss, &self.loss);
+        text("data", &before.data_kind, &self.data_kind);
+        text("annotator", &before.annotator, &self.annotator);
+        text("policy", &before.policy, &self.policy);
+        let names = |m: Vec<MethodKind>| {
+            m.into_iter()
+                .map(super::session::method_label)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        text("methods", &names(before.methods()), &names(self.methods()));
+        out
     }
 
     /// The selected trainable methods, in display order.

@@ -755,3 +755,54 @@ fn a_click_on_a_curve_title_enlarges_it_and_all_curves_goes_back() {
     assert_eq!(h.state().enlarged_curve, None);
     assert!(h.query_by_label("OOD mass").is_some());
 }
+
+#[test]
+fn a_settings_change_keeps_the_previous_runs_as_a_ghost_and_says_what_was_reset() {
+    let mut h = harness(None);
+    h.run_steps(2);
+    h.state_mut().settings.steps_per_frame = 100;
+    h.get_by_label("Play").click();
+    h.run_steps(5);
+    let before = h
+        .state()
+        .session()
+        .run_of(MethodKind::Dpo)
+        .expect("on")
+        .log_probs
+        .clone();
+    h.state_mut().settings.beta = 0.5;
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, super::Command::Rebuild);
+    h.run_steps(2);
+    let ghost = h.state().ghost.as_ref().expect("ghost kept");
+    assert_eq!(ghost.what, "β 1 to 0.5");
+    let g = ghost
+        .runs
+        .iter()
+        .find(|r| r.kind == MethodKind::Dpo)
+        .expect("DPO ghost");
+    assert_eq!(g.log_probs, before, "the ghost is the run as it stood");
+    assert!(!g.history.is_empty());
+    let msg = h
+        .state()
+        .message
+        .as_ref()
+        .expect("message")
+        .text()
+        .to_string();
+    assert!(
+        msg.contains("β 1 to 0.5") && msg.contains("restarted"),
+        "{msg}"
+    );
+    assert!(h.query_by_label("faded: before β 1 to 0.5").is_some());
+    // The new runs start from π_ref; Reset keeps the ghost.
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, super::Command::Reset);
+    assert!(h.state().ghost.is_some());
+    // Hidden with its checkbox; a new lesson clears it.
+    h.get_by_label("previous run").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("faded: before β 1 to 0.5").is_none());
+    pick_lesson(&mut h, GUIDED[4].title);
+    assert!(h.state().ghost.is_none());
+}
