@@ -55,12 +55,8 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         .changed();
     // DPO's step on tabular logits is lr·β²: keep it when β moves, so a
     // lesson's run still converges at another β (as `dpo-lab sweep` does).
-    if beta_changed && s.keep_step && s.beta.is_finite() && s.beta > 0.0 {
-        let scaled = s.lr * (beta_before / s.beta).powi(2);
-        if scaled.is_finite() && scaled > 0.0 {
-            s.lr = scaled;
-            s.lr_moved = true;
-        }
+    if beta_changed {
+        s.keep_step_after_beta(beta_before);
     }
     rebuild |= beta_changed;
     rebuild |= ui

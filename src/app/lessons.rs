@@ -5,7 +5,7 @@ use dpo_lab::scenario::builtins;
 
 use super::Command;
 use super::experiments::Experiment;
-use super::settings::Tab;
+use super::settings::{Settings, Tab};
 
 /// One stop on the guided tour.
 pub struct Lesson {
@@ -19,6 +19,55 @@ pub struct Lesson {
     pub notice: &'static str,
     /// The experiment the stop computes on the Experiments tab, if any.
     pub experiment: Option<Experiment>,
+    /// One-click changes worth trying at this stop.
+    pub try_this: &'static [Tweak],
+}
+
+/// A one-click change of a setting ("Try this").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tweak {
+    /// β (the learning rate follows when "keep lr·β² fixed" is on).
+    Beta(f64),
+    /// The preference loss.
+    Loss(&'static str),
+    /// The policy class.
+    Policy(&'static str),
+    /// Online DPO's annotator.
+    Annotator(&'static str),
+    /// Online DPO's resampling interval.
+    ResampleEvery(u64),
+    /// Runs online DPO beside the other methods.
+    AddOnline,
+}
+
+impl Tweak {
+    /// The button's text.
+    pub fn label(self) -> String {
+        match self {
+            Tweak::Beta(b) => format!("β = {b}"),
+            Tweak::Loss(l) => format!("loss {l}"),
+            Tweak::Policy(p) => format!("{p} policy"),
+            Tweak::Annotator(a) => format!("annotator {a}"),
+            Tweak::ResampleEvery(k) => format!("resample every {k}"),
+            Tweak::AddOnline => "add online DPO".into(),
+        }
+    }
+
+    /// Applies it to the settings (the caller rebuilds the runs).
+    pub fn apply(self, s: &mut Settings) {
+        match self {
+            Tweak::Beta(b) => {
+                let before = s.beta;
+                s.beta = b;
+                s.keep_step_after_beta(before);
+            }
+            Tweak::Loss(l) => s.loss = l.into(),
+            Tweak::Policy(p) => s.policy = p.into(),
+            Tweak::Annotator(a) => s.annotator = a.into(),
+            Tweak::ResampleEvery(k) => s.resample_every = k,
+            Tweak::AddOnline => s.online = true,
+        }
+    }
 }
 
 /// The lecture's order: optimum -> β -> ratio intuition -> DPO loss -> OOD leak
@@ -30,6 +79,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "π* = π_ref·exp(r/β)/Z (green bars). Press Play: DPO on the full population of pairs converges onto it without ever seeing a reward.",
         experiment: None,
+        try_this: &[Tweak::Beta(0.25), Tweak::Beta(4.0)],
     },
     Lesson {
         title: "2 · β",
@@ -37,6 +87,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Frontier,
         notice: "Drag β: large β keeps π* at π_ref, small β puts all mass on the best answer. The green curve is the reward–KL frontier no policy can beat.",
         experiment: None,
+        try_this: &[Tweak::Beta(0.1), Tweak::Beta(10.0)],
     },
     Lesson {
         title: "3 · Ratio intuition",
@@ -44,6 +95,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "0.8 to 0.889 is worth exactly as much as 0.1 to 0.111: both chosen answers keep the same implicit reward β·log(π/π_ref) at every step, and 'likely good' gains eight times more probability.",
         experiment: None,
+        try_this: &[Tweak::Beta(0.5), Tweak::Beta(2.0)],
     },
     Lesson {
         title: "4 · The DPO loss",
@@ -51,6 +103,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Derivation,
         notice: "The loss of one pair, term by term, and the identities of the derivation checked live: Σπ* = 1, J(π*) = β log Z, J(π*) − J(π) = β·KL(π||π*).",
         experiment: None,
+        try_this: &[],
     },
     Lesson {
         title: "5 · OOD leak",
@@ -58,6 +111,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "At β = 0.5 offline DPO more than triples the out-of-data mass (marked ×) without ever moving those answers' logits; set β = 0.1 and it falls instead. Online DPO lowers it at every β.",
         experiment: None,
+        try_this: &[Tweak::Beta(0.1), Tweak::Beta(1.0)],
     },
     Lesson {
         title: "6 · \"the the the\"",
@@ -65,6 +119,11 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "Shared features move most of the mass out of the data, mostly onto 'the cat the'; 'the the the', the worst answer, gains most relative to its reference (log scale shows it). Then open Derivation: the DPO loss does not change when mass moves out of the data.",
         experiment: None,
+        try_this: &[
+            Tweak::Policy("autoregressive"),
+            Tweak::Loss("rpo"),
+            Tweak::Beta(0.1),
+        ],
     },
     Lesson {
         title: "7 · Online DPO",
@@ -72,6 +131,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Compare,
         notice: "Equal budgets, 16,000 labels each: online DPO wins almost every comparison because it reaches the ten best answers, which the offline pairs never contain.",
         experiment: None,
+        try_this: &[],
     },
     Lesson {
         title: "8 · RLHF and length bias",
@@ -79,6 +139,11 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "Everything trained on the length-loving labels pads: RLHF on its reward model and offline DPO (watch mean length). Online DPO judged by the true reward stays at π*.",
         experiment: None,
+        try_this: &[
+            Tweak::AddOnline,
+            Tweak::Annotator("reward-model"),
+            Tweak::Annotator("bt"),
+        ],
     },
     Lesson {
         title: "9 · IPO",
@@ -86,6 +151,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "Deterministic preferences: DPO keeps pushing π(B) down the longer it trains, at every β; IPO stops at a margin of exactly 1/(2β). Try β = 0.1 and β = 1.",
         experiment: None,
+        try_this: &[Tweak::Beta(0.1), Tweak::Beta(1.0)],
     },
     Lesson {
         title: "10 · Likelihood displacement",
@@ -93,6 +159,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "Shared embeddings: the chosen 'No' and the rejected 'Never' both fall while the loss falls and their margin grows; 'Yes', in no pair and of the opposite meaning, takes the mass. Pick the dpop or rpo loss: 'No' stays up.",
         experiment: None,
+        try_this: &[Tweak::Loss("dpop"), Tweak::Loss("rpo")],
     },
     Lesson {
         title: "11 · Best-of-n",
@@ -100,6 +167,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Frontier,
         notice: "Grey squares: best-of-n for n = 1, 2, 4 … 1024, exact. They sit just under π*'s frontier, and their KL stops at −log π_ref(best) = 3.70 while the quoted log n − (n−1)/n keeps growing.",
         experiment: None,
+        try_this: &[],
     },
     Lesson {
         title: "12 · Remedies for the leak",
@@ -107,6 +175,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "Pick the loss rpo (DPO plus the chosen answers' NLL) or dpop (no falling chosen log-ratio) and press Play: the out-of-data mass stays below a quarter of plain DPO's, and 'the the the' falls. Online DPO and RLHF end nearest π*.",
         experiment: None,
+        try_this: &[Tweak::Loss("rpo"), Tweak::Loss("dpop"), Tweak::Loss("ipo")],
     },
     Lesson {
         title: "13 · Resample often",
@@ -114,6 +183,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "Online DPO with a fresh batch every step ends close to π*. Raise 'resample every' towards the number of steps (one batch, offline on sampled pairs): with 1/1000 of the labels KL(π||π*) ends more than ten times higher.",
         experiment: None,
+        try_this: &[Tweak::ResampleEvery(16), Tweak::ResampleEvery(1000)],
     },
     Lesson {
         title: "14 · Squeezing",
@@ -121,6 +191,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Derivation,
         notice: "Squeezing: one step pushing the rare rejected answer down hands most of its mass to 'top', the most likely answer; the paired DPO step moves only the pair's logits (see 'Squeezing' below).",
         experiment: None,
+        try_this: &[],
     },
     Lesson {
         title: "15 · Negative chosen rewards",
@@ -128,6 +199,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Overview,
         notice: "Press Play and watch the rewards plot: the margin (solid) rises to 0.74 while rewards/chosen (dashed) falls to −0.39, and DPO still reaches π*. At π* every implicit reward is r(y) − β log Z: the normaliser, not a failure.",
         experiment: None,
+        try_this: &[Tweak::Beta(2.0), Tweak::Beta(0.1)],
     },
     Lesson {
         title: "16 · Reward over-optimisation",
@@ -135,6 +207,7 @@ pub const GUIDED: &[Lesson] = &[
         tab: Tab::Experiments,
         notice: "A proxy reward model blind to repetition, fitted on 30, 300 or 3000 pairs: along best-of-n the proxy (dashed) only rises while the gold reward (solid) peaks and falls below zero; more pairs move the peak later and higher.",
         experiment: Some(Experiment::OverOptimisation),
+        try_this: &[],
     },
 ];
 

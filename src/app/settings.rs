@@ -182,6 +182,19 @@ impl Settings {
         }
     }
 
+    /// After β moved from `beta_before`: with "keep lr·β² fixed" on, scales
+    /// the learning rate so the effective step stays (as `dpo-lab sweep`
+    /// does).
+    pub fn keep_step_after_beta(&mut self, beta_before: f64) {
+        if self.keep_step && self.beta.is_finite() && self.beta > 0.0 {
+            let scaled = self.lr * (beta_before / self.beta).powi(2);
+            if scaled.is_finite() && scaled > 0.0 {
+                self.lr = scaled;
+                self.lr_moved = true;
+            }
+        }
+    }
+
     /// The training settings that differ from `before`, as "β 0.5 to 0.25".
     pub fn changes_from(&self, before: &Settings) -> Vec<String> {
         let mut out = Vec::new();

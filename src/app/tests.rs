@@ -806,3 +806,40 @@ fn a_settings_change_keeps_the_previous_runs_as_a_ghost_and_says_what_was_reset(
     pick_lesson(&mut h, GUIDED[4].title);
     assert!(h.state().ghost.is_none());
 }
+
+#[test]
+fn try_this_buttons_change_the_setting_and_keep_the_previous_run() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    pick_lesson(&mut h, "5 · OOD leak");
+    h.state_mut().settings.steps_per_frame = 100;
+    h.get_by_label("Play").click();
+    h.run_steps(4);
+    let (beta0, lr0) = (h.state().settings.beta, h.state().settings.lr);
+    h.get_by_label("β = 0.1").click();
+    h.run_steps(2);
+    let s = &h.state().settings;
+    assert_eq!(s.beta, 0.1);
+    // "keep lr·β² fixed" is on: the effective step is unchanged.
+    assert_abs_diff_eq!(s.lr * 0.01, lr0 * beta0 * beta0, epsilon = 1e-9 * lr0);
+    assert_eq!(h.state().session().scenario.train.beta(), 0.1);
+    assert!(
+        h.state().ghost.is_some(),
+        "the runs before the change stay faded"
+    );
+    // Every stop's buttons apply cleanly (the library accepts each).
+    for lesson in GUIDED {
+        for t in lesson.try_this {
+            pick_lesson(&mut h, lesson.title);
+            h.get_by_label(&t.label()).click();
+            h.run_steps(2);
+            assert!(
+                !h.state().message.as_ref().is_some_and(|m| m.is_error()),
+                "{}: {} gave {:?}",
+                lesson.title,
+                t.label(),
+                h.state().message
+            );
+        }
+    }
+}

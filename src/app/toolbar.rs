@@ -118,6 +118,25 @@ impl DpoLabApp {
                     }),
                 };
             ui.label(egui::RichText::new(format!("What to notice: {notice}")).italics());
+            // One-click changes for this stop; the previous runs stay as a
+            // faded ghost to compare against.
+            if let Some(lesson) = self.lessons.current.map(|i| &GUIDED[i])
+                && !lesson.try_this.is_empty()
+            {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label("Try this:");
+                    for t in lesson.try_this {
+                        if ui
+                            .button(t.label())
+                            .on_hover_text("Changes the setting and restarts the runs; the current ones stay faded")
+                            .clicked()
+                        {
+                            t.apply(&mut self.settings);
+                            out.push(Command::Rebuild);
+                        }
+                    }
+                });
+            }
         });
     }
 
