@@ -5,6 +5,10 @@ use dpo_lab::scenario::builtins;
 
 use super::Command;
 use super::experiments::Experiment;
+use dpo_lab::method::MethodKind;
+use dpo_lab::metrics::Metrics;
+
+use super::session::Session;
 use super::settings::{Settings, Tab};
 
 /// One stop on the guided tour.
@@ -21,6 +25,80 @@ pub struct Lesson {
     pub experiment: Option<Experiment>,
     /// One-click changes worth trying at this stop.
     pub try_this: &'static [Tweak],
+    /// A question to answer before pressing Play, revealed when the runs
+    /// finish.
+    pub predict: Option<Prediction>,
+}
+
+/// "Predict, then play": a question about one quantity of one run. The
+/// outcome is read off the simulation when the runs finish, never written
+/// into the lesson.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prediction {
+    /// The question.
+    pub question: &'static str,
+    /// What is watched.
+    pub quantity: Quantity,
+}
+
+/// A watched quantity of one method's run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Quantity {
+    /// Probability outside the data.
+    OodMass(MethodKind),
+    /// The probability of a named response.
+    Probability(&'static str, MethodKind),
+    /// TRL's `logps/chosen`.
+    LogpsChosen(MethodKind),
+    /// TRL's `rewards/chosen`.
+    RewardsChosen(MethodKind),
+}
+
+/// The answers every prediction offers.
+pub const CHOICES: [&str; 3] = ["rises", "falls", "stays about the same"];
+
+impl Quantity {
+    /// The method whose run is watched.
+    pub fn method(self) -> MethodKind {
+        match self {
+            Quantity::OodMass(m)
+            | Quantity::Probability(_, m)
+            | Quantity::LogpsChosen(m)
+            | Quantity::RewardsChosen(m) => m,
+        }
+    }
+
+    /// Its value in `metrics` / `log_probs` of a run on `session`.
+    pub fn value(self, session: &Session, metrics: &Metrics, log_probs: &[f64]) -> Option<f64> {
+        Some(match self {
+            Quantity::OodMass(_) => metrics.ood_mass,
+            Quantity::Probability(name, _) => log_probs
+                .get(session.scenario.problem.space.index_of(name)?)?
+                .exp(),
+            Quantity::LogpsChosen(_) => metrics.logps_chosen,
+            Quantity::RewardsChosen(_) => metrics.rewards_chosen,
+        })
+    }
+
+    /// `(start, now, index into CHOICES)` for the watched run, once it has
+    /// history: "stays" within 5 % of the start's magnitude (or 0.01).
+    pub fn outcome(self, session: &Session) -> Option<(f64, f64, usize)> {
+        let run = session.runs.iter().find(|r| r.kind == self.method())?;
+        let (_, first) = run.history.first()?;
+        let start = self.value(session, first, &session.scenario.problem.log_ref)?;
+        let now = self.value(session, &run.metrics, &run.log_probs)?;
+        let tol = (0.05 * start.abs())
+            .max(0.01 * start.abs().max(1e-12))
+            .max(1e-9);
+        let k = if now > start + tol {
+            0
+        } else if now < start - tol {
+            1
+        } else {
+            2
+        };
+        Some((start, now, k))
+    }
 }
 
 /// A one-click change of a setting ("Try this").
@@ -80,6 +158,10 @@ pub const GUIDED: &[Lesson] = &[
         notice: "π* = π_ref·exp(r/β)/Z (green bars). Press Play: DPO on the full population of pairs converges onto it without ever seeing a reward.",
         experiment: None,
         try_this: &[Tweak::Beta(0.25), Tweak::Beta(4.0)],
+        predict: Some(Prediction {
+            question: "What will DPO do to the probability of 'concise and correct', the best answer?",
+            quantity: Quantity::Probability("concise and correct", MethodKind::Dpo),
+        }),
     },
     Lesson {
         title: "2 · β",
@@ -88,6 +170,7 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Drag β: large β keeps π* at π_ref, small β puts all mass on the best answer. The green curve is the reward–KL frontier no policy can beat.",
         experiment: None,
         try_this: &[Tweak::Beta(0.1), Tweak::Beta(10.0)],
+        predict: None,
     },
     Lesson {
         title: "3 · Ratio intuition",
@@ -96,6 +179,7 @@ pub const GUIDED: &[Lesson] = &[
         notice: "0.8 to 0.889 is worth exactly as much as 0.1 to 0.111: both chosen answers keep the same implicit reward β·log(π/π_ref) at every step, and 'likely good' gains eight times more probability.",
         experiment: None,
         try_this: &[Tweak::Beta(0.5), Tweak::Beta(2.0)],
+        predict: None,
     },
     Lesson {
         title: "4 · The DPO loss",
@@ -104,6 +188,7 @@ pub const GUIDED: &[Lesson] = &[
         notice: "The loss of one pair, term by term, and the identities of the derivation checked live: Σπ* = 1, J(π*) = β log Z, J(π*) − J(π) = β·KL(π||π*).",
         experiment: None,
         try_this: &[],
+        predict: None,
     },
     Lesson {
         title: "5 · OOD leak",
@@ -112,6 +197,10 @@ pub const GUIDED: &[Lesson] = &[
         notice: "At β = 0.5 offline DPO more than triples the out-of-data mass (marked ×) without ever moving those answers' logits; set β = 0.1 and it falls instead. Online DPO lowers it at every β.",
         experiment: None,
         try_this: &[Tweak::Beta(0.1), Tweak::Beta(1.0)],
+        predict: Some(Prediction {
+            question: "At β = 0.5, what will offline DPO do to the probability of the answers in no pair?",
+            quantity: Quantity::OodMass(MethodKind::Dpo),
+        }),
     },
     Lesson {
         title: "6 · \"the the the\"",
@@ -124,6 +213,10 @@ pub const GUIDED: &[Lesson] = &[
             Tweak::Loss("rpo"),
             Tweak::Beta(0.1),
         ],
+        predict: Some(Prediction {
+            question: "What will offline DPO do to the probability of 'the the the', which is in no pair?",
+            quantity: Quantity::Probability("the the the", MethodKind::Dpo),
+        }),
     },
     Lesson {
         title: "7 · Online DPO",
@@ -132,6 +225,7 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Equal budgets, 16,000 labels each: online DPO wins almost every comparison because it reaches the ten best answers, which the offline pairs never contain.",
         experiment: None,
         try_this: &[],
+        predict: None,
     },
     Lesson {
         title: "8 · RLHF and length bias",
@@ -144,6 +238,7 @@ pub const GUIDED: &[Lesson] = &[
             Tweak::Annotator("reward-model"),
             Tweak::Annotator("bt"),
         ],
+        predict: None,
     },
     Lesson {
         title: "9 · IPO",
@@ -152,6 +247,7 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Deterministic preferences: DPO keeps pushing π(B) down the longer it trains, at every β; IPO stops at a margin of exactly 1/(2β). Try β = 0.1 and β = 1.",
         experiment: None,
         try_this: &[Tweak::Beta(0.1), Tweak::Beta(1.0)],
+        predict: None,
     },
     Lesson {
         title: "10 · Likelihood displacement",
@@ -160,6 +256,10 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Shared embeddings: the chosen 'No' and the rejected 'Never' both fall while the loss falls and their margin grows; 'Yes', in no pair and of the opposite meaning, takes the mass. Pick the dpop or rpo loss: 'No' stays up.",
         experiment: None,
         try_this: &[Tweak::Loss("dpop"), Tweak::Loss("rpo")],
+        predict: Some(Prediction {
+            question: "What will offline DPO do to log π of the chosen answer 'No'?",
+            quantity: Quantity::LogpsChosen(MethodKind::Dpo),
+        }),
     },
     Lesson {
         title: "11 · Best-of-n",
@@ -168,6 +268,7 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Grey squares: best-of-n for n = 1, 2, 4 … 1024, exact. They sit just under π*'s frontier, and their KL stops at −log π_ref(best) = 3.70 while the quoted log n − (n−1)/n keeps growing.",
         experiment: None,
         try_this: &[],
+        predict: None,
     },
     Lesson {
         title: "12 · Remedies for the leak",
@@ -176,6 +277,7 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Pick the loss rpo (DPO plus the chosen answers' NLL) or dpop (no falling chosen log-ratio) and press Play: the out-of-data mass stays below a quarter of plain DPO's, and 'the the the' falls. Online DPO and RLHF end nearest π*.",
         experiment: None,
         try_this: &[Tweak::Loss("rpo"), Tweak::Loss("dpop"), Tweak::Loss("ipo")],
+        predict: None,
     },
     Lesson {
         title: "13 · Resample often",
@@ -184,6 +286,7 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Online DPO with a fresh batch every step ends close to π*. Raise 'resample every' towards the number of steps (one batch, offline on sampled pairs): with 1/1000 of the labels KL(π||π*) ends more than ten times higher.",
         experiment: None,
         try_this: &[Tweak::ResampleEvery(16), Tweak::ResampleEvery(1000)],
+        predict: None,
     },
     Lesson {
         title: "14 · Squeezing",
@@ -192,6 +295,7 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Squeezing: one step pushing the rare rejected answer down hands most of its mass to 'top', the most likely answer; the paired DPO step moves only the pair's logits (see 'Squeezing' below).",
         experiment: None,
         try_this: &[],
+        predict: None,
     },
     Lesson {
         title: "15 · Negative chosen rewards",
@@ -200,6 +304,10 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Press Play and watch the rewards plot: the margin (solid) rises to 0.74 while rewards/chosen (dashed) falls to −0.39, and DPO still reaches π*. At π* every implicit reward is r(y) − β log Z: the normaliser, not a failure.",
         experiment: None,
         try_this: &[Tweak::Beta(2.0), Tweak::Beta(0.1)],
+        predict: Some(Prediction {
+            question: "What will rewards/chosen do while DPO converges to π*?",
+            quantity: Quantity::RewardsChosen(MethodKind::Dpo),
+        }),
     },
     Lesson {
         title: "16 · Reward over-optimisation",
@@ -208,6 +316,7 @@ pub const GUIDED: &[Lesson] = &[
         notice: "A proxy reward model blind to repetition, fitted on 30, 300 or 3000 pairs: along best-of-n the proxy (dashed) only rises while the gold reward (solid) peaks and falls below zero; more pairs move the peak later and higher.",
         experiment: Some(Experiment::OverOptimisation),
         try_this: &[],
+        predict: None,
     },
 ];
 
@@ -217,6 +326,8 @@ pub struct LessonPanel {
     pub current: Option<usize>,
     /// The path typed into "Open…".
     pub path: String,
+    /// The answer chosen for the stop's prediction (index into CHOICES).
+    pub predicted: Option<usize>,
 }
 
 impl Default for LessonPanel {
@@ -224,6 +335,7 @@ impl Default for LessonPanel {
         LessonPanel {
             current: Some(0),
             path: String::new(),
+            predicted: None,
         }
     }
 }

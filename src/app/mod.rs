@@ -143,6 +143,7 @@ impl DpoLabApp {
             lessons: LessonPanel {
                 current,
                 path: String::new(),
+                predicted: None,
             },
             derivation: DerivationPanel::default(),
             experiments: ExperimentsPanel::default(),
@@ -214,6 +215,7 @@ impl DpoLabApp {
                 match load_raw(lesson.scenario) {
                     Ok(raw) => {
                         self.lessons.current = Some(i);
+                        self.lessons.predicted = None;
                         self.load(raw, Some(lesson.tab));
                         if let Some(e) = lesson.experiment {
                             self.experiments.selected = e;

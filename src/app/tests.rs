@@ -843,3 +843,49 @@ fn try_this_buttons_change_the_setting_and_keep_the_previous_run() {
         }
     }
 }
+
+#[test]
+fn predict_then_play_reveals_what_the_runs_did() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    pick_lesson(&mut h, "6 · \"the the the\"");
+    assert!(h.query_by_label("(choose, then press Play)").is_some());
+    h.get_by_label("rises").click();
+    h.run_steps(1);
+    assert!(
+        h.query_by_label("(press Play: revealed when the runs finish)")
+            .is_some()
+    );
+    h.state_mut().settings.steps_per_frame = 400;
+    h.get_by_label("Play").click();
+    h.run_steps(4);
+    assert!(h.state().session().finished());
+    let s = h.state().session();
+    let y = s
+        .scenario
+        .problem
+        .space
+        .index_of("the the the")
+        .expect("in space");
+    let run = s.run_of(MethodKind::Dpo).expect("on");
+    let (start, now) = (s.scenario.problem.log_ref[y].exp(), run.log_probs[y].exp());
+    assert!(now > start);
+    let shown = format!(
+        "It rises: {} to {} (your prediction was right)",
+        dpo_lab::numerics::tick(start),
+        dpo_lab::numerics::tick(now)
+    );
+    assert!(h.query_by_label(&shown).is_some(), "{shown}");
+    // A wrong guess is called wrong: the chosen log-prob falls in lesson 10.
+    pick_lesson(&mut h, "10 · Likelihood displacement");
+    assert_eq!(h.state().lessons.predicted, None, "a new stop asks afresh");
+    h.get_by_label("rises").click();
+    h.state_mut().settings.steps_per_frame = 400;
+    h.get_by_label("Play").click();
+    h.run_steps(4);
+    assert!(h.query_by_label_contains("It falls").is_some());
+    assert!(
+        h.query_by_label_contains("not what you predicted")
+            .is_some()
+    );
+}

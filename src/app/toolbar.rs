@@ -137,6 +137,56 @@ impl DpoLabApp {
                     }
                 });
             }
+            // Predict, then play: the answer is read off the runs when they
+            // finish.
+            if let Some(pred) = self.lessons.current.and_then(|i| GUIDED[i].predict) {
+                ui.horizontal_wrapped(|ui| {
+                    ui.strong("Predict:");
+                    ui.label(pred.question);
+                    for (k, choice) in lessons::CHOICES.iter().enumerate() {
+                        if ui
+                            .selectable_label(self.lessons.predicted == Some(k), *choice)
+                            .clicked()
+                        {
+                            self.lessons.predicted = Some(k);
+                        }
+                    }
+                    let watched = self
+                        .session
+                        .runs
+                        .iter()
+                        .find(|r| r.kind == pred.quantity.method());
+                    match (self.lessons.predicted, watched) {
+                        (_, None) => {
+                            ui.label(format!(
+                                "(turn {} on to see)",
+                                session::method_label(pred.quantity.method())
+                            ));
+                        }
+                        (None, _) => {
+                            ui.label("(choose, then press Play)");
+                        }
+                        (Some(k), Some(run)) if run.run.finished() => {
+                            if let Some((start, now, actual)) = pred.quantity.outcome(&self.session) {
+                                let verdict = if k == actual {
+                                    "your prediction was right"
+                                } else {
+                                    "not what you predicted"
+                                };
+                                ui.strong(format!(
+                                    "It {}: {} to {} ({verdict})",
+                                    lessons::CHOICES[actual],
+                                    dpo_lab::numerics::tick(start),
+                                    dpo_lab::numerics::tick(now)
+                                ));
+                            }
+                        }
+                        (Some(_), Some(_)) => {
+                            ui.label("(press Play: revealed when the runs finish)");
+                        }
+                    }
+                });
+            }
         });
     }
 
