@@ -28,6 +28,10 @@ pub struct Lesson {
     /// A question to answer before pressing Play, revealed when the runs
     /// finish.
     pub predict: Option<Prediction>,
+    /// The curve the lesson is about (index into the Overview's curves:
+    /// 0 OOD mass, 1 E r, 2 KL, 3 loss, 4 rewards, 5 logps, 6 mean length),
+    /// shown first when the window is small.
+    pub key_curve: usize,
 }
 
 /// "Predict, then play": a question about one quantity of one run. The
@@ -162,6 +166,7 @@ pub const GUIDED: &[Lesson] = &[
             question: "What will DPO do to the probability of 'concise and correct', the best answer?",
             quantity: Quantity::Probability("concise and correct", MethodKind::Dpo),
         }),
+        key_curve: 1,
     },
     Lesson {
         title: "2 · β",
@@ -171,6 +176,7 @@ pub const GUIDED: &[Lesson] = &[
         experiment: None,
         try_this: &[Tweak::Beta(0.1), Tweak::Beta(10.0)],
         predict: None,
+        key_curve: 1,
     },
     Lesson {
         title: "3 · Ratio intuition",
@@ -180,6 +186,7 @@ pub const GUIDED: &[Lesson] = &[
         experiment: None,
         try_this: &[Tweak::Beta(0.5), Tweak::Beta(2.0)],
         predict: None,
+        key_curve: 4,
     },
     Lesson {
         title: "4 · The DPO loss",
@@ -189,6 +196,7 @@ pub const GUIDED: &[Lesson] = &[
         experiment: None,
         try_this: &[],
         predict: None,
+        key_curve: 0,
     },
     Lesson {
         title: "5 · OOD leak",
@@ -201,6 +209,7 @@ pub const GUIDED: &[Lesson] = &[
             question: "At β = 0.5, what will offline DPO do to the probability of the answers in no pair?",
             quantity: Quantity::OodMass(MethodKind::Dpo),
         }),
+        key_curve: 0,
     },
     Lesson {
         title: "6 · \"the the the\"",
@@ -217,6 +226,7 @@ pub const GUIDED: &[Lesson] = &[
             question: "What will offline DPO do to the probability of 'the the the', which is in no pair?",
             quantity: Quantity::Probability("the the the", MethodKind::Dpo),
         }),
+        key_curve: 0,
     },
     Lesson {
         title: "7 · Online DPO",
@@ -226,6 +236,7 @@ pub const GUIDED: &[Lesson] = &[
         experiment: None,
         try_this: &[],
         predict: None,
+        key_curve: 0,
     },
     Lesson {
         title: "8 · RLHF and length bias",
@@ -239,6 +250,7 @@ pub const GUIDED: &[Lesson] = &[
             Tweak::Annotator("bt"),
         ],
         predict: None,
+        key_curve: 6,
     },
     Lesson {
         title: "9 · IPO",
@@ -248,6 +260,7 @@ pub const GUIDED: &[Lesson] = &[
         experiment: None,
         try_this: &[Tweak::Beta(0.1), Tweak::Beta(1.0)],
         predict: None,
+        key_curve: 4,
     },
     Lesson {
         title: "10 · Likelihood displacement",
@@ -260,6 +273,7 @@ pub const GUIDED: &[Lesson] = &[
             question: "What will offline DPO do to log π of the chosen answer 'No'?",
             quantity: Quantity::LogpsChosen(MethodKind::Dpo),
         }),
+        key_curve: 5,
     },
     Lesson {
         title: "11 · Best-of-n",
@@ -269,6 +283,7 @@ pub const GUIDED: &[Lesson] = &[
         experiment: None,
         try_this: &[],
         predict: None,
+        key_curve: 0,
     },
     Lesson {
         title: "12 · Remedies for the leak",
@@ -278,6 +293,7 @@ pub const GUIDED: &[Lesson] = &[
         experiment: None,
         try_this: &[Tweak::Loss("rpo"), Tweak::Loss("dpop"), Tweak::Loss("ipo")],
         predict: None,
+        key_curve: 0,
     },
     Lesson {
         title: "13 · Resample often",
@@ -287,6 +303,7 @@ pub const GUIDED: &[Lesson] = &[
         experiment: None,
         try_this: &[Tweak::ResampleEvery(16), Tweak::ResampleEvery(1000)],
         predict: None,
+        key_curve: 0,
     },
     Lesson {
         title: "14 · Squeezing",
@@ -296,6 +313,7 @@ pub const GUIDED: &[Lesson] = &[
         experiment: None,
         try_this: &[],
         predict: None,
+        key_curve: 0,
     },
     Lesson {
         title: "15 · Negative chosen rewards",
@@ -308,6 +326,7 @@ pub const GUIDED: &[Lesson] = &[
             question: "What will rewards/chosen do while DPO converges to π*?",
             quantity: Quantity::RewardsChosen(MethodKind::Dpo),
         }),
+        key_curve: 4,
     },
     Lesson {
         title: "16 · Reward over-optimisation",
@@ -317,6 +336,7 @@ pub const GUIDED: &[Lesson] = &[
         experiment: Some(Experiment::OverOptimisation),
         try_this: &[],
         predict: None,
+        key_curve: 0,
     },
 ];
 

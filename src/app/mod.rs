@@ -104,6 +104,9 @@ pub struct DpoLabApp {
     presenter: Option<f32>,
     /// The glossary and shortcut window is open.
     help: bool,
+    /// The user's choice to show or hide the settings panel (`None`: shown
+    /// unless the window is small or presenting).
+    controls: Option<bool>,
     message: Option<Status>,
     screenshot_result: Arc<Mutex<Option<Status>>>,
     frame_ms: f64,
@@ -159,6 +162,7 @@ impl DpoLabApp {
             enlarged_curve: None,
             presenter: None,
             help: false,
+            controls: None,
             message,
             screenshot_result: Arc::new(Mutex::new(None)),
             frame_ms: 0.0,
@@ -198,6 +202,7 @@ impl DpoLabApp {
                 self.pinned = session.scenario.focus_responses.clone();
                 self.bar_order = None;
                 self.ghost = None;
+                self.enlarged_curve = None;
                 self.session = session;
                 self.playing = false;
                 self.derivation = DerivationPanel::default();
@@ -319,7 +324,10 @@ impl DpoLabApp {
                     Err(e) => Status::Error(format!("{e}")),
                 });
             }
-            Command::Presenter => match self.presenter.take() {
+            Command::Presenter => match {
+                self.controls = None;
+                self.presenter.take()
+            } {
                 Some(zoom) => self.settings.zoom = zoom,
                 None => {
                     self.presenter = Some(self.settings.zoom);
@@ -410,7 +418,7 @@ impl DpoLabApp {
         self.shortcuts(&ctx, &mut out);
         self.toolbar(ui, &mut out);
         self.status_bar(ui);
-        if self.presenter.is_none() {
+        if self.controls_visible(&ctx) {
             self.side_panel(ui, &mut out);
         }
         if self.help {
@@ -447,7 +455,10 @@ impl DpoLabApp {
     fn side_panel(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
         egui::Panel::left("controls")
             .resizable(true)
-            .default_size(290.0)
+            // A third of the window at most: on a zoomed projector the
+            // plots keep the room.
+            .default_size(290.0_f32.min(ui.available_width() * 0.3))
+            .max_size((ui.available_width() * 0.3).max(180.0))
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     let sequences = self.session.scenario.problem.space.is_sequences();
@@ -536,21 +547,29 @@ impl DpoLabApp {
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Overview => {
                 let h = ui.available_height();
+                // A small window (a projector at 1024×768, or zoomed): the
+                // bars and one curve at a time, each large enough to read.
+                let compact = h < 560.0 || ui.available_width() < 640.0;
                 // Presenter mode: the bars alone, as large as the window.
                 let top = if self.presenter.is_some() {
                     (h - 150.0).max(120.0)
+                } else if compact {
+                    (h * 0.55).max(110.0)
                 } else {
                     (h * 0.44).max(120.0)
                 };
+                // A small window shows at most 8 bars, so their names fit
+                // in two rows.
+                let limit = if compact { 8 } else { usize::MAX };
                 let key = BarOrderKey {
                     sort: self.settings.sort,
-                    top_k: self.settings.top_k,
+                    top_k: self.settings.top_k.min(limit),
                     pinned: self.pinned.clone(),
                     responses: self.session.scenario.problem.len(),
                 };
                 let stale = self.bar_order.as_ref().is_none_or(|(k, _)| *k != key);
                 if stale || !self.playing {
-                    let order = plots::shown_responses(&self.session, &self.settings, &self.pinned);
+                    let order = plots::shown_responses(&self.session, &self.settings, &self.pinned, limit);
                     self.bar_order = Some((key, order));
                 }
                 let (shown, rest) = self
@@ -558,23 +577,45 @@ impl DpoLabApp {
                     .as_ref()
                     .map(|(_, (s, r))| (s.clone(), *r))
                     .unwrap_or_default();
-                if let Some(y) = plots::distribution(
+                let ghost = self.ghost.as_ref().filter(|_| self.settings.show_ghost);
+                let key = self.lessons.current.map_or(0, |i| GUIDED[i].key_curve);
+                let session_ref = &self.session;
+                let enlarged = &mut self.enlarged_curve;
+                let mut beside = |ui: &mut egui::Ui| {
+                    // As tall as the bars' column: legend, plot, axis label.
+                    plots::curves(ui, session_ref, top + 44.0, ghost, enlarged, Some(key));
+                };
+                let clicked = plots::distribution(
                     ui,
                     &self.session,
                     &self.settings,
                     (&shown, rest),
                     &self.pinned,
-                    self.ghost.as_ref().filter(|_| self.settings.show_ghost),
+                    ghost,
                     top,
-                ) {
+                    if compact && self.presenter.is_none() {
+                        Some(&mut beside)
+                    } else {
+                        None
+                    },
+                );
+                if let Some(y) = clicked {
                     if let Some(k) = self.pinned.iter().position(|&p| p == y) {
                         self.pinned.remove(k);
                     } else if self.pinned.len() < dpo_lab::scenario::MAX_FOCUS {
                         self.pinned.push(y);
                     }
                 }
+                // One line each in a small window (the rest on hover).
+                let info_line = |ui: &mut egui::Ui, text: String| {
+                    if compact {
+                        ui.add(egui::Label::new(text).truncate());
+                    } else {
+                        ui.label(text);
+                    }
+                };
                 if let Some(top) = self.session.runs.iter().find_map(|r| r.metrics.ood_top.as_ref().map(|t| (r.kind, t))) {
-                    ui.label(format!(
+                    info_line(ui, format!(
                         "OOD top ({}): \"{}\" π = {:.5} (π_ref = {:.5}, ×{:.2}), implicit reward {:.3}",
                         session::method_label(top.0),
                         top.1.response,
@@ -601,7 +642,7 @@ impl DpoLabApp {
                             format!("{} {v}", p.space.name(y))
                         })
                         .collect();
-                    ui.label(format!(
+                    info_line(ui, format!(
                         "Implicit reward β·log(π/π_ref) of the pinned answers ({}): {}",
                         session::method_label(run.kind),
                         parts.join(" · ")
@@ -615,7 +656,7 @@ impl DpoLabApp {
                     && let Some(run) = self.session.runs.iter().find(|r| r.kind == MethodKind::Dpo)
                     && let Ok(Some(c)) = dpo_lab::derivation::ches(&sc.policy, &sc.problem, &sc.data, &run.log_probs)
                 {
-                    ui.label(format!(
+                    info_line(ui, format!(
                         "CHES (Razin) of the pairs: {:.4}; at offline DPO's policy {:.4} ({})",
                         c.score,
                         c.at_policy,
@@ -626,7 +667,7 @@ impl DpoLabApp {
                         }
                     ));
                 }
-                if self.presenter.is_none() {
+                if self.presenter.is_none() && !compact {
                     let rest = ui.available_height();
                     plots::curves(
                         ui,
@@ -634,6 +675,7 @@ impl DpoLabApp {
                         ((rest - 90.0) / 2.0).max(60.0),
                         self.ghost.as_ref().filter(|_| self.settings.show_ghost),
                         &mut self.enlarged_curve,
+                        None,
                     );
                 }
             }

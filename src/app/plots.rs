@@ -28,7 +28,12 @@ struct Series<'a> {
 /// (the lesson's focus, and any the user clicked), then the top K of the
 /// rest by the sort key (ties by index), then (if any are left) one
 /// "everything else" bar.
-pub fn shown_responses(session: &Session, s: &Settings, pinned: &[usize]) -> (Vec<usize>, bool) {
+pub fn shown_responses(
+    session: &Session,
+    s: &Settings,
+    pinned: &[usize],
+    limit: usize,
+) -> (Vec<usize>, bool) {
     let p = &session.scenario.problem;
     let n = p.len();
     let key: Box<dyn Fn(usize) -> f64> = match s.sort {
@@ -44,7 +49,7 @@ pub fn shown_responses(session: &Session, s: &Settings, pinned: &[usize]) -> (Ve
         }
     };
     let pins: Vec<usize> = pinned.iter().copied().filter(|&y| y < n).collect();
-    let k = s.top_k.clamp(1, 200).max(pins.len()).min(n);
+    let k = s.top_k.min(limit).clamp(1, 200).max(pins.len()).min(n);
     let mut shown = pins.clone();
     shown.extend(
         dpo_lab::metrics::top_k_by(n, k, key)
@@ -91,6 +96,7 @@ pub fn distribution(
     pinned: &[usize],
     ghost: Option<&Ghost>,
     plot_height: f32,
+    beside: Option<&mut dyn FnMut(&mut egui::Ui)>,
 ) -> Option<usize> {
     let p = &session.scenario.problem;
     let beta = session.scenario.train.beta();
@@ -227,78 +233,104 @@ pub fn distribution(
     } else {
         Color32::from_rgba_unmultiplied(0, 0, 0, 14)
     };
-    ui.horizontal_wrapped(|ui| {
-        for ser in &series {
-            ui.colored_label(color(ser.kind), format!("— {}", ser.name));
-        }
-        if !ood.is_empty() {
-            ui.colored_label(Color32::from_rgb(230, 85, 13), "x = out of the data");
-        }
-        ui.label("(hover a bar for its numbers)");
-    });
-    let plot = Plot::new("distribution")
-        .height(plot_height)
-        .x_axis_label(format!(
-            "response (sorted by {}; names below)",
-            sort_name(s.sort)
-        ))
-        .y_axis_label(if s.log_scale {
+    let draw = |ui: &mut egui::Ui| {
+        ui.horizontal_wrapped(|ui| {
+            for ser in &series {
+                ui.colored_label(color(ser.kind), format!("— {}", ser.name));
+            }
+            if !ood.is_empty() {
+                ui.colored_label(Color32::from_rgb(230, 85, 13), "x = out of the data");
+            }
+            ui.label("(hover a bar for its numbers)");
+        });
+        let y_label = if s.log_scale {
             "probability (log scale)"
         } else {
             "probability"
-        })
-        .allow_scroll(false)
-        .include_y(0.0)
-        .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]));
-    let plot = if s.log_scale {
-        // Whole decades only, labelled as probabilities.
-        plot.y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 2.0, 4.0]))
-            .y_axis_formatter(|mark, _| log_tick(mark.value))
-    } else {
-        plot
-    };
-    plot.x_axis_formatter(move |mark, _| {
-        let i = mark.value.round();
-        if (mark.value - i).abs() > 1e-6 || i < 0.0 {
-            return String::new();
-        }
-        let i = i as usize;
-        if i < n_shown {
-            (i + 1).to_string()
-        } else if i == n_shown && rest {
-            "rest".into()
+        };
+        let log_scale = s.log_scale;
+        let plot = Plot::new("distribution")
+            .height(plot_height)
+            .x_axis_label(format!(
+                "response (sorted by {}; names below)",
+                sort_name(s.sort)
+            ))
+            // Tick labels allowed closer together than egui's default, so a
+            // short plot (a zoomed projector) keeps several.
+            .custom_y_axes(vec![
+                egui_plot::AxisHints::new_y()
+                    .label(y_label)
+                    .label_spacing(12.0..=18.0)
+                    .formatter(move |mark, _| {
+                        if log_scale {
+                            log_tick(mark.value)
+                        } else {
+                            dpo_lab::numerics::tick(mark.value)
+                        }
+                    }),
+            ])
+            .allow_scroll(false)
+            .include_y(0.0)
+            .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]));
+        let plot = if s.log_scale {
+            // Whole decades only, labelled as probabilities.
+            plot.y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 2.0, 4.0]))
         } else {
-            String::new()
+            plot.y_grid_spacer(nice_grid)
+        };
+        plot.x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() > 1e-6 || i < 0.0 {
+                return String::new();
+            }
+            let i = i as usize;
+            if i < n_shown {
+                (i + 1).to_string()
+            } else if i == n_shown && rest {
+                "rest".into()
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |plot_ui| {
+            for b in bands {
+                plot_ui.polygon(
+                    egui_plot::Polygon::new("pinned", PlotPoints::from(b))
+                        .fill_color(band_fill)
+                        .stroke(egui::Stroke::NONE),
+                );
+            }
+            for c in charts {
+                plot_ui.bar_chart(c);
+            }
+            for (c, seg) in ghost_marks {
+                plot_ui.line(
+                    Line::new("previous run", PlotPoints::from(seg))
+                        .color(c)
+                        .width(2.5)
+                        .style(egui_plot::LineStyle::dashed_dense()),
+                );
+            }
+            if !ood.is_empty() {
+                plot_ui.points(
+                    Points::new("x = out of data", PlotPoints::from(ood))
+                        .shape(MarkerShape::Cross)
+                        .radius(5.0)
+                        .color(Color32::from_rgb(230, 85, 13)),
+                );
+            }
+        });
+    };
+    // Beside the bars (a small window): the lesson's key curve.
+    match beside {
+        Some(f) => {
+            ui.columns(2, |cols| {
+                draw(&mut cols[0]);
+                f(&mut cols[1]);
+            });
         }
-    })
-    .show(ui, |plot_ui| {
-        for b in bands {
-            plot_ui.polygon(
-                egui_plot::Polygon::new("pinned", PlotPoints::from(b))
-                    .fill_color(band_fill)
-                    .stroke(egui::Stroke::NONE),
-            );
-        }
-        for c in charts {
-            plot_ui.bar_chart(c);
-        }
-        for (c, seg) in ghost_marks {
-            plot_ui.line(
-                Line::new("previous run", PlotPoints::from(seg))
-                    .color(c)
-                    .width(2.5)
-                    .style(egui_plot::LineStyle::dashed_dense()),
-            );
-        }
-        if !ood.is_empty() {
-            plot_ui.points(
-                Points::new("x = out of data", PlotPoints::from(ood))
-                    .shape(MarkerShape::Cross)
-                    .radius(5.0)
-                    .color(Color32::from_rgb(230, 85, 13)),
-            );
-        }
-    });
+        None => draw(ui),
+    }
     // Names under their numbers: readable at any zoom, however long; a
     // click pins or unpins the response.
     let mut clicked = None;
@@ -335,6 +367,69 @@ fn sort_name(s: SortBy) -> &'static str {
         SortBy::Reward => "true reward",
         SortBy::Current => "current probability",
     }
+}
+
+/// Grid marks labelled at a 1-2-5 step chosen to fit (0, 0.05, 0.1 or 0,
+/// 2, 4 … rather than egui's decades only), with a finer level for grid
+/// lines: each mark carries the coarsest step it lies on, so a short plot
+/// still gets several labelled ticks.
+pub fn nice_grid(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    let (lo, hi) = input.bounds;
+    let base = input.base_step_size;
+    if !(lo.is_finite() && hi.is_finite() && base.is_finite() && base > 0.0 && hi > lo) {
+        return Vec::new();
+    }
+    // egui's base step spans its 8-point minimum grid spacing: labels need
+    // about 18 points, so the labelled step is the smallest 1-2-5 step of
+    // at least 2.25 base steps. The levels around it nest (×10), so labels
+    // of two levels never interleave (0.4, 0.5, 0.6).
+    let min_label = 2.25 * base;
+    let mut e = min_label.log10().floor() as i32;
+    let label = 'found: loop {
+        for m in [1.0, 2.0, 5.0] {
+            let step = m * 10f64.powi(e);
+            if step >= min_label {
+                break 'found step;
+            }
+        }
+        e += 1;
+    };
+    let mut levels = Vec::with_capacity(6);
+    if label / 10.0 >= base {
+        levels.push(label / 10.0);
+    }
+    let mut step = label;
+    loop {
+        levels.push(step);
+        if step >= hi - lo || levels.len() == 8 {
+            break;
+        }
+        step *= 10.0;
+    }
+    // Marks on every level (0.05 lies on the 0.05 level, not on the 0.02
+    // one), each with the coarsest step it lies on.
+    let mut marks: Vec<egui_plot::GridMark> = Vec::new();
+    for &step in &levels {
+        let first = (lo / step).ceil() as i64;
+        let last = (hi / step).floor() as i64;
+        if last - first > 10_000 {
+            continue;
+        }
+        for i in first..=last {
+            let value = i as f64 * step;
+            match marks
+                .iter_mut()
+                .find(|m| (m.value - value).abs() < 1e-9 * step)
+            {
+                Some(m) => m.step_size = m.step_size.max(step),
+                None => marks.push(egui_plot::GridMark {
+                    value,
+                    step_size: step,
+                }),
+            }
+        }
+    }
+    marks
 }
 
 type Pick = fn(&Metrics) -> f64;
@@ -426,15 +521,44 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
 /// The curves over training steps, coloured like the distribution's
 /// legend, with π*'s value as a dashed green line where it has one. A
 /// click on a title shows that curve alone, as large as the tab
-/// (`enlarged`); "All curves" goes back.
+/// (`enlarged`); "All curves" goes back. In a small window (`compact` =
+/// the lesson's key curve) one curve is shown at a readable size and the
+/// titles pick which.
 pub fn curves(
     ui: &mut egui::Ui,
     session: &Session,
     plot_height: f32,
     ghost: Option<&Ghost>,
     enlarged: &mut Option<usize>,
+    compact: Option<usize>,
 ) {
     let specs = curve_specs(session);
+    if let Some(key) = compact {
+        // `plot_height` is the whole column's height here: the legend and
+        // the titles take their rows, the plot the rest.
+        let start = ui.cursor().min.y;
+        ui.horizontal_wrapped(|ui| {
+            for r in &session.runs {
+                ui.colored_label(color(Some(r.kind)), format!("— {}", method_label(r.kind)));
+            }
+            ui.colored_label(color(Some(MethodKind::Optimal)), "- - π*");
+            if let Some(g) = ghost {
+                ui.label(format!("faded: before {}", g.what));
+            }
+        });
+        let current = enlarged.unwrap_or(key).min(specs.len() - 1);
+        ui.horizontal_wrapped(|ui| {
+            for (k, spec) in specs.iter().enumerate() {
+                if ui.selectable_label(k == current, spec.title).clicked() {
+                    *enlarged = Some(k);
+                }
+            }
+        });
+        let used = ui.cursor().min.y - start;
+        let h = (plot_height - used).max(80.0);
+        curve_plot(ui, session, &specs[current], ghost, h);
+        return;
+    }
     ui.horizontal_wrapped(|ui| {
         ui.label("Curves over training steps:");
         for r in &session.runs {
@@ -517,9 +641,15 @@ fn curve_plot(
         plot = plot.include_y(lo - pad).include_y(hi + pad);
     }
     plot.height(height)
-        .y_axis_label(spec.unit)
-        // At most 4 significant digits; whole steps only.
-        .y_axis_formatter(|mark, _| dpo_lab::numerics::tick(mark.value))
+        .y_grid_spacer(nice_grid)
+        // At most 4 significant digits, labels allowed closer together
+        // than egui's default so short plots keep two or more.
+        .custom_y_axes(vec![
+            egui_plot::AxisHints::new_y()
+                .label(spec.unit)
+                .label_spacing(12.0..=18.0)
+                .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
+        ])
         // Whole steps only, and labels allowed closer together than egui's
         // default so narrow plots keep their step numbers.
         .custom_x_axes(vec![

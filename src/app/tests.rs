@@ -889,3 +889,253 @@ fn predict_then_play_reveals_what_the_runs_did() {
             .is_some()
     );
 }
+
+/// Every text the last frame painted, with its centre (points).
+fn painted_texts(h: &Harness<'static, DpoLabApp>) -> Vec<(String, egui::Pos2)> {
+    fn walk(shape: &egui::Shape, out: &mut Vec<(String, egui::Pos2)>) {
+        match shape {
+            egui::Shape::Text(t) => {
+                let r = t.galley.rect.translate(t.pos.to_vec2());
+                out.push((t.galley.text().to_string(), r.center()));
+            }
+            egui::Shape::Vec(v) => v.iter().for_each(|s| walk(s, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for c in &h.output().shapes {
+        walk(&c.shape, &mut out);
+    }
+    out
+}
+
+/// Tick-like texts (numbers, "1e-4") painted inside `area`.
+fn ticks_in(texts: &[(String, egui::Pos2)], area: egui::Rect) -> Vec<String> {
+    let mut t: Vec<String> = texts
+        .iter()
+        .filter(|(s, p)| area.contains(*p) && s.trim().parse::<f64>().is_ok())
+        .map(|(s, _)| s.clone())
+        .collect();
+    t.sort();
+    t.dedup();
+    t
+}
+
+/// The projector check (issue 12): at 1024×768 and 1280×720, zoom 1.0 and
+/// 1.5, every guided stop's own tab draws its key labels on screen without
+/// scrolling — the pinned focus responses, the legend, every curve's
+/// title — and every plot keeps at least two readable tick labels per
+/// axis. Set DPO_LAB_PROJECTOR_SHOTS=1 to also write the screenshots under
+/// assets/projector/ (software rendering).
+#[test]
+fn projector_layouts_keep_every_label_on_screen() {
+    let shots = std::env::var_os("DPO_LAB_PROJECTOR_SHOTS").is_some();
+    let mut failures = Vec::new();
+    for (w, hgt) in [(1024.0, 768.0), (1280.0, 720.0)] {
+        for zoom in [1.0f32, 1.5] {
+            let builder = Harness::builder()
+                .with_size(egui::vec2(w, hgt))
+                .with_step_dt(1.0 / 60.0);
+            let builder = if shots { builder.wgpu() } else { builder };
+            let mut h = builder.build_ui_state(
+                |ui, app: &mut DpoLabApp| app.frame(ui),
+                DpoLabApp::new(None),
+            );
+            h.run_steps(1);
+            for (i, lesson) in GUIDED.iter().enumerate() {
+                pick_lesson(&mut h, lesson.title);
+                h.state_mut().settings.zoom = zoom;
+                h.state_mut().settings.steps_per_frame = 100_000;
+                if !h.state().session().runs.is_empty() {
+                    h.get_by_label("Play").click();
+                }
+                h.run_steps(4);
+                wait_for_experiment(&mut h);
+                h.run_steps(2);
+                // What is visible: the window above the status bar.
+                let mut screen = h.ctx.content_rect();
+                if let Some(status) = h.query_all_by_label_contains(" responses · ").next() {
+                    screen.max.y = status.rect().min.y;
+                }
+                let at = format!("{w}×{hgt} zoom {zoom}, {}", lesson.title);
+                let mut fail = |what: String| failures.push(format!("{at}: {what}"));
+                let on_screen = |r: egui::Rect| screen.expand(1.0).contains_rect(r);
+                let texts = painted_texts(&h);
+                if lesson.tab == super::settings::Tab::Overview {
+                    let s = &h.state().session().scenario;
+                    for &y in &s.focus_responses {
+                        let out = if s.data.in_data[y] { "" } else { " ×" };
+                        let k = h
+                            .state()
+                            .pinned
+                            .iter()
+                            .position(|&p| p == y)
+                            .expect("pinned");
+                        let name = format!("{} {}{out}", k + 1, s.problem.space.name(y));
+                        match h.query_by_label(&name) {
+                            Some(n) if on_screen(n.rect()) => {}
+                            n => fail(format!(
+                                "pinned {name:?} not on screen: {:?} in {screen:?}",
+                                n.map(|n| n.rect())
+                            )),
+                        }
+                    }
+                    let legend: Vec<String> = h
+                        .state()
+                        .session()
+                        .runs
+                        .iter()
+                        .map(|r| format!("— {}", super::session::method_label(r.kind)))
+                        .collect();
+                    for l in legend {
+                        if h.query_all_by_label(&l)
+                            .next()
+                            .is_none_or(|n| !on_screen(n.rect()))
+                        {
+                            fail(format!("legend {l:?} not on screen"));
+                        }
+                    }
+                    // The bars: y ticks between the legend row and the names.
+                    let top = h
+                        .query_by_label("(hover a bar for its numbers)")
+                        .map(|n| n.rect().max.y);
+                    let first = h
+                        .state()
+                        .bar_order
+                        .as_ref()
+                        .map(|(_, (o, _))| o[0])
+                        .expect("bars");
+                    let out = if s.data.in_data[first] { "" } else { " ×" };
+                    let first_name = format!("1 {}{out}", s.problem.space.name(first));
+                    let bottom = h.query_by_label(&first_name).map(|n| n.rect().min.y);
+                    if let (Some(top), Some(bottom)) = (top, bottom) {
+                        let area = egui::Rect::from_x_y_ranges(screen.x_range(), top..=bottom);
+                        let t = ticks_in(&texts, area);
+                        if t.len() < 4 {
+                            fail(format!("bars have too few tick labels: {t:?}"));
+                        }
+                    } else {
+                        fail("bars' legend or names missing".into());
+                    }
+                    // Every curve: its title on screen, and ticks under it
+                    // (in a small window one curve is shown, at full size:
+                    // its ticks are checked under the row of titles).
+                    let compact = h.query_by_label("(click a title to enlarge it)").is_none();
+                    let titles: &[&str] = if compact {
+                        &["OOD mass"]
+                    } else {
+                        &[
+                            "OOD mass",
+                            "expected true reward",
+                            "KL(π || π_ref)",
+                            "training loss",
+                        ]
+                    };
+                    let rects: Vec<egui::Rect> = titles
+                        .iter()
+                        .filter_map(|t| h.query_by_label(t).map(|n| n.rect()))
+                        .collect();
+                    if rects.len() < titles.len() {
+                        fail(format!(
+                            "curve titles missing ({} of {})",
+                            rects.len(),
+                            titles.len()
+                        ));
+                    }
+                    for (k, r) in rects.iter().enumerate() {
+                        if !on_screen(*r) {
+                            fail(format!("curve {:?} off screen at {r:?}", titles[k]));
+                            continue;
+                        }
+                        let right = rects.get(k + 1).map_or(screen.max.x, |n| {
+                            if n.min.x > r.min.x {
+                                n.min.x
+                            } else {
+                                screen.max.x
+                            }
+                        });
+                        let area = if compact {
+                            egui::Rect::from_min_max(egui::pos2(r.min.x - 4.0, r.max.y), screen.max)
+                        } else {
+                            egui::Rect::from_min_max(
+                                egui::pos2(r.min.x - 4.0, r.max.y),
+                                egui::pos2(right, (r.max.y + 160.0).min(screen.max.y)),
+                            )
+                        };
+                        let t = ticks_in(&texts, area);
+                        if t.len() < if compact { 4 } else { 3 } {
+                            fail(format!(
+                                "curve {:?} has too few tick labels: {t:?}",
+                                titles[k]
+                            ));
+                        }
+                    }
+                } else if lesson.tab == super::settings::Tab::Frontier {
+                    let t = ticks_in(&texts, screen);
+                    if t.len() < 4 {
+                        fail(format!("reward–KL plot has too few tick labels: {t:?}"));
+                    }
+                }
+                if shots && matches!(i, 5 | 9) {
+                    let dir =
+                        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/projector");
+                    std::fs::create_dir_all(&dir).expect("dir");
+                    let file = dir.join(format!(
+                        "stop{}-{}x{}-zoom{}.png",
+                        i + 1,
+                        w as u32,
+                        hgt as u32,
+                        zoom
+                    ));
+                    h.render().expect("renderer").save(file).expect("png");
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn nice_grid_labels_a_one_two_five_step_that_fits() {
+    // 0.19 over about 100 points: labels every 0.05 (26 points apart).
+    let marks = super::plots::nice_grid(egui_plot::GridInput {
+        bounds: (-0.01, 0.18),
+        base_step_size: 0.015,
+    });
+    let step = |v: f64| {
+        marks
+            .iter()
+            .find(|m| (m.value - v).abs() < 1e-9)
+            .map(|m| m.step_size)
+    };
+    assert_eq!(step(0.05), Some(0.05));
+    assert_eq!(step(0.15), Some(0.05));
+    assert_eq!(step(0.0), Some(0.5));
+    assert_eq!(step(0.01), None, "0.005 would be finer than egui's grid");
+    // -4 … 1 over 60 points: labels every 2.
+    let marks = super::plots::nice_grid(egui_plot::GridInput {
+        bounds: (-4.0, 1.0),
+        base_step_size: 0.67,
+    });
+    let labelled: Vec<f64> = marks
+        .iter()
+        .filter(|m| m.step_size >= 2.0)
+        .map(|m| m.value)
+        .collect();
+    assert_eq!(labelled, vec![-4.0, -2.0, 0.0]);
+    // Levels nest: every mark lies on the finest one.
+    let finest = marks
+        .iter()
+        .map(|m| m.step_size)
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        marks
+            .iter()
+            .all(|m| (m.value / finest - (m.value / finest).round()).abs() < 1e-6)
+    );
+}

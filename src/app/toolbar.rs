@@ -27,6 +27,19 @@ impl DpoLabApp {
         });
     }
 
+    /// A window too small for the full layout (a zoomed projector).
+    pub(super) fn small_window(&self, ctx: &egui::Context) -> bool {
+        let r = ctx.content_rect();
+        r.width() < 800.0 || r.height() < 560.0
+    }
+
+    /// Whether the settings panel shows: the user's choice, else hidden in
+    /// a small window and in presenter mode.
+    pub(super) fn controls_visible(&self, ctx: &egui::Context) -> bool {
+        self.controls
+            .unwrap_or(!self.small_window(ctx) && self.presenter.is_none())
+    }
+
     pub(super) fn toolbar(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
@@ -88,6 +101,19 @@ impl DpoLabApp {
                 {
                     out.push(Command::Presenter);
                 }
+                let controls = if self.controls_visible(ui.ctx()) {
+                    "Hide controls"
+                } else {
+                    "Show controls"
+                };
+                if ui
+                    .button(controls)
+                    .on_hover_text("The settings panel on the left (hidden by default in a small window)")
+                    .clicked()
+                {
+                    let now = self.controls_visible(ui.ctx());
+                    self.controls = Some(!now);
+                }
                 if ui
                     .button("Help")
                     .on_hover_text("Glossary and keyboard shortcuts (? or F1)")
@@ -117,7 +143,15 @@ impl DpoLabApp {
                         dpo_lab::scenario::summary_of(&self.session.scenario.raw)
                     }),
                 };
-            ui.label(egui::RichText::new(format!("What to notice: {notice}")).italics());
+            // A small window keeps the lesson strip to one line per row
+            // (the full text on hover) so the figures keep the room.
+            let small = self.small_window(ui.ctx());
+            let text = egui::RichText::new(format!("What to notice: {notice}")).italics();
+            if small {
+                ui.add(egui::Label::new(text).truncate());
+            } else {
+                ui.label(text);
+            }
             // One-click changes for this stop; the previous runs stay as a
             // faded ghost to compare against.
             if let Some(lesson) = self.lessons.current.map(|i| &GUIDED[i])
@@ -142,7 +176,11 @@ impl DpoLabApp {
             if let Some(pred) = self.lessons.current.and_then(|i| GUIDED[i].predict) {
                 ui.horizontal_wrapped(|ui| {
                     ui.strong("Predict:");
-                    ui.label(pred.question);
+                    if small {
+                        ui.add(egui::Label::new(pred.question).truncate());
+                    } else {
+                        ui.label(pred.question);
+                    }
                     for (k, choice) in lessons::CHOICES.iter().enumerate() {
                         if ui
                             .selectable_label(self.lessons.predicted == Some(k), *choice)
@@ -231,7 +269,12 @@ impl DpoLabApp {
                     } else {
                         ui.visuals().text_color()
                     };
-                    ui.colored_label(color, msg);
+                    let text = egui::RichText::new(msg).color(color);
+                    if self.small_window(ui.ctx()) {
+                        ui.add(egui::Label::new(text).truncate());
+                    } else {
+                        ui.label(text);
+                    }
                 }
             });
         });
