@@ -324,12 +324,13 @@ impl DpoLabApp {
                     Err(e) => Status::Error(format!("{e}")),
                 });
             }
-            Command::Presenter => match {
-                self.controls = None;
-                self.presenter.take()
-            } {
-                Some(zoom) => self.settings.zoom = zoom,
+            Command::Presenter => match self.presenter.take() {
+                Some(zoom) => {
+                    self.controls = None;
+                    self.settings.zoom = zoom;
+                }
                 None => {
+                    self.controls = None;
                     self.presenter = Some(self.settings.zoom);
                     self.settings.zoom = self.settings.zoom.max(1.5);
                 }
@@ -589,9 +590,12 @@ impl DpoLabApp {
                     ui,
                     &self.session,
                     &self.settings,
-                    (&shown, rest),
-                    &self.pinned,
-                    ghost,
+                    plots::BarsView {
+                        shown: &shown,
+                        rest,
+                        pinned: &self.pinned,
+                        ghost,
+                    },
                     top,
                     if compact && self.presenter.is_none() {
                         Some(&mut beside)

@@ -84,6 +84,18 @@ fn height(p: f64, log_scale: bool) -> f64 {
     }
 }
 
+/// What the bar chart shows besides the session.
+pub struct BarsView<'a> {
+    /// The responses in slot order ([`shown_responses`]).
+    pub shown: &'a [usize],
+    /// Whether an "everything else" bar follows.
+    pub rest: bool,
+    /// The pinned responses (highlighted).
+    pub pinned: &'a [usize],
+    /// The runs before the last settings change, drawn faded.
+    pub ghost: Option<&'a Ghost>,
+}
+
 /// Bars of π_ref, π* and each method over the `shown` responses (from
 /// [`shown_responses`], kept in place while training plays); pinned ones
 /// are highlighted. Returns the response whose name was clicked (to pin or
@@ -92,12 +104,16 @@ pub fn distribution(
     ui: &mut egui::Ui,
     session: &Session,
     s: &Settings,
-    (shown, rest): (&[usize], bool),
-    pinned: &[usize],
-    ghost: Option<&Ghost>,
+    view: BarsView<'_>,
     plot_height: f32,
     beside: Option<&mut dyn FnMut(&mut egui::Ui)>,
 ) -> Option<usize> {
+    let BarsView {
+        shown,
+        rest,
+        pinned,
+        ghost,
+    } = view;
     let p = &session.scenario.problem;
     let beta = session.scenario.train.beta();
     let mut series: Vec<Series> = Vec::new();
