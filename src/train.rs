@@ -556,6 +556,13 @@ impl Run {
         self.method_kind
     }
 
+    /// The pairs the last step trained on, with their weights: online
+    /// DPO's sampled batch as its annotator judged it (chosen first), an
+    /// offline minibatch, or the whole data ([`Method::last_pairs`]).
+    pub fn last_pairs(&self) -> &[crate::data::Pair] {
+        self.method.last_pairs()
+    }
+
     /// The reward model this run fit (RLHF, reward-model annotator).
     pub fn reward_model(&self) -> Option<&RewardModel> {
         self.reward_model.as_ref()

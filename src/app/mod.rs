@@ -69,6 +69,67 @@ pub enum Command {
     Help,
 }
 
+/// After a single Step: per run, the pairs of that step, most weight first
+/// (at most 6, repeats counted), on one line each.
+fn slow_motion(ui: &mut egui::Ui, session: &Session, compact: bool) {
+    let space = &session.scenario.problem.space;
+    for r in session.runs.iter().filter(|r| !r.before_step.is_empty()) {
+        let pairs = r.run.last_pairs();
+        if pairs.is_empty() {
+            continue;
+        }
+        let mut grouped: Vec<((usize, usize), f64, usize)> = Vec::new();
+        // A response against itself carries no gradient: not listed.
+        for p in pairs.iter().filter(|p| p.chosen != p.rejected) {
+            match grouped
+                .iter_mut()
+                .find(|(k, _, _)| *k == (p.chosen, p.rejected))
+            {
+                Some(g) => {
+                    g.1 += p.weight;
+                    g.2 += 1;
+                }
+                None => grouped.push(((p.chosen, p.rejected), p.weight, 1)),
+            }
+        }
+        grouped.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let shown: Vec<String> = grouped
+            .iter()
+            .take(6)
+            .map(|((c, l), w, k)| {
+                let times = if *k > 1 {
+                    format!(" ×{k}")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "'{}' over '{}'{times} ({})",
+                    space.name(*c),
+                    space.name(*l),
+                    dpo_lab::numerics::tick(*w)
+                )
+            })
+            .collect();
+        let more = grouped.len().saturating_sub(6);
+        let text = format!(
+            "Last step, {} ({} pairs, weight in brackets; marks on the bars show where each bar was): {}{}",
+            session::method_label(r.kind),
+            pairs.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        if compact {
+            ui.add(egui::Label::new(text).truncate());
+        } else {
+            ui.label(text);
+        }
+    }
+}
+
 /// What a bar order was computed for.
 #[derive(Debug, Clone, PartialEq)]
 struct BarOrderKey {
@@ -293,7 +354,7 @@ impl DpoLabApp {
             }
             Command::Step => {
                 self.playing = false;
-                if let Err(e) = self.session.advance(1, Duration::MAX) {
+                if let Err(e) = self.session.step_once() {
                     self.message = Some(Status::Error(format!("{e}")));
                 }
             }
@@ -670,6 +731,11 @@ impl DpoLabApp {
                             "at most 0: its next step does not lower log π(chosen)"
                         }
                     ));
+                }
+                // Slow motion: after a single Step, the pairs each run
+                // trained on (online DPO's as its annotator judged them).
+                if self.presenter.is_none() {
+                    slow_motion(ui, &self.session, compact);
                 }
                 if self.presenter.is_none() && !compact {
                     let rest = ui.available_height();

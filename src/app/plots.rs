@@ -213,6 +213,28 @@ pub fn distribution(
                 .collect()
         })
         .unwrap_or_default();
+    // Slow motion: after a single Step, a dot where each bar was and a line
+    // to where it is now.
+    let step_marks: Vec<(Color32, [f64; 2], [f64; 2])> = series
+        .iter()
+        .enumerate()
+        .filter_map(|(si, ser)| {
+            let run = session.runs.iter().find(|r| Some(r.kind) == ser.kind)?;
+            (run.before_step.len() == p.len()).then_some((si, ser, run))
+        })
+        .flat_map(|(si, ser, run)| {
+            let offset = -0.4 + width * (si as f64 + 0.5);
+            let c = color(ser.kind);
+            shown.iter().enumerate().map(move |(x, &y)| {
+                let x = x as f64 + offset;
+                (
+                    c,
+                    [x, height(run.before_step[y].exp(), s.log_scale)],
+                    [x, height(ser.log_probs[y].exp(), s.log_scale)],
+                )
+            })
+        })
+        .collect();
     let ood: Vec<[f64; 2]> = shown
         .iter()
         .enumerate()
@@ -318,6 +340,19 @@ pub fn distribution(
             }
             for c in charts {
                 plot_ui.bar_chart(c);
+            }
+            for (c, was, now) in step_marks {
+                plot_ui.line(
+                    Line::new("last step", PlotPoints::from(vec![was, now]))
+                        .color(c)
+                        .width(2.0),
+                );
+                plot_ui.points(
+                    Points::new("last step", PlotPoints::from(vec![was]))
+                        .shape(MarkerShape::Circle)
+                        .radius(3.0)
+                        .color(c),
+                );
             }
             for (c, seg) in ghost_marks {
                 plot_ui.line(

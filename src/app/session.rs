@@ -31,6 +31,9 @@ pub struct MethodRun {
     pub log_probs: Vec<f64>,
     /// `h = log π − log π_ref` of the current policy.
     pub log_ratios: Vec<f64>,
+    /// `log π` before the last single Step (slow motion); empty after
+    /// playing.
+    pub before_step: Vec<f64>,
 }
 
 impl MethodRun {
@@ -152,6 +155,7 @@ impl Session {
                 metrics: Metrics::default(),
                 log_probs: Vec::new(),
                 log_ratios: Vec::new(),
+                before_step: Vec::new(),
             };
             mr.refresh()?;
             runs.push(mr);
@@ -201,6 +205,9 @@ impl Session {
     /// Up to `steps` updates of every run, stopping early when `budget`
     /// is spent, then fresh metrics. Returns the updates done per run.
     pub fn advance(&mut self, steps: usize, budget: Duration) -> Result<usize> {
+        for r in &mut self.runs {
+            r.before_step.clear();
+        }
         let start = Instant::now();
         let mut done = 0;
         while done < steps && !self.finished() {
@@ -218,6 +225,17 @@ impl Session {
             r.refresh()?;
         }
         self.record_head_to_head();
+        Ok(done)
+    }
+
+    /// One update of every run, remembering each policy before it (slow
+    /// motion: the bars show how they moved, the pairs used are listed).
+    pub fn step_once(&mut self) -> Result<usize> {
+        let before: Vec<Vec<f64>> = self.runs.iter().map(|r| r.log_probs.clone()).collect();
+        let done = self.advance(1, Duration::MAX)?;
+        for (r, b) in self.runs.iter_mut().zip(before) {
+            r.before_step = b;
+        }
         Ok(done)
     }
 

@@ -1139,3 +1139,42 @@ fn nice_grid_labels_a_one_two_five_step_that_fits() {
             .all(|m| (m.value / finest - (m.value / finest).round()).abs() < 1e-6)
     );
 }
+
+#[test]
+fn slow_motion_step_lists_the_pairs_each_run_trained_on() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    pick_lesson(&mut h, "5 · OOD leak");
+    h.get_by_label("Step").click();
+    h.run_steps(2);
+    let s = h.state().session();
+    let online = s.run_of(MethodKind::OnlineDpo).expect("on");
+    for (b, r) in online.before_step.iter().zip(&s.scenario.problem.log_ref) {
+        assert_abs_diff_eq!(*b, *r, epsilon = ROUNDING_ABS);
+    }
+    let pairs = online.run.last_pairs();
+    assert_eq!(pairs.len(), s.scenario.online.batch(), "the sampled batch");
+    let label = format!(
+        "Last step, online DPO ({} pairs, weight in brackets; marks on the bars show where each bar was)",
+        pairs.len()
+    );
+    assert!(h.query_by_label_contains(&label).is_some(), "{label}");
+    // The listed pairs are the batch's, as the annotator ordered them.
+    let space = &s.scenario.problem.space;
+    let listed = pairs
+        .iter()
+        .filter(|p| {
+            let text = format!(
+                "'{}' over '{}'",
+                space.name(p.chosen),
+                space.name(p.rejected)
+            );
+            h.query_all_by_label_contains(&text).next().is_some()
+        })
+        .count();
+    assert!(listed > 0, "no pair of the batch is listed");
+    // Playing clears the slow-motion view.
+    h.get_by_label("Play").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Last step,").is_none());
+}

@@ -129,6 +129,13 @@ pub trait Method: Send {
     fn extra_metrics(&self) -> Vec<(String, f64)> {
         Vec::new()
     }
+
+    /// The pairs the last step trained on (the whole data, a minibatch or
+    /// online DPO's sampled and judged batch); empty for methods that train
+    /// on no pairs (RLHF, π*).
+    fn last_pairs(&self) -> &[Pair] {
+        &[]
+    }
 }
 
 /// `Σ_p w_p L_p` over `pairs`, with the gradient's coefficients

@@ -33,6 +33,14 @@ impl OfflinePairs {
 }
 
 impl Method for OfflinePairs {
+    fn last_pairs(&self) -> &[Pair] {
+        if self.batch == 0 {
+            &self.data.pairs
+        } else {
+            &self.minibatch
+        }
+    }
+
     fn gradient(
         &mut self,
         ctx: &mut StepContext<'_>,

@@ -122,6 +122,10 @@ impl OnlineDpo {
 }
 
 impl Method for OnlineDpo {
+    fn last_pairs(&self) -> &[Pair] {
+        &self.batch
+    }
+
     /// Draws the first batch from `π_ref`, so step 0 already has a loss.
     fn prepare(&mut self, ctx: &mut StepContext<'_>, policy: &Policy) {
         self.resample(policy, ctx.rng);
