@@ -126,15 +126,19 @@ pub fn figure_data(
         });
     }
     let in_data = scenario.prompts[0].data.in_data.clone();
-    // The focus: the out-of-data response with the highest implicit reward
-    // under the first trained method (the lesson's leak), if any.
-    let focus = series.first().and_then(|s| {
-        (0..problem.len())
-            .filter(|&y| !in_data[y] && problem.log_ref[y].is_finite())
-            .max_by(|&a, &b| {
-                let h = |y: usize| s.log_probs[y] - problem.log_ref[y];
-                h(a).total_cmp(&h(b)).then(b.cmp(&a))
-            })
+    // The focus: the lesson's first named focus response (`focus = [...]`),
+    // else the out-of-data response with the highest implicit reward under
+    // the first trained method (the lesson's leak), if any.
+    let named = scenario.focus_responses.first().copied();
+    let focus = named.or_else(|| {
+        series.first().and_then(|s| {
+            (0..problem.len())
+                .filter(|&y| !in_data[y] && problem.log_ref[y].is_finite())
+                .max_by(|&a, &b| {
+                    let h = |y: usize| s.log_probs[y] - problem.log_ref[y];
+                    h(a).total_cmp(&h(b)).then(b.cmp(&a))
+                })
+        })
     });
     let frontier = optimal_frontier(scenario, &log_grid(beta / 30.0, beta * 30.0, 40));
     Ok(FigureData {
@@ -388,7 +392,9 @@ where
             small.clone(),
         ))?;
         y += line;
-        area.draw(&Text::new("(out of data)".to_string(), (8, y), small))?;
+        if !data.in_data[f] {
+            area.draw(&Text::new("(out of data)".to_string(), (8, y), small))?;
+        }
     }
     Ok(())
 }

@@ -964,3 +964,21 @@ fn likelihood_displacement_ches_predicts_the_chosen_log_prob_step() {
     let predicted = -lr * s.train.beta() * 0.5 * c.at_policy;
     approx::assert_relative_eq!(moved, predicted, max_relative = 1e-3);
 }
+
+/// The app shows each lesson's description and notice: they use the app's
+/// words, not command-line flags or JSON keys (issue 12).
+#[test]
+fn lesson_texts_use_app_words_not_flags() {
+    for raw in builtins() {
+        let name = &raw.name;
+        for (what, text) in [
+            ("description", Some(&raw.description)),
+            ("notice", raw.notice.as_ref()),
+        ] {
+            let Some(text) = text else { continue };
+            for bad in [" --", "ood_top", "kl_to_optimal", "rewards/accuracies"] {
+                assert!(!text.contains(bad), "{name}: {what} contains {bad:?}");
+            }
+        }
+    }
+}

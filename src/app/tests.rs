@@ -1178,3 +1178,12 @@ fn slow_motion_step_lists_the_pairs_each_run_trained_on() {
     h.run_steps(2);
     assert!(h.query_by_label_contains("Last step,").is_none());
 }
+
+#[test]
+fn guided_notices_use_app_words_not_flags() {
+    for l in GUIDED {
+        for bad in [" --", "ood_top", "kl_to_optimal"] {
+            assert!(!l.notice.contains(bad), "{}: {bad:?}", l.title);
+        }
+    }
+}
