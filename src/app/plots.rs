@@ -2,7 +2,7 @@
 //! the reward–KL plane. Every number drawn comes from the session.
 
 use egui::Color32;
-use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{Bar, BarChart, Line, MarkerShape, Plot, PlotPoints, Points};
 
 use dpo_lab::method::MethodKind;
 use dpo_lab::metrics::Metrics;
@@ -789,11 +789,28 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
     let p = &session.scenario.problem;
     let here = dpo_lab::optimal::point(&session.optimum, &p.log_ref, &p.reward);
     let (opt_kl, opt_r) = (here.kl_to_ref, here.expected_reward);
+    // The legend outside the plotting area: a row above it, so nothing
+    // covers the frontier or π*'s diamond.
+    ui.horizontal_wrapped(|ui| {
+        ui.colored_label(
+            color(Some(MethodKind::Optimal)),
+            "— optimal frontier (π* over β)",
+        );
+        ui.colored_label(
+            color(Some(MethodKind::Optimal)),
+            format!("diamond: π* at β = {:.3}", session.optimum.beta),
+        );
+        if !session.best_of_n.is_empty() {
+            ui.colored_label(color(None), "squares: best-of-n (n = 1, 2, 4 … 1024)");
+        }
+        for r in &session.runs {
+            ui.colored_label(
+                color(Some(r.kind)),
+                format!("— {} (dot: now)", method_label(r.kind)),
+            );
+        }
+    });
     Plot::new("frontier")
-        // Above the frontier no policy can be (π* maximises reward at every
-        // KL), so the top-left corner is the one place the legend covers
-        // no data.
-        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
         .x_axis_label("KL(π || π_ref)")
         .y_axis_label("expected true reward E_π r")
         .allow_scroll(false)
