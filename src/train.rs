@@ -103,16 +103,7 @@ impl TrainSettings {
     }
     /// At another learning rate (a finite number > 0).
     pub fn with_lr(mut self, lr: f64) -> Result<Self> {
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(Error::invalid(
-                "train.lr",
-                format!(
-                    "must be a finite number > 0, got {}",
-                    crate::numerics::show(lr)
-                ),
-            ));
-        }
-        self.lr = lr;
+        self.lr = crate::scenario::positive("train.lr", lr)?;
         Ok(self)
     }
     /// With another number of updates (at most `MAX_STEPS`).

@@ -317,7 +317,7 @@ pub(super) fn feature_set(
     Ok(features)
 }
 
-pub(super) fn positive(field: &str, v: f64) -> Result<f64> {
+pub(crate) fn positive(field: &str, v: f64) -> Result<f64> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
@@ -417,16 +417,7 @@ pub const MAX_STEPS: u64 = 100_000_000;
 pub(super) fn check_train(t: &RawTrain) -> Result<TrainSettings> {
     let d = TrainSettings::default();
     let beta = check_beta("train.beta", t.beta.unwrap_or(d.beta))?;
-    let lr = t.lr.unwrap_or(d.lr);
-    if !(lr.is_finite() && lr > 0.0) {
-        return Err(Error::invalid(
-            "train.lr",
-            format!(
-                "must be a finite number > 0, got {}",
-                crate::numerics::show(lr)
-            ),
-        ));
-    }
+    let lr = positive("train.lr", t.lr.unwrap_or(d.lr))?;
     let optimizer = match &t.optimizer {
         Some(o) => OptimizerKind::parse(o)?,
         None => d.optimizer,

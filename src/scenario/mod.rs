@@ -12,6 +12,7 @@ mod checks;
 mod file;
 pub mod raw;
 
+pub(crate) use checks::positive;
 use checks::*;
 pub use checks::{MAX_PROMPTS, MAX_STEPS};
 pub use file::{BUILTIN, MAX_FILE_BYTES, MAX_NESTING, builtins, load_raw};
