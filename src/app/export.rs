@@ -39,3 +39,12 @@ pub(super) fn suffixed(path: &str, suffix: &str) -> String {
         _ => format!("{path}-{suffix}"),
     }
 }
+
+/// A path as the status bar names it: in full (absolute), so a teacher
+/// finds the file whatever folder the app was started from.
+pub fn full_path(path: &std::path::Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}

@@ -364,7 +364,7 @@ impl DpoLabApp {
                     let wanted = suffixed(&self.export.csv, r.kind.name());
                     let path = dpo_lab::export::unused_path(std::path::Path::new(&wanted));
                     match dpo_lab::export::write_history_csv(&path, &r.history) {
-                        Ok(()) => written.push(path.display().to_string()),
+                        Ok(()) => written.push(export::full_path(&path)),
                         Err(e) => {
                             self.message = Some(Status::Error(format!("{e}")));
                             return;
@@ -381,7 +381,10 @@ impl DpoLabApp {
                     )
                 });
                 self.message = Some(match result {
-                    Ok(path) => Status::Info(format!("wrote {path}")),
+                    Ok(path) => Status::Info(format!(
+                        "wrote {}",
+                        export::full_path(std::path::Path::new(&path))
+                    )),
                     Err(e) => Status::Error(format!("{e}")),
                 });
             }
@@ -408,7 +411,7 @@ impl DpoLabApp {
                     )));
                     return;
                 }
-                let path = path.display().to_string();
+                let path = export::full_path(&path);
                 let slot = self.screenshot_result.clone();
                 let repaint = ctx.clone();
                 ctx.request_screenshot(move |image| {

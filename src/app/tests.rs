@@ -238,6 +238,10 @@ fn exports_history_and_a_scenario_that_reloads_to_the_same_state() {
     h.get_by_label("Scenario").click();
     h.run_steps(1);
     assert!(dir.join("s-2.toml").exists(), "{:?}", h.state().message());
+    // The status bar names the file in full.
+    let full = std::path::absolute(dir.join("s-2.toml")).expect("absolute");
+    let msg = h.state().message().expect("message").text().to_string();
+    assert_eq!(msg, format!("wrote {}", full.display()));
     let text = std::fs::read_to_string(dir.join("h-dpo.csv")).expect("csv written");
     assert_eq!(text.lines().count(), 1 + 4, "header and steps 0..=3");
     let saved =
