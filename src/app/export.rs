@@ -13,21 +13,46 @@ pub(super) struct ExportPanel {
     pub(super) png: String,
 }
 
+/// One export row's fixed parts.
+pub(super) struct ExportRow<'a> {
+    /// The field's label ("CSV").
+    pub label: &'a str,
+    /// The write button's text.
+    pub button: &'a str,
+    /// Its tooltip.
+    pub hint: &'a str,
+    /// What the button does.
+    pub command: Command,
+    /// The dialog that chooses the path.
+    pub dialog: super::dialog::Target,
+}
+
 pub(super) fn export_row(
     ui: &mut egui::Ui,
-    label: &str,
+    row: ExportRow<'_>,
     path: &mut String,
-    button: &str,
-    hint: &str,
-    command: Command,
     out: &mut Vec<Command>,
 ) {
+    let ExportRow {
+        label,
+        button,
+        hint,
+        command,
+        dialog,
+    } = row;
     ui.horizontal(|ui| {
         let l = ui.label(label);
         ui.add(egui::TextEdit::singleline(path).desired_width(140.0))
             .labelled_by(l.id);
         if ui.button(button).on_hover_text(hint).clicked() {
             out.push(command);
+        }
+        if ui
+            .button(format!("{label}…"))
+            .on_hover_text("Choose where in the desktop's file dialog, then write")
+            .clicked()
+        {
+            out.push(Command::Dialog(dialog));
         }
     });
 }

@@ -434,6 +434,13 @@ impl LessonPanel {
             {
                 out.push(Command::Load(self.path.trim().to_string()));
             }
+            if ui
+                .button("Browse…")
+                .on_hover_text("Choose a scenario file in the desktop's file dialog")
+                .clicked()
+            {
+                out.push(Command::Dialog(super::dialog::Target::Open));
+            }
         });
     }
 }

@@ -8,6 +8,7 @@
 mod compare;
 mod controls;
 mod derivation;
+mod dialog;
 mod experiments;
 mod export;
 mod help;
@@ -34,7 +35,7 @@ use session::Session;
 use settings::{Settings, SortBy, Tab};
 
 pub use export::EXPORT_DIR;
-use export::{ExportPanel, export_row, suffixed};
+use export::{ExportPanel, ExportRow, export_row, suffixed};
 pub use status::Status;
 use toolbar::prompt_label;
 pub use window::{measure_frame_ms, run};
@@ -63,6 +64,8 @@ pub enum Command {
     SaveScenario,
     /// Write a PNG of the window.
     Screenshot,
+    /// Open a native file dialog for this.
+    Dialog(dialog::Target),
     /// Enter or leave presenter mode.
     Presenter,
     /// Show or hide the glossary and shortcuts.
@@ -150,6 +153,8 @@ pub struct DpoLabApp {
     derivation: DerivationPanel,
     experiments: ExperimentsPanel,
     export: ExportPanel,
+    /// The native file dialog in flight.
+    dialogs: dialog::Dialogs,
     /// Responses pinned to the first bar slots (the lesson's focus at
     /// load; a click on a name toggles one).
     pinned: Vec<usize>,
@@ -211,6 +216,7 @@ impl DpoLabApp {
             },
             derivation: DerivationPanel::default(),
             experiments: ExperimentsPanel::default(),
+            dialogs: dialog::Dialogs::default(),
             pinned,
             bar_order: None,
             export: ExportPanel {
@@ -400,6 +406,18 @@ impl DpoLabApp {
                 }
             },
             Command::Help => self.help = !self.help,
+            Command::Dialog(target) => {
+                let start = match target {
+                    dialog::Target::Open => self.lessons.path.clone(),
+                    dialog::Target::Csv => self.export.csv.clone(),
+                    dialog::Target::Toml => self.export.toml.clone(),
+                    dialog::Target::Png => self.export.png.clone(),
+                };
+                self.dialogs.start(target, &start, ctx);
+                self.message = Some(Status::Info(
+                    "waiting for the file dialog (or type a path in the field beside it)".into(),
+                ));
+            }
             Command::Screenshot => {
                 let path = dpo_lab::export::unused_path(std::path::Path::new(&self.export.png));
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -480,6 +498,36 @@ impl DpoLabApp {
         }
         self.experiments.poll();
         let mut out = Vec::new();
+        if let Some((target, chosen)) = self.dialogs.poll() {
+            match chosen {
+                None => {
+                    self.message = Some(Status::Info(
+                        "no file chosen (cancelled, or no desktop portal answered): type a path in the field instead".into(),
+                    ));
+                }
+                Some(path) => {
+                    let path = path.display().to_string();
+                    match target {
+                        dialog::Target::Open => {
+                            self.lessons.path = path.clone();
+                            out.push(Command::Load(path));
+                        }
+                        dialog::Target::Csv => {
+                            self.export.csv = path;
+                            out.push(Command::ExportCsv);
+                        }
+                        dialog::Target::Toml => {
+                            self.export.toml = path;
+                            out.push(Command::SaveScenario);
+                        }
+                        dialog::Target::Png => {
+                            self.export.png = path;
+                            out.push(Command::Screenshot);
+                        }
+                    }
+                }
+            }
+        }
         self.shortcuts(&ctx, &mut out);
         self.toolbar(ui, &mut out);
         self.status_bar(ui);
@@ -493,7 +541,7 @@ impl DpoLabApp {
         for c in out {
             self.apply(&ctx, c);
         }
-        if self.playing || self.experiments.busy() {
+        if self.playing || self.experiments.busy() || self.dialogs.busy() {
             ctx.request_repaint();
         }
         // Frames per second over whole seconds of playing.
@@ -579,29 +627,38 @@ impl DpoLabApp {
                     ui.heading("Export");
                     export_row(
                         ui,
-                        "CSV",
+                        ExportRow {
+                            label: "CSV",
+                            button: "History CSV",
+                            hint: "Write each run's history (one file per method)",
+                            command: Command::ExportCsv,
+                            dialog: dialog::Target::Csv,
+                        },
                         &mut self.export.csv,
-                        "History CSV",
-                        "Write each run's history (one file per method)",
-                        Command::ExportCsv,
                         out,
                     );
                     export_row(
                         ui,
-                        "TOML",
+                        ExportRow {
+                            label: "TOML",
+                            button: "Scenario",
+                            hint: "Write the scenario with these settings; it reloads to the same state",
+                            command: Command::SaveScenario,
+                            dialog: dialog::Target::Toml,
+                        },
                         &mut self.export.toml,
-                        "Scenario",
-                        "Write the scenario with these settings; it reloads to the same state",
-                        Command::SaveScenario,
                         out,
                     );
                     export_row(
                         ui,
-                        "PNG",
+                        ExportRow {
+                            label: "PNG",
+                            button: "Screenshot",
+                            hint: "Write a PNG of the window for slides",
+                            command: Command::Screenshot,
+                            dialog: dialog::Target::Png,
+                        },
                         &mut self.export.png,
-                        "Screenshot",
-                        "Write a PNG of the window for slides",
-                        Command::Screenshot,
                         out,
                     );
                 });
@@ -742,13 +799,21 @@ impl DpoLabApp {
                 }
                 if self.presenter.is_none() && !compact {
                     let rest = ui.available_height();
+                    // Two rows of curves need about 300 points to keep their
+                    // ticks; with less, one curve at a time fills the rest.
+                    let one_at_a_time = rest < 300.0;
+                    let key = self.lessons.current.map_or(0, |i| GUIDED[i].key_curve);
                     plots::curves(
                         ui,
                         &self.session,
-                        ((rest - 90.0) / 2.0).max(60.0),
+                        if one_at_a_time {
+                            rest - 4.0
+                        } else {
+                            ((rest - 90.0) / 2.0).max(60.0)
+                        },
                         self.ghost.as_ref().filter(|_| self.settings.show_ghost),
                         &mut self.enlarged_curve,
-                        None,
+                        one_at_a_time.then_some(key),
                     );
                 }
             }

@@ -68,6 +68,8 @@ pub fn log_tick(height: f64) -> String {
         return String::new();
     }
     match e.round() as i64 {
+        // No probability is above 1 (the axis may pad past it).
+        k if k > 0 => String::new(),
         0 => "1".into(),
         -1 => "0.1".into(),
         -2 => "0.01".into(),

@@ -696,6 +696,7 @@ fn log_scale_ticks_read_as_probabilities() {
     assert_eq!(super::plots::log_tick(9.0), "1e-3");
     assert_eq!(super::plots::log_tick(0.0), "1e-12");
     assert_eq!(super::plots::log_tick(9.5), "");
+    assert_eq!(super::plots::log_tick(13.0), "", "no probability above 1");
 }
 
 #[test]
@@ -743,7 +744,13 @@ fn help_shows_the_glossary_and_the_shortcuts() {
 
 #[test]
 fn a_click_on_a_curve_title_enlarges_it_and_all_curves_goes_back() {
-    let mut h = harness(Some("length-bias"));
+    // A window tall enough for the grid of curves.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(
+            |ui, app: &mut DpoLabApp| app.frame(ui),
+            DpoLabApp::new(Some("length-bias")),
+        );
     h.run_steps(2);
     // Sequence spaces add the mean-length curve (lesson 8 talks about it).
     assert!(h.query_by_label("mean length").is_some());
@@ -1190,4 +1197,37 @@ fn guided_notices_use_app_words_not_flags() {
             assert!(!l.notice.contains(bad), "{}: {bad:?}", l.title);
         }
     }
+}
+
+#[test]
+fn the_file_dialog_falls_back_to_the_path_field_without_a_portal() {
+    // On a desktop a real dialog would open: only checked where no session
+    // bus exists (CI, this machine), where the portal cannot answer.
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+        return;
+    }
+    let mut h = harness(None);
+    h.run_steps(2);
+    // The file row sits at the bottom of the scrolling side panel.
+    h.get_by_label("Browse…").scroll_to_me();
+    h.run_steps(30);
+    h.get_by_label("Browse…").click();
+    h.run_steps(1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while h.state().dialogs.busy() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dialog never returned"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run_steps(1);
+    }
+    h.run_steps(1);
+    let msg = h.state().message().expect("message").text().to_string();
+    assert!(msg.starts_with("no file chosen"), "{msg}");
+    assert_eq!(
+        h.state().session().scenario.name(),
+        "optimal-policy",
+        "nothing loaded"
+    );
 }
