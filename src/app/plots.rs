@@ -144,6 +144,7 @@ pub fn distribution(
     let names: Vec<String> = shown.iter().map(|&y| p.space.name(y)).collect();
     let in_data = &session.scenario.data.in_data;
     let mut charts = Vec::new();
+    let mut tips: Vec<Vec<String>> = Vec::new();
     for (si, ser) in series.iter().enumerate() {
         let offset = -0.4 + width * (si as f64 + 0.5);
         let mut bars: Vec<Bar> = shown
@@ -186,10 +187,13 @@ pub fn distribution(
                     )),
             );
         }
+        tips.push(bars.iter().map(|b| b.name.clone()).collect::<Vec<String>>());
+        // The numbers show in an egui tooltip at the pointer (below), which
+        // the plot's edge does not clip as egui_plot's own label is.
         charts.push(
             BarChart::new(ser.name, bars)
                 .color(color(ser.kind))
-                .element_formatter(Box::new(|bar, _| bar.name.clone())),
+                .allow_hover(false),
         );
     }
     // The previous runs (before the last settings change): a faded
@@ -318,61 +322,76 @@ pub fn distribution(
         } else {
             plot.y_grid_spacer(nice_grid)
         };
-        plot.x_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() > 1e-6 || i < 0.0 {
-                return String::new();
+        let shown_plot = plot
+            .x_axis_formatter(move |mark, _| {
+                let i = mark.value.round();
+                if (mark.value - i).abs() > 1e-6 || i < 0.0 {
+                    return String::new();
+                }
+                let i = i as usize;
+                if i < n_shown {
+                    (i + 1).to_string()
+                } else if i == n_shown && rest {
+                    "rest".into()
+                } else {
+                    String::new()
+                }
+            })
+            .show(ui, |plot_ui| {
+                for b in bands {
+                    plot_ui.polygon(
+                        egui_plot::Polygon::new("pinned", PlotPoints::from(b))
+                            .fill_color(band_fill)
+                            .stroke(egui::Stroke::NONE),
+                    );
+                }
+                for c in charts {
+                    plot_ui.bar_chart(c);
+                }
+                for (c, was, now) in step_marks {
+                    plot_ui.line(
+                        Line::new("last step", PlotPoints::from(vec![was, now]))
+                            .color(c)
+                            .width(2.0),
+                    );
+                    plot_ui.points(
+                        Points::new("last step", PlotPoints::from(vec![was]))
+                            .shape(MarkerShape::Circle)
+                            .radius(3.0)
+                            .color(c),
+                    );
+                }
+                for (c, seg) in ghost_marks {
+                    plot_ui.line(
+                        Line::new("previous run", PlotPoints::from(seg))
+                            .color(c)
+                            .width(2.5)
+                            .style(egui_plot::LineStyle::dashed_dense()),
+                    );
+                }
+                if !ood.is_empty() {
+                    plot_ui.points(
+                        Points::new("x = out of data", PlotPoints::from(ood))
+                            .shape(MarkerShape::Cross)
+                            .radius(5.0)
+                            .color(Color32::from_rgb(230, 85, 13)),
+                    );
+                }
+                plot_ui.pointer_coordinate()
+            });
+        // The hovered bar: its slot from x, its series from the offset.
+        if let Some(pt) = shown_plot.inner
+            && shown_plot.response.hovered()
+        {
+            let slot = pt.x.round();
+            let si = ((pt.x - slot + 0.4) / width).floor();
+            if slot >= 0.0
+                && si >= 0.0
+                && let Some(text) = tips.get(si as usize).and_then(|t| t.get(slot as usize))
+            {
+                shown_plot.response.on_hover_text_at_pointer(text.clone());
             }
-            let i = i as usize;
-            if i < n_shown {
-                (i + 1).to_string()
-            } else if i == n_shown && rest {
-                "rest".into()
-            } else {
-                String::new()
-            }
-        })
-        .show(ui, |plot_ui| {
-            for b in bands {
-                plot_ui.polygon(
-                    egui_plot::Polygon::new("pinned", PlotPoints::from(b))
-                        .fill_color(band_fill)
-                        .stroke(egui::Stroke::NONE),
-                );
-            }
-            for c in charts {
-                plot_ui.bar_chart(c);
-            }
-            for (c, was, now) in step_marks {
-                plot_ui.line(
-                    Line::new("last step", PlotPoints::from(vec![was, now]))
-                        .color(c)
-                        .width(2.0),
-                );
-                plot_ui.points(
-                    Points::new("last step", PlotPoints::from(vec![was]))
-                        .shape(MarkerShape::Circle)
-                        .radius(3.0)
-                        .color(c),
-                );
-            }
-            for (c, seg) in ghost_marks {
-                plot_ui.line(
-                    Line::new("previous run", PlotPoints::from(seg))
-                        .color(c)
-                        .width(2.5)
-                        .style(egui_plot::LineStyle::dashed_dense()),
-                );
-            }
-            if !ood.is_empty() {
-                plot_ui.points(
-                    Points::new("x = out of data", PlotPoints::from(ood))
-                        .shape(MarkerShape::Cross)
-                        .radius(5.0)
-                        .color(Color32::from_rgb(230, 85, 13)),
-                );
-            }
-        });
+        }
     };
     // Beside the bars (a small window): the lesson's key curve.
     match beside {

@@ -1231,3 +1231,44 @@ fn the_file_dialog_falls_back_to_the_path_field_without_a_portal() {
         "nothing loaded"
     );
 }
+
+#[test]
+fn hovering_a_bar_shows_its_numbers_in_an_unclipped_tooltip() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(
+            |ui, app: &mut DpoLabApp| app.frame(ui),
+            DpoLabApp::new(None),
+        );
+    h.run_steps(1);
+    pick_lesson(&mut h, "5 · OOD leak");
+    h.run_steps(2);
+    // Slot positions from the bars' painted x tick labels "1" and "2" (the
+    // first such pair side by side on one line).
+    let texts = painted_texts(&h);
+    let (one, two) = texts
+        .iter()
+        .filter(|(t, _)| t == "1")
+        .find_map(|(_, p1)| {
+            texts
+                .iter()
+                .find(|(t, p2)| t == "2" && (p2.y - p1.y).abs() < 1.0 && p2.x - p1.x > 50.0)
+                .map(|(_, p2)| (*p1, *p2))
+        })
+        .expect("the bars' x ticks");
+    // π_ref is the first of four series: its bar sits left of the slot.
+    let series = h.state().session().runs.len() + 2;
+    let width = 0.8 / series as f32;
+    let x = one.x + (-0.4 + width * 0.5) * (two.x - one.x);
+    h.hover_at(egui::pos2(x, one.y - 40.0));
+    h.run_steps(2);
+    // Slot 1 is the pinned "gibberish"; the first series is π_ref.
+    let s = &h.state().session().scenario.problem;
+    let y = s.space.index_of("gibberish").expect("in space");
+    let text = format!(
+        "gibberish  (out of data)\nπ_ref: {:.6}\nimplicit reward β·log(π/π_ref): 0.0000\ntrue reward: {:.4}",
+        s.log_ref[y].exp(),
+        s.reward[y]
+    );
+    assert!(h.query_by_label(&text).is_some(), "tooltip {text:?}");
+}
