@@ -97,6 +97,23 @@ pub enum GaoForm {
     Rl,
 }
 
+impl GaoForm {
+    /// The bending term `h(d)` of `R(d) = α·d − β·h(d)`: `d²` for best-of-n,
+    /// `d·ln d` for RL (0 at `d = 0`, its limit).
+    pub fn bend(self, d: f64) -> f64 {
+        match self {
+            GaoForm::BestOfN => d * d,
+            GaoForm::Rl if d > 0.0 => d * d.ln(),
+            GaoForm::Rl => 0.0,
+        }
+    }
+
+    /// The form's value `α·d − β·h(d)` at `d` for fitted coefficients.
+    pub fn value(self, fit: GaoFit, d: f64) -> f64 {
+        fit.alpha * d - fit.beta * self.bend(d)
+    }
+}
+
 /// One curve with its gold peak and fit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Curve {
@@ -175,11 +192,7 @@ fn beta_grid(spread: f64) -> Vec<f64> {
 
 /// Least squares of `gold ≈ α·d − β·h(d)` over the points.
 pub fn fit_gao(points: &[CurvePoint], form: GaoForm) -> Option<GaoFit> {
-    let h = |d: f64| match form {
-        GaoForm::BestOfN => d * d,
-        GaoForm::Rl if d > 0.0 => d * d.ln(),
-        GaoForm::Rl => 0.0,
-    };
+    let h = |d: f64| form.bend(d);
     let (mut saa, mut sab, mut sbb, mut sag, mut sbg) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for p in points {
         let (a, b) = (p.sqrt_kl, -h(p.sqrt_kl));

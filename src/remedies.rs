@@ -116,6 +116,17 @@ pub fn entry_configs(scenario: &Scenario, e: Entry) -> Vec<RunConfig> {
     cfgs
 }
 
+/// Every run [`remedies_table`] may train — each entry's, plus plain
+/// offline DPO's (the focus) — for the work estimate before it starts.
+pub fn table_configs(scenario: &Scenario, entries: &[Entry]) -> Vec<RunConfig> {
+    let mut cfgs: Vec<RunConfig> = entries
+        .iter()
+        .flat_map(|e| entry_configs(scenario, *e))
+        .collect();
+    cfgs.extend(scenario.run_configs(MethodKind::Dpo));
+    cfgs
+}
+
 /// Trains every entry (and plain offline DPO to find the focus) and
 /// tabulates them.
 pub fn remedies_table(

@@ -196,6 +196,15 @@ pub struct ResamplePoint {
     pub labels: u64,
 }
 
+/// The runs of a [`resample_sweep`] for the work estimate before it
+/// starts: one set of the scenario's online DPO runs per interval.
+pub fn resample_configs(scenario: &Scenario, every: &[Option<usize>]) -> Vec<RunConfig> {
+    every
+        .iter()
+        .flat_map(|_| scenario.run_configs(MethodKind::OnlineDpo))
+        .collect()
+}
+
 /// Online DPO at each resampling interval in `every` (`None` = ∞): the
 /// lecture's "resample frequently", from online (K = 1) to offline.
 pub fn resample_sweep(

@@ -44,15 +44,7 @@ fn fit_is_the_least_squares_solution() {
         let sse = |a: f64, b: f64| -> f64 {
             c.points
                 .iter()
-                .map(|p| {
-                    let d = p.sqrt_kl;
-                    let h = match form {
-                        GaoForm::BestOfN => d * d,
-                        GaoForm::Rl if d > 0.0 => d * d.ln(),
-                        GaoForm::Rl => 0.0,
-                    };
-                    (p.gold - (a * d - b * h)).powi(2)
-                })
+                .map(|p| (p.gold - (a * p.sqrt_kl - b * form.bend(p.sqrt_kl))).powi(2))
                 .sum()
         };
         let best = sse(f.alpha, f.beta);

@@ -130,19 +130,11 @@ fn check_work(kind: Experiment, scenario: &Scenario) -> dpo_lab::Result<()> {
         Experiment::Remedies => {
             let entries =
                 remedies::parse_entries("rows", remedies::DEFAULT_ROWS, &scenario.loss_params())?;
-            let mut c: Vec<_> = entries
-                .iter()
-                .flat_map(|e| remedies::entry_configs(scenario, *e))
-                .collect();
-            c.extend(scenario.run_configs(dpo_lab::method::MethodKind::Dpo));
-            c
+            remedies::table_configs(scenario, &entries)
         }
         Experiment::Resampling => {
             let every = sweep::parse_every("every", sweep::DEFAULT_EVERY)?;
-            every
-                .iter()
-                .flat_map(|_| scenario.run_configs(dpo_lab::method::MethodKind::OnlineDpo))
-                .collect()
+            sweep::resample_configs(scenario, &every)
         }
         Experiment::OverOptimisation => overoptimisation::run_configs(
             scenario,
@@ -451,12 +443,7 @@ fn over_ui(ui: &mut egui::Ui, r: &Report, optimiser: usize) {
                     let fit: Vec<[f64; 2]> = (0..=60)
                         .map(|i| {
                             let d = end * i as f64 / 60.0;
-                            let h = match form {
-                                GaoForm::BestOfN => d * d,
-                                GaoForm::Rl if d > 0.0 => d * d.ln(),
-                                GaoForm::Rl => 0.0,
-                            };
-                            [d, f.alpha * d - f.beta * h]
+                            [d, form.value(f, d)]
                         })
                         .collect();
                     plot_ui.line(

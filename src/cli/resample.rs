@@ -5,9 +5,8 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use dpo_lab::method::MethodKind;
 use dpo_lab::scenario::Scenario;
-use dpo_lab::sweep::{parse_every, resample_sweep};
+use dpo_lab::sweep::{parse_every, resample_configs, resample_sweep};
 
 use super::Common;
 use super::progress::start_work;
@@ -15,10 +14,7 @@ use super::progress::start_work;
 pub(super) fn resample_cmd(common: &Common, every: &str, out: &mut dyn Write) -> Result<()> {
     let every = parse_every("--every", every)?;
     let scenario = Scenario::load(&common.scenario, &common.overrides(true)?)?;
-    let cfgs: Vec<_> = every
-        .iter()
-        .flat_map(|_| scenario.run_configs(MethodKind::OnlineDpo))
-        .collect();
+    let cfgs = resample_configs(&scenario, &every);
     let bar = start_work(&cfgs, common.allow_long)?;
     let points = resample_sweep(&scenario, &every, &bar)?;
     drop(bar);

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use dpo_lab::remedies::{entry_configs, parse_entries, remedies_table};
+use dpo_lab::remedies::{parse_entries, remedies_table, table_configs};
 use dpo_lab::scenario::Scenario;
 
 use super::Common;
@@ -14,11 +14,7 @@ pub(super) fn table_cmd(common: &Common, rows: &str, out: &mut dyn Write) -> Res
     let overrides = common.overrides(true)?;
     let scenario = Scenario::load(&common.scenario, &overrides)?;
     let entries = parse_entries("--rows", rows, &scenario.loss_params())?;
-    let mut cfgs: Vec<_> = entries
-        .iter()
-        .flat_map(|e| entry_configs(&scenario, *e))
-        .collect();
-    cfgs.extend(scenario.run_configs(dpo_lab::method::MethodKind::Dpo));
+    let cfgs = table_configs(&scenario, &entries);
     let bar = start_work(&cfgs, common.allow_long)?;
     let table = remedies_table(&scenario, &entries, &bar)?;
     drop(bar);

@@ -239,6 +239,21 @@ pub fn pair_loss(
     total
 }
 
+/// [`pair_loss`] with its gradient, as [`Method::gradient`] returns it:
+/// clears `coefs`, writes the coefficients, returns `(loss, Σ c_y)`.
+pub fn pair_loss_and_gradient(
+    pairs: &[Pair],
+    loss: PairLoss,
+    beta: f64,
+    policy: &Policy,
+    lengths: &[f64],
+    coefs: &mut Vec<(usize, f64)>,
+) -> (f64, f64) {
+    coefs.clear();
+    let l = pair_loss(pairs, loss, beta, policy, lengths, Some(coefs));
+    (l, coefficient_sum(coefs))
+}
+
 /// `Σ c_y` of gradient coefficients (what [`Method::gradient`] returns
 /// beside the loss; exactly 0 for the losses of the margin alone).
 pub fn coefficient_sum(coefs: &[(usize, f64)]) -> f64 {

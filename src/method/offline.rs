@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Method, StepContext, coefficient_sum, pair_loss};
+use super::{Method, StepContext, pair_loss, pair_loss_and_gradient};
 use crate::data::{Pair, PairData};
 use crate::loss::PairLoss;
 use crate::policy::Policy;
@@ -47,7 +47,6 @@ impl Method for OfflinePairs {
         policy: &Policy,
         coefs: &mut Vec<(usize, f64)>,
     ) -> (f64, f64) {
-        coefs.clear();
         let pairs: &[Pair] = if self.batch == 0 {
             &self.data.pairs
         } else {
@@ -59,15 +58,7 @@ impl Method for OfflinePairs {
             }
             &self.minibatch
         };
-        let l = pair_loss(
-            pairs,
-            self.loss,
-            ctx.beta,
-            policy,
-            &self.lengths,
-            Some(coefs),
-        );
-        (l, coefficient_sum(coefs))
+        pair_loss_and_gradient(pairs, self.loss, ctx.beta, policy, &self.lengths, coefs)
     }
 
     /// The loss on the whole data (for minibatches too: a deterministic
@@ -85,16 +76,15 @@ impl Method for OfflinePairs {
 
     /// The gradient of the loss on the whole data.
     fn loss_gradient(&self, beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64 {
-        coefs.clear();
-        pair_loss(
+        pair_loss_and_gradient(
             &self.data.pairs,
             self.loss,
             beta,
             policy,
             &self.lengths,
-            Some(coefs),
-        );
-        coefficient_sum(coefs)
+            coefs,
+        )
+        .1
     }
 
     fn is_stochastic(&self) -> bool {

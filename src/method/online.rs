@@ -5,7 +5,7 @@
 //! down. `resample_every ≥ steps` samples once from `π_ref`: offline DPO on
 //! sampled data.
 
-use super::{Method, StepContext, coefficient_sum, pair_loss};
+use super::{Method, StepContext, pair_loss, pair_loss_and_gradient};
 use crate::data::Pair;
 use crate::data::{label_argmax, label_bradley_terry};
 use crate::error::Result;
@@ -137,19 +137,17 @@ impl Method for OnlineDpo {
         policy: &Policy,
         coefs: &mut Vec<(usize, f64)>,
     ) -> (f64, f64) {
-        coefs.clear();
         if self.batch.is_empty() || (ctx.step > 0 && ctx.step.is_multiple_of(self.resample_every)) {
             self.resample(policy, ctx.rng);
         }
-        let l = pair_loss(
+        pair_loss_and_gradient(
             &self.batch,
             self.loss,
             ctx.beta,
             policy,
             &self.lengths,
-            Some(coefs),
-        );
-        (l, coefficient_sum(coefs))
+            coefs,
+        )
     }
 
     /// The loss on the current batch (0 before the first one is drawn).
@@ -159,16 +157,7 @@ impl Method for OnlineDpo {
 
     /// The gradient of the loss on the current batch.
     fn loss_gradient(&self, beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64 {
-        coefs.clear();
-        pair_loss(
-            &self.batch,
-            self.loss,
-            beta,
-            policy,
-            &self.lengths,
-            Some(coefs),
-        );
-        coefficient_sum(coefs)
+        pair_loss_and_gradient(&self.batch, self.loss, beta, policy, &self.lengths, coefs).1
     }
 
     fn is_stochastic(&self) -> bool {
