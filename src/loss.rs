@@ -349,25 +349,24 @@ impl PairLoss {
     pub fn parse(name: &str, p: &LossParams) -> Result<Self> {
         let name: LossName = crate::names::parse_choice("train.loss", "loss", name)?;
         let eps = p.label_smoothing;
+        // cdpo and robust share one range for ε.
+        let below_half = || {
+            check(
+                "train.label_smoothing",
+                eps,
+                (0.0..0.5).contains(&eps),
+                "in [0, 0.5)",
+            )
+        };
         Ok(match name {
             LossName::Dpo => PairLoss::Dpo,
             LossName::Ipo => PairLoss::Ipo,
             LossName::Hinge => PairLoss::Hinge,
             LossName::Cdpo => PairLoss::Conservative {
-                epsilon: check(
-                    "train.label_smoothing",
-                    eps,
-                    (0.0..0.5).contains(&eps),
-                    "in [0, 0.5)",
-                )?,
+                epsilon: below_half()?,
             },
             LossName::Robust => PairLoss::Robust {
-                epsilon: check(
-                    "train.label_smoothing",
-                    eps,
-                    (0.0..0.5).contains(&eps),
-                    "in [0, 0.5)",
-                )?,
+                epsilon: below_half()?,
             },
             LossName::ExoPair => PairLoss::ExoPair {
                 epsilon: check(

@@ -85,15 +85,14 @@ impl Quantity {
     }
 
     /// `(start, now, index into CHOICES)` for the watched run, once it has
-    /// history: "stays" within 5 % of the start's magnitude (or 0.01).
+    /// history: "stays" within 5 % of the start's magnitude (at least 1e-9).
     pub fn outcome(self, session: &Session) -> Option<(f64, f64, usize)> {
         let run = session.runs.iter().find(|r| r.kind == self.method())?;
         let (_, first) = run.history.first()?;
         let start = self.value(session, first, &session.scenario.problem.log_ref)?;
         let now = self.value(session, &run.metrics, &run.log_probs)?;
-        let tol = (0.05 * start.abs())
-            .max(0.01 * start.abs().max(1e-12))
-            .max(1e-9);
+        // 0.01·max(|start|, 1e-12) never exceeded either of these: gone.
+        let tol = (0.05 * start.abs()).max(1e-9);
         let k = if now > start + tol {
             0
         } else if now < start - tol {
