@@ -328,16 +328,10 @@ where
             vec![(x, y - r - 1), (x + r + 1, y + r), (x - r - 1, y + r)],
             c.filled(),
         ))?,
-        Marker::Cross => {
-            area.draw(&PathElement::new(
-                vec![(x - r, y - r), (x + r, y + r)],
-                c.stroke_width(3),
-            ))?;
-            area.draw(&PathElement::new(
-                vec![(x - r, y + r), (x + r, y - r)],
-                c.stroke_width(3),
-            ))?;
-        }
+        Marker::TriangleDown => area.draw(&Polygon::new(
+            vec![(x, y + r + 1), (x + r + 1, y - r), (x - r - 1, y - r)],
+            c.filled(),
+        ))?,
         Marker::Plus => {
             area.draw(&PathElement::new(
                 vec![(x - r, y), (x + r, y)],

@@ -32,8 +32,9 @@ pub enum Marker {
     Circle,
     /// Online DPO.
     Triangle,
-    /// IPO.
-    Cross,
+    /// IPO: a triangle pointing down (a cross would read as the "out of
+    /// the data" mark ×).
+    TriangleDown,
     /// RLHF.
     Plus,
 }
@@ -45,7 +46,7 @@ pub fn marker(kind: SeriesKind) -> Marker {
         Some(MethodKind::Optimal) => Marker::Diamond,
         Some(MethodKind::Dpo) => Marker::Circle,
         Some(MethodKind::OnlineDpo) => Marker::Triangle,
-        Some(MethodKind::Ipo) => Marker::Cross,
+        Some(MethodKind::Ipo) => Marker::TriangleDown,
         Some(MethodKind::Rlhf) => Marker::Plus,
     }
 }

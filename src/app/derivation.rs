@@ -3,7 +3,7 @@
 //! loss of a chosen pair term by term, and the DPO solution set next to the
 //! path gradient descent takes.
 
-use egui_plot::{Legend, Line, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points};
 
 use dpo_lab::derivation::{
     dpo_loss_at, identities, ood_mass, pair_terms, solution_set_curve, solution_set_move,
@@ -211,13 +211,36 @@ impl DerivationPanel {
             ));
             Vec::new()
         };
+        // Three things told apart by colour and by shape (line, dashed line,
+        // diamond), with the legend above the plot, not over it.
+        let set_color = egui::Color32::from_rgb(86, 180, 233); // Okabe–Ito sky blue
+        let moved_color = ui.visuals().strong_text_color();
+        ui.horizontal_wrapped(|ui| {
+            if !path.is_empty() {
+                super::cue::legend_entry(
+                    ui,
+                    Some(run.kind),
+                    &format!("{} path (gradient descent)", method_label(run.kind)),
+                    super::cue::Swatch::Line,
+                );
+            }
+            ui.colored_label(set_color, "- - solution set (loss unchanged)");
+            ui.colored_label(moved_color, "diamond: the moved policy");
+        });
         Plot::new("solution set plot")
             .height(220.0)
-            .legend(Legend::default())
             .x_axis_label("OOD mass")
             .y_axis_label("DPO loss on the data")
             .allow_scroll(false)
             .show(ui, |plot_ui| {
+                if let Some(&end) = path.last() {
+                    plot_ui.points(
+                        Points::new("now", PlotPoints::from(vec![end]))
+                            .shape(super::cue::marker_shape(Some(run.kind)))
+                            .radius(4.0)
+                            .color(color(Some(run.kind))),
+                    );
+                }
                 plot_ui.line(
                     Line::new(
                         format!("{} path (gradient descent)", method_label(run.kind)),
@@ -227,7 +250,8 @@ impl DerivationPanel {
                 );
                 plot_ui.line(
                     Line::new("solution set (loss unchanged)", PlotPoints::from(line))
-                        .color(egui::Color32::from_rgb(230, 85, 13))
+                        .color(set_color)
+                        .style(egui_plot::LineStyle::dashed_loose())
                         .width(2.0),
                 );
                 plot_ui.points(
@@ -236,6 +260,7 @@ impl DerivationPanel {
                         PlotPoints::from(vec![[ood(&moved), loss_of(&moved)]]),
                     )
                     .shape(MarkerShape::Diamond)
+                    .color(moved_color)
                     .radius(6.0),
                 );
             });

@@ -7,6 +7,7 @@
 
 mod compare;
 mod controls;
+mod cue;
 mod derivation;
 mod dialog;
 mod experiments;

@@ -7,6 +7,7 @@ use egui_plot::{Bar, BarChart, Line, MarkerShape, Plot, PlotPoints, Points};
 use dpo_lab::method::MethodKind;
 use dpo_lab::metrics::Metrics;
 
+use super::cue;
 use super::session::{Ghost, Session, method_label};
 use super::settings::{Settings, SortBy};
 
@@ -145,6 +146,7 @@ pub fn distribution(
     let in_data = &session.scenario.data.in_data;
     let mut charts = Vec::new();
     let mut tips: Vec<Vec<String>> = Vec::new();
+    let mut tops: Vec<(Option<MethodKind>, Vec<[f64; 2]>)> = Vec::new();
     for (si, ser) in series.iter().enumerate() {
         let offset = -0.4 + width * (si as f64 + 0.5);
         let mut bars: Vec<Bar> = shown
@@ -188,6 +190,13 @@ pub fn distribution(
             );
         }
         tips.push(bars.iter().map(|b| b.name.clone()).collect::<Vec<String>>());
+        // The series' marker on each bar's top: the cue beside colour.
+        tops.push((
+            ser.kind,
+            bars.iter()
+                .map(|b| [b.argument, b.value])
+                .collect::<Vec<_>>(),
+        ));
         // The numbers show in an egui tooltip at the pointer (below), which
         // the plot's edge does not clip as egui_plot's own label is.
         charts.push(
@@ -277,13 +286,17 @@ pub fn distribution(
     } else {
         Color32::from_rgba_unmultiplied(0, 0, 0, 14)
     };
+    let ood_color = cue::ood_color(ui);
     let draw = |ui: &mut egui::Ui| {
+        // A marker as wide as about half a bar, within 2…4.5 points.
+        let slots = (n_shown + usize::from(rest)).max(1) as f32;
+        let marker_r = (ui.available_width() / slots * width as f32 * 0.4).clamp(2.0, 4.5);
         ui.horizontal_wrapped(|ui| {
             for ser in &series {
-                ui.colored_label(color(ser.kind), format!("— {}", ser.name));
+                cue::legend_entry(ui, ser.kind, ser.name, cue::Swatch::Marker);
             }
             if !ood.is_empty() {
-                ui.colored_label(Color32::from_rgb(230, 85, 13), "x = out of the data");
+                ui.colored_label(ood_color, "× = out of the data");
             }
             ui.label("(hover a bar for its numbers)");
         });
@@ -348,6 +361,14 @@ pub fn distribution(
                 for c in charts {
                     plot_ui.bar_chart(c);
                 }
+                for (kind, pts) in &tops {
+                    plot_ui.points(
+                        Points::new("bar top", PlotPoints::from(pts.clone()))
+                            .shape(cue::marker_shape(*kind))
+                            .radius(marker_r)
+                            .color(color(*kind)),
+                    );
+                }
                 for (c, was, now) in step_marks {
                     plot_ui.line(
                         Line::new("last step", PlotPoints::from(vec![was, now]))
@@ -372,9 +393,9 @@ pub fn distribution(
                 if !ood.is_empty() {
                     plot_ui.points(
                         Points::new("x = out of data", PlotPoints::from(ood))
-                            .shape(MarkerShape::Cross)
+                            .shape(cue::OOD_SHAPE)
                             .radius(5.0)
-                            .color(Color32::from_rgb(230, 85, 13)),
+                            .color(ood_color),
                     );
                 }
                 plot_ui.pointer_coordinate()
@@ -610,10 +631,7 @@ pub fn curves(
         // the titles take their rows, the plot the rest.
         let start = ui.cursor().min.y;
         ui.horizontal_wrapped(|ui| {
-            for r in &session.runs {
-                ui.colored_label(color(Some(r.kind)), format!("— {}", method_label(r.kind)));
-            }
-            ui.colored_label(color(Some(MethodKind::Optimal)), "- - π*");
+            curve_legend(ui, session);
             if let Some(g) = ghost {
                 ui.label(format!("faded: before {}", g.what));
             }
@@ -633,10 +651,7 @@ pub fn curves(
     }
     ui.horizontal_wrapped(|ui| {
         ui.label("Curves over training steps:");
-        for r in &session.runs {
-            ui.colored_label(color(Some(r.kind)), format!("— {}", method_label(r.kind)));
-        }
-        ui.colored_label(color(Some(MethodKind::Optimal)), "- - π*");
+        curve_legend(ui, session);
         if let Some(g) = ghost {
             ui.label(format!("faded: before {}", g.what));
         }
@@ -671,6 +686,15 @@ pub fn curves(
             }
         });
     }
+}
+
+/// The curves' legend: each method's line with its marker, and π*'s
+/// dashed reference line.
+fn curve_legend(ui: &mut egui::Ui, session: &Session) {
+    for r in &session.runs {
+        cue::legend_entry(ui, Some(r.kind), method_label(r.kind), cue::Swatch::Line);
+    }
+    cue::legend_entry(ui, Some(MethodKind::Optimal), "π*", cue::Swatch::Line);
 }
 
 fn curve_plot(
@@ -757,19 +781,34 @@ fn curve_plot(
                 plot_ui.hline(
                     egui_plot::HLine::new("π*", v)
                         .color(color(Some(MethodKind::Optimal)))
-                        .style(egui_plot::LineStyle::dashed_loose()),
+                        .style(cue::line_style(Some(MethodKind::Optimal))),
                 );
             }
-            for r in &session.runs {
+            let slots = session.runs.len();
+            for (slot, r) in session.runs.iter().enumerate() {
                 let pts: Vec<[f64; 2]> = r
                     .history
                     .iter()
                     .map(|(s, m)| [*s as f64, (spec.pick)(m)])
                     .collect();
+                // The method's marker at a few points along its line (at
+                // different steps for different methods) and at its end.
+                let marks: Vec<[f64; 2]> = cue::marker_indices(pts.len(), slot, slots, 5)
+                    .into_iter()
+                    .map(|i| pts[i])
+                    .filter(|p| p[1].is_finite())
+                    .collect();
                 plot_ui.line(
                     Line::new(method_label(r.kind), PlotPoints::from(pts))
                         .color(color(Some(r.kind)))
+                        .style(cue::line_style(Some(r.kind)))
                         .width(1.5),
+                );
+                plot_ui.points(
+                    Points::new(method_label(r.kind), PlotPoints::from(marks))
+                        .shape(cue::marker_shape(Some(r.kind)))
+                        .radius(3.5)
+                        .color(color(Some(r.kind))),
                 );
                 // TRL's companions: logps/rejected beside logps/chosen (both
                 // falling is likelihood displacement, lesson 10);
@@ -817,17 +856,26 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
             color(Some(MethodKind::Optimal)),
             "— optimal frontier (π* over β)",
         );
-        ui.colored_label(
-            color(Some(MethodKind::Optimal)),
-            format!("diamond: π* at β = {:.3}", session.optimum.beta),
+        cue::legend_entry(
+            ui,
+            Some(MethodKind::Optimal),
+            &format!("π* at β = {:.3}", session.optimum.beta),
+            cue::Swatch::Marker,
         );
         if !session.best_of_n.is_empty() {
-            ui.colored_label(color(None), "squares: best-of-n (n = 1, 2, 4 … 1024)");
+            cue::legend_entry(
+                ui,
+                None,
+                "best-of-n (n = 1, 2, 4 … 1024)",
+                cue::Swatch::Marker,
+            );
         }
         for r in &session.runs {
-            ui.colored_label(
-                color(Some(r.kind)),
-                format!("— {} (dot: now)", method_label(r.kind)),
+            cue::legend_entry(
+                ui,
+                Some(r.kind),
+                &format!("{} (marker: now)", method_label(r.kind)),
+                cue::Swatch::Line,
             );
         }
     });
@@ -858,7 +906,7 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
             );
             plot_ui.points(
                 Points::new("best-of-n (n = 1, 2, 4 … 1024)", PlotPoints::from(bon))
-                    .shape(MarkerShape::Square)
+                    .shape(cue::marker_shape(None))
                     .radius(3.5)
                     .color(color(None)),
             );
@@ -867,7 +915,7 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
                     format!("π* at β = {:.3}", session.optimum.beta),
                     PlotPoints::from(vec![[opt_kl, opt_r]]),
                 )
-                .shape(MarkerShape::Diamond)
+                .shape(cue::marker_shape(Some(MethodKind::Optimal)))
                 .radius(7.0)
                 .color(color(Some(MethodKind::Optimal))),
             );
@@ -885,6 +933,7 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
                 if let Some(last) = last {
                     plot_ui.points(
                         Points::new(method_label(r.kind), PlotPoints::from(vec![last]))
+                            .shape(cue::marker_shape(Some(r.kind)))
                             .radius(5.0)
                             .color(color(Some(r.kind))),
                     );

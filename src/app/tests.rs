@@ -996,7 +996,7 @@ fn projector_layouts_keep_every_label_on_screen() {
                         .session()
                         .runs
                         .iter()
-                        .map(|r| format!("— {}", super::session::method_label(r.kind)))
+                        .map(|r| super::session::method_label(r.kind).to_string())
                         .collect();
                     for l in legend {
                         if h.query_all_by_label(&l)
@@ -1271,4 +1271,109 @@ fn hovering_a_bar_shows_its_numbers_in_an_unclipped_tooltip() {
         s.reward[y]
     );
     assert!(h.query_by_label(&text).is_some(), "tooltip {text:?}");
+}
+
+/// The painted markers of one frame: (geometry, colour) of every filled
+/// circle, filled convex polygon (by its corner count and which way it
+/// points) and line segment.
+fn painted_markers(h: &Harness<'static, DpoLabApp>) -> Vec<(&'static str, egui::Color32)> {
+    fn polygon(pts: &[egui::Pos2]) -> &'static str {
+        let (lo, hi) = pts
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), p| {
+                (a.min(p.y), b.max(p.y))
+            });
+        let near = |y: f32, v: f32| (y - v).abs() < 0.25;
+        let at_top = pts.iter().filter(|p| near(p.y, lo)).count();
+        let at_bottom = pts.iter().filter(|p| near(p.y, hi)).count();
+        match (pts.len(), at_top, at_bottom) {
+            (3, 1, 2) => "triangle up",
+            (3, 2, 1) => "triangle down",
+            (4, 2, 2) => "square",
+            (4, 1, 1) => "diamond",
+            _ => "other",
+        }
+    }
+    fn walk(shape: &egui::Shape, out: &mut Vec<(&'static str, egui::Color32)>) {
+        match shape {
+            egui::Shape::Circle(c) if c.fill.a() > 0 => out.push(("circle", c.fill)),
+            egui::Shape::Rect(r) if r.fill.a() > 0 => out.push(("square", r.fill)),
+            egui::Shape::Path(p) if p.closed && p.fill.a() > 0 => {
+                out.push((polygon(&p.points), p.fill));
+            }
+            egui::Shape::LineSegment { points, stroke } => {
+                let d = points[1] - points[0];
+                let kind = if d.x.abs() < 0.01 || d.y.abs() < 0.01 {
+                    "plus"
+                } else {
+                    "cross"
+                };
+                out.push((kind, stroke.color));
+            }
+            egui::Shape::Vec(v) => v.iter().for_each(|s| walk(s, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for c in &h.output().shapes {
+        walk(&c.shape, &mut out);
+    }
+    out
+}
+
+/// Colour is never the only cue (issue 12): with every method on, each
+/// series' own marker shape is painted in its colour on the bars, the
+/// curves and the legend, and no two series share a shape.
+#[test]
+fn every_series_is_drawn_with_its_own_marker_not_only_its_colour() {
+    let mut h = harness(Some("the-the-the"));
+    h.run_steps(2);
+    {
+        let s = &mut h.state_mut().settings;
+        s.dpo = true;
+        s.online = true;
+        s.ipo = true;
+        s.rlhf = true;
+        s.steps = 40;
+        s.steps_per_frame = 40;
+    }
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, super::Command::Rebuild);
+    h.get_by_label("Play").click();
+    h.run_steps(6);
+    assert!(h.state().session().finished());
+    let want = |kind: Option<MethodKind>| match dpo_lab::palette::marker(kind) {
+        dpo_lab::palette::Marker::Circle => "circle",
+        dpo_lab::palette::Marker::Square => "square",
+        dpo_lab::palette::Marker::Diamond => "diamond",
+        dpo_lab::palette::Marker::Triangle => "triangle up",
+        dpo_lab::palette::Marker::TriangleDown => "triangle down",
+        dpo_lab::palette::Marker::Plus => "plus",
+    };
+    let kinds = [
+        None,
+        Some(MethodKind::Optimal),
+        Some(MethodKind::Dpo),
+        Some(MethodKind::OnlineDpo),
+        Some(MethodKind::Ipo),
+        Some(MethodKind::Rlhf),
+    ];
+    let painted = painted_markers(&h);
+    for kind in kinds {
+        let c = super::plots::color(kind);
+        let n = painted
+            .iter()
+            .filter(|(g, col)| *g == want(kind) && *col == c)
+            .count();
+        // One on every bar (the top K and "rest") and the legend's swatch;
+        // the methods' curves add theirs.
+        let at_least = h.state().settings.top_k + 2;
+        assert!(
+            n >= at_least,
+            "{kind:?}: {n} {} markers in its colour",
+            want(kind)
+        );
+    }
+    let shapes: std::collections::BTreeSet<&str> = kinds.iter().map(|&k| want(k)).collect();
+    assert_eq!(shapes.len(), kinds.len(), "one shape per series");
 }

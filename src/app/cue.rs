@@ -1,0 +1,190 @@
+//! The redundant cue beside colour: every series keeps the marker shape
+//! and line pattern of [`dpo_lab::palette`] in the app's plots and legend
+//! swatches, as `dpo-lab figure` does, so no two series are told apart by
+//! colour alone (in grey, on a washed-out projector, with any colour-vision
+//! deficiency).
+
+use egui::{Color32, Pos2, Shape, Stroke, Vec2};
+use egui_plot::{LineStyle, MarkerShape};
+
+use dpo_lab::palette::{self, Dash, Marker, SeriesKind};
+
+use super::plots::color;
+
+/// The series' marker as egui_plot draws it.
+pub fn marker_shape(kind: SeriesKind) -> MarkerShape {
+    match palette::marker(kind) {
+        Marker::Square => MarkerShape::Square,
+        Marker::Diamond => MarkerShape::Diamond,
+        Marker::Circle => MarkerShape::Circle,
+        Marker::Triangle => MarkerShape::Up,
+        Marker::TriangleDown => MarkerShape::Down,
+        Marker::Plus => MarkerShape::Plus,
+    }
+}
+
+/// The series' line pattern as egui_plot draws it.
+pub fn line_style(kind: SeriesKind) -> LineStyle {
+    match palette::dash(kind) {
+        Dash::Solid => LineStyle::Solid,
+        Dash::Dashed => LineStyle::dashed_loose(),
+        Dash::Dotted => LineStyle::dotted_dense(),
+    }
+}
+
+/// The marker for responses outside the data: a cross (×, as the names
+/// below the bars mark them) in the text colour, which no series uses.
+pub const OOD_SHAPE: MarkerShape = MarkerShape::Cross;
+
+/// The out-of-data marker's colour: the theme's strong text colour.
+pub fn ood_color(ui: &egui::Ui) -> Color32 {
+    ui.visuals().strong_text_color()
+}
+
+/// Paints `marker` centred at `c` with half-size `r`.
+pub fn paint_marker(painter: &egui::Painter, c: Pos2, r: f32, marker: Marker, col: Color32) {
+    let stroke = Stroke::new((r * 0.45).max(1.5), col);
+    match marker {
+        Marker::Circle => {
+            painter.circle_filled(c, r, col);
+        }
+        Marker::Square => {
+            painter.rect_filled(
+                egui::Rect::from_center_size(c, Vec2::splat(1.7 * r)),
+                0.0,
+                col,
+            );
+        }
+        Marker::Diamond => {
+            let pts = vec![
+                c + Vec2::new(0.0, -r * 1.2),
+                c + Vec2::new(r * 1.2, 0.0),
+                c + Vec2::new(0.0, r * 1.2),
+                c + Vec2::new(-r * 1.2, 0.0),
+            ];
+            painter.add(Shape::convex_polygon(pts, col, Stroke::NONE));
+        }
+        Marker::Triangle => {
+            let pts = vec![
+                c + Vec2::new(0.0, -r * 1.15),
+                c + Vec2::new(r * 1.1, r * 0.8),
+                c + Vec2::new(-r * 1.1, r * 0.8),
+            ];
+            painter.add(Shape::convex_polygon(pts, col, Stroke::NONE));
+        }
+        Marker::TriangleDown => {
+            let pts = vec![
+                c + Vec2::new(0.0, r * 1.15),
+                c + Vec2::new(r * 1.1, -r * 0.8),
+                c + Vec2::new(-r * 1.1, -r * 0.8),
+            ];
+            painter.add(Shape::convex_polygon(pts, col, Stroke::NONE));
+        }
+        Marker::Plus => {
+            painter.line_segment([c + Vec2::new(-r, 0.0), c + Vec2::new(r, 0.0)], stroke);
+            painter.line_segment([c + Vec2::new(0.0, -r), c + Vec2::new(0.0, r)], stroke);
+        }
+    }
+}
+
+/// What a legend swatch shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Swatch {
+    /// The marker alone (bars, points).
+    Marker,
+    /// The line pattern with the marker on it (curves).
+    Line,
+}
+
+/// A legend entry: the series' swatch painted in its colour, then its name.
+pub fn legend_entry(ui: &mut egui::Ui, kind: SeriesKind, text: &str, swatch: Swatch) {
+    let col = color(kind);
+    let h = ui.text_style_height(&egui::TextStyle::Body);
+    let w = match swatch {
+        Swatch::Marker => h,
+        Swatch::Line => 2.2 * h,
+    };
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(w, h), egui::Sense::hover());
+    let painter = ui.painter();
+    let y = rect.center().y;
+    if swatch == Swatch::Line {
+        let ends = [Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)];
+        let stroke = Stroke::new(1.8, col);
+        match palette::dash(kind) {
+            Dash::Solid => {
+                painter.line_segment(ends, stroke);
+            }
+            Dash::Dashed => {
+                painter.extend(Shape::dashed_line(&ends, stroke, 5.0, 3.0));
+            }
+            Dash::Dotted => {
+                painter.extend(Shape::dotted_line(&ends, col, 3.5, 1.0));
+            }
+        }
+    }
+    paint_marker(painter, rect.center(), h * 0.27, palette::marker(kind), col);
+    ui.colored_label(col, text);
+}
+
+/// Where along a curve of `len` points series number `slot` of `slots`
+/// puts its markers: `per_curve` evenly spaced indices, shifted by the
+/// slot so different series' markers do not sit on each other, and the
+/// last point.
+pub fn marker_indices(len: usize, slot: usize, slots: usize, per_curve: usize) -> Vec<usize> {
+    if len == 0 {
+        return Vec::new();
+    }
+    let slots = slots.max(1);
+    let mut out: Vec<usize> = (0..per_curve)
+        .map(|k| {
+            let f = (k as f64 + (slot % slots) as f64 / slots as f64 + 0.5) / per_curve as f64;
+            ((f * (len - 1) as f64).round() as usize).min(len - 1)
+        })
+        .collect();
+    out.push(len - 1);
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dpo_lab::method::MethodKind;
+
+    const ALL: [SeriesKind; 6] = [
+        None,
+        Some(MethodKind::Optimal),
+        Some(MethodKind::Dpo),
+        Some(MethodKind::OnlineDpo),
+        Some(MethodKind::Ipo),
+        Some(MethodKind::Rlhf),
+    ];
+
+    #[test]
+    fn every_series_has_its_own_marker_and_none_is_the_ood_mark() {
+        for (i, a) in ALL.iter().enumerate() {
+            assert_ne!(marker_shape(*a), OOD_SHAPE);
+            for b in &ALL[i + 1..] {
+                assert_ne!(marker_shape(*a), marker_shape(*b), "{a:?} and {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn marker_indices_stay_on_the_curve_and_end_at_its_last_point() {
+        for len in [1, 2, 7, 101, 5001] {
+            for slots in 1..=4 {
+                for slot in 0..slots {
+                    let ix = marker_indices(len, slot, slots, 5);
+                    assert_eq!(ix.last(), Some(&(len - 1)));
+                    assert!(ix.iter().all(|&i| i < len));
+                    assert!(ix.windows(2).all(|w| w[0] <= w[1]));
+                }
+            }
+        }
+        // Two series on a long curve put their markers at different steps.
+        let (a, b) = (marker_indices(1001, 0, 2, 5), marker_indices(1001, 1, 2, 5));
+        assert!(a[..5].iter().all(|i| !b[..5].contains(i)));
+        assert!(marker_indices(0, 0, 1, 5).is_empty());
+    }
+}
