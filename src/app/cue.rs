@@ -123,7 +123,10 @@ pub fn legend_entry(ui: &mut egui::Ui, kind: SeriesKind, text: &str, swatch: Swa
         }
     }
     paint_marker(painter, rect.center(), h * 0.27, palette::marker(kind), col);
-    ui.colored_label(col, text);
+    ui.add(
+        egui::Label::new(egui::RichText::new(text).color(col))
+            .wrap_mode(egui::TextWrapMode::Extend),
+    );
 }
 
 /// Where along a curve of `len` points series number `slot` of `slots`

@@ -43,6 +43,9 @@ pub struct Prediction {
     pub question: &'static str,
     /// What is watched.
     pub quantity: Quantity,
+    /// The "Try this" change the question is about, if any: until it is
+    /// applied the stop asks for it instead of revealing.
+    pub assumes: Option<Tweak>,
 }
 
 /// A watched quantity of one method's run.
@@ -56,6 +59,12 @@ pub enum Quantity {
     LogpsChosen(MethodKind),
     /// TRL's `rewards/chosen`.
     RewardsChosen(MethodKind),
+    /// The expected true reward E_π r.
+    ExpectedReward(MethodKind),
+    /// KL(π || π*).
+    KlToOptimal(MethodKind),
+    /// The mean response length (sequence spaces).
+    MeanLength(MethodKind),
 }
 
 /// The answers every prediction offers.
@@ -68,7 +77,10 @@ impl Quantity {
             Quantity::OodMass(m)
             | Quantity::Probability(_, m)
             | Quantity::LogpsChosen(m)
-            | Quantity::RewardsChosen(m) => m,
+            | Quantity::RewardsChosen(m)
+            | Quantity::ExpectedReward(m)
+            | Quantity::KlToOptimal(m)
+            | Quantity::MeanLength(m) => m,
         }
     }
 
@@ -81,6 +93,9 @@ impl Quantity {
                 .exp(),
             Quantity::LogpsChosen(_) => metrics.logps_chosen,
             Quantity::RewardsChosen(_) => metrics.rewards_chosen,
+            Quantity::ExpectedReward(_) => metrics.expected_reward,
+            Quantity::KlToOptimal(_) => metrics.kl_to_optimal,
+            Quantity::MeanLength(_) => metrics.mean_length?,
         })
     }
 
@@ -164,6 +179,7 @@ pub const GUIDED: &[Lesson] = &[
         predict: Some(Prediction {
             question: "What will DPO do to the probability of 'concise and correct', the best answer?",
             quantity: Quantity::Probability("concise and correct", MethodKind::Dpo),
+            assumes: None,
         }),
         key_curve: 1,
     },
@@ -174,7 +190,11 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Drag β: large β keeps π* at π_ref, small β puts all mass on the best answer. The green curve is the reward–KL frontier no policy can beat.",
         experiment: None,
         try_this: &[Tweak::Beta(0.1), Tweak::Beta(10.0)],
-        predict: None,
+        predict: Some(Prediction {
+            question: "DPO never sees a reward, only which answer of a pair is preferred. What will its expected true reward do?",
+            quantity: Quantity::ExpectedReward(MethodKind::Dpo),
+            assumes: None,
+        }),
         key_curve: 1,
     },
     Lesson {
@@ -184,7 +204,11 @@ pub const GUIDED: &[Lesson] = &[
         notice: "0.8 to 0.889 is worth exactly as much as 0.1 to 0.111: both chosen answers keep the same implicit reward β·log(π/π_ref) at every step, and 'likely good' gains eight times more probability.",
         experiment: None,
         try_this: &[Tweak::Beta(0.5), Tweak::Beta(2.0)],
-        predict: None,
+        predict: Some(Prediction {
+            question: "'unlikely good' starts at 0.1. What will DPO do to its probability?",
+            quantity: Quantity::Probability("unlikely good", MethodKind::Dpo),
+            assumes: None,
+        }),
         key_curve: 4,
     },
     Lesson {
@@ -194,7 +218,11 @@ pub const GUIDED: &[Lesson] = &[
         notice: "The loss of one pair, term by term, and the identities of the derivation checked live: Σπ* = 1, J(π*) = β log Z, J(π*) − J(π) = β·KL(π||π*).",
         experiment: None,
         try_this: &[],
-        predict: None,
+        predict: Some(Prediction {
+            question: "While the DPO loss falls, what will KL(π || π*), the gap J(π*) − J(π) divided by β, do?",
+            quantity: Quantity::KlToOptimal(MethodKind::Dpo),
+            assumes: None,
+        }),
         key_curve: 0,
     },
     Lesson {
@@ -207,6 +235,7 @@ pub const GUIDED: &[Lesson] = &[
         predict: Some(Prediction {
             question: "At β = 0.5, what will offline DPO do to the probability of the answers in no pair?",
             quantity: Quantity::OodMass(MethodKind::Dpo),
+            assumes: None,
         }),
         key_curve: 0,
     },
@@ -224,6 +253,7 @@ pub const GUIDED: &[Lesson] = &[
         predict: Some(Prediction {
             question: "What will offline DPO do to the probability of 'the the the', which is in no pair?",
             quantity: Quantity::Probability("the the the", MethodKind::Dpo),
+            assumes: None,
         }),
         key_curve: 0,
     },
@@ -234,7 +264,11 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Equal budgets, 16,000 labels each: online DPO wins almost every comparison because it reaches the ten best answers, which the offline pairs never contain.",
         experiment: None,
         try_this: &[],
-        predict: None,
+        predict: Some(Prediction {
+            question: "What will online DPO do to the probability of the answers that no offline pair contains?",
+            quantity: Quantity::OodMass(MethodKind::OnlineDpo),
+            assumes: None,
+        }),
         key_curve: 0,
     },
     Lesson {
@@ -248,7 +282,11 @@ pub const GUIDED: &[Lesson] = &[
             Tweak::Annotator("reward-model"),
             Tweak::Annotator("bt"),
         ],
-        predict: None,
+        predict: Some(Prediction {
+            question: "The labellers prefer longer answers. What will offline DPO do to the mean length?",
+            quantity: Quantity::MeanLength(MethodKind::Dpo),
+            assumes: None,
+        }),
         key_curve: 6,
     },
     Lesson {
@@ -258,7 +296,11 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Deterministic preferences: DPO keeps pushing π(B) down the longer it trains, at every β; IPO stops at a margin of exactly 1/(2β). Try β = 0.1 and β = 1.",
         experiment: None,
         try_this: &[Tweak::Beta(0.1), Tweak::Beta(1.0)],
-        predict: None,
+        predict: Some(Prediction {
+            question: "Every label says A beats B. What will DPO do to π(B)?",
+            quantity: Quantity::Probability("B", MethodKind::Dpo),
+            assumes: None,
+        }),
         key_curve: 4,
     },
     Lesson {
@@ -271,6 +313,7 @@ pub const GUIDED: &[Lesson] = &[
         predict: Some(Prediction {
             question: "What will offline DPO do to log π of the chosen answer 'No'?",
             quantity: Quantity::LogpsChosen(MethodKind::Dpo),
+            assumes: None,
         }),
         key_curve: 5,
     },
@@ -291,7 +334,11 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Pick the loss rpo (DPO plus the chosen answers' NLL) or dpop (no falling chosen log-ratio) and press Play: the out-of-data mass stays below a quarter of plain DPO's, and 'the the the' falls. Online DPO and RLHF end nearest π*.",
         experiment: None,
         try_this: &[Tweak::Loss("rpo"), Tweak::Loss("dpop"), Tweak::Loss("ipo")],
-        predict: None,
+        predict: Some(Prediction {
+            question: "With the loss rpo, what will offline DPO do to the probability of 'the the the'?",
+            quantity: Quantity::Probability("the the the", MethodKind::Dpo),
+            assumes: Some(Tweak::Loss("rpo")),
+        }),
         key_curve: 0,
     },
     Lesson {
@@ -301,7 +348,11 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Online DPO with a fresh batch every step ends close to π*. Raise 'resample every' towards the number of steps (one batch, offline on sampled pairs): with 1/1000 of the labels KL(π||π*) ends more than ten times higher.",
         experiment: None,
         try_this: &[Tweak::ResampleEvery(16), Tweak::ResampleEvery(1000)],
-        predict: None,
+        predict: Some(Prediction {
+            question: "Online DPO trains on pairs sampled from itself. What will it do to the mass on answers no offline pair contains?",
+            quantity: Quantity::OodMass(MethodKind::OnlineDpo),
+            assumes: None,
+        }),
         key_curve: 0,
     },
     Lesson {
@@ -311,7 +362,11 @@ pub const GUIDED: &[Lesson] = &[
         notice: "Squeezing: one step pushing the rare rejected answer down hands most of its mass to 'top', the most likely answer; the paired DPO step moves only the pair's logits (see 'Squeezing' below).",
         experiment: None,
         try_this: &[],
-        predict: None,
+        predict: Some(Prediction {
+            question: "DPO pushes 'third' up and 'rare' down. What will it do to 'top', the likeliest answer, in no pair?",
+            quantity: Quantity::Probability("top", MethodKind::Dpo),
+            assumes: None,
+        }),
         key_curve: 0,
     },
     Lesson {
@@ -324,6 +379,7 @@ pub const GUIDED: &[Lesson] = &[
         predict: Some(Prediction {
             question: "What will rewards/chosen do while DPO converges to π*?",
             quantity: Quantity::RewardsChosen(MethodKind::Dpo),
+            assumes: None,
         }),
         key_curve: 4,
     },

@@ -296,7 +296,10 @@ pub fn distribution(
                 cue::legend_entry(ui, ser.kind, ser.name, cue::Swatch::Marker);
             }
             if !ood.is_empty() {
-                ui.colored_label(ood_color, "× = out of the data");
+                ui.add(
+                    egui::Label::new(egui::RichText::new("× = out of the data").color(ood_color))
+                        .wrap_mode(egui::TextWrapMode::Extend),
+                );
             }
             ui.label("(hover a bar for its numbers)");
         });
@@ -880,8 +883,22 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
         }
     });
     Plot::new("frontier")
-        .x_axis_label("KL(π || π_ref)")
-        .y_axis_label("expected true reward E_π r")
+        // 1-2-5 grids with ≤ 4-digit labels allowed close together, so a
+        // zoomed projector keeps several ticks on both axes.
+        .x_grid_spacer(nice_grid)
+        .y_grid_spacer(nice_grid)
+        .custom_x_axes(vec![
+            egui_plot::AxisHints::new_x()
+                .label("KL(π || π_ref)")
+                .label_spacing(28.0..=40.0)
+                .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
+        ])
+        .custom_y_axes(vec![
+            egui_plot::AxisHints::new_y()
+                .label("expected true reward E_π r")
+                .label_spacing(12.0..=18.0)
+                .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
+        ])
         .allow_scroll(false)
         .show(ui, |plot_ui| {
             plot_ui.line(

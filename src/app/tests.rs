@@ -899,6 +899,26 @@ fn predict_then_play_reveals_what_the_runs_did() {
         h.query_by_label_contains("not what you predicted")
             .is_some()
     );
+    // A question about a "Try this" change waits for it: stop 12 asks
+    // about the rpo loss.
+    pick_lesson(&mut h, "12 · Remedies for the leak");
+    h.get_by_label("falls").click();
+    h.run_steps(1);
+    assert!(
+        h.query_by_label("(press \"loss rpo\" under Try this first)")
+            .is_some()
+    );
+    h.get_by_label("loss rpo").click();
+    h.run_steps(2);
+    assert_eq!(h.state().settings.loss, "rpo");
+    h.state_mut().settings.steps_per_frame = 400;
+    h.get_by_label("Play").click();
+    h.run_steps(4);
+    assert!(h.query_by_label_contains("It falls").is_some());
+    assert!(
+        h.query_by_label_contains("your prediction was right")
+            .is_some()
+    );
 }
 
 /// Every text the last frame painted, with its centre (points).
@@ -937,7 +957,8 @@ fn ticks_in(texts: &[(String, egui::Pos2)], area: egui::Rect) -> Vec<String> {
 /// scrolling — the pinned focus responses, the legend, every curve's
 /// title — and every plot keeps at least two readable tick labels per
 /// axis. Set DPO_LAB_PROJECTOR_SHOTS=1 to also write the screenshots under
-/// assets/projector/ (software rendering).
+/// assets/projector/ (software rendering), DPO_LAB_PROJECTOR_DIR=D to write
+/// every stop's into D.
 #[test]
 fn projector_layouts_keep_every_label_on_screen() {
     let shots = std::env::var_os("DPO_LAB_PROJECTOR_SHOTS").is_some();
@@ -1086,6 +1107,20 @@ fn projector_layouts_keep_every_label_on_screen() {
                     if t.len() < 4 {
                         fail(format!("reward–KL plot has too few tick labels: {t:?}"));
                     }
+                }
+                // DPO_LAB_PROJECTOR_DIR=somewhere: every stop's shot there
+                // (to look at, not committed).
+                if let Some(dir) = std::env::var_os("DPO_LAB_PROJECTOR_DIR") {
+                    let dir = std::path::Path::new(&dir);
+                    std::fs::create_dir_all(dir).expect("dir");
+                    let file = dir.join(format!(
+                        "stop{:02}-{}x{}-zoom{}.png",
+                        i + 1,
+                        w as u32,
+                        hgt as u32,
+                        zoom
+                    ));
+                    h.render().expect("renderer").save(file).expect("png");
                 }
                 if shots && matches!(i, 5 | 9) {
                     let dir =
@@ -1376,4 +1411,69 @@ fn every_series_is_drawn_with_its_own_marker_not_only_its_colour() {
     }
     let shapes: std::collections::BTreeSet<&str> = kinds.iter().map(|&k| want(k)).collect();
     assert_eq!(shapes.len(), kinds.len(), "one shape per series");
+}
+
+/// Predict, then play (issue 12): every guided stop that trains towards
+/// its point asks a question (not 11 and 16, whose point is an experiment
+/// computed beside the runs: best-of-n in closed form, the
+/// over-optimisation curves; the RLHF run's gold reward there ends only
+/// 8 % under its start, too close to "stays" to be a fair question), and
+/// its answer — read off the simulation — is clear-cut
+/// (rises/falls by at least twice the "stays" tolerance) and the same for
+/// seeds 0–4 and for twice the stop's steps, so the reveal teaches the
+/// lesson rather than a seed's accident or a run cut short.
+#[test]
+fn every_prediction_has_a_clear_answer_over_seeds_and_longer_runs() {
+    use super::lessons::{CHOICES, Prediction};
+    use super::settings::Settings;
+    use std::time::Duration;
+    let asked = GUIDED.iter().filter(|l| l.predict.is_some()).count();
+    assert_eq!(asked, GUIDED.len() - 2, "{asked} of {} ask", GUIDED.len());
+    for lesson in GUIDED {
+        let Some(Prediction {
+            quantity, assumes, ..
+        }) = lesson.predict
+        else {
+            continue;
+        };
+        let raw = dpo_lab::scenario::load_raw(lesson.scenario).expect("built in");
+        let base = Settings::from_scenario(&raw, None);
+        let mut answers = Vec::new();
+        for seed in 0..5 {
+            for longer in [false, true] {
+                let mut s = base.clone();
+                if let Some(t) = assumes {
+                    t.apply(&mut s);
+                }
+                s.seed = seed;
+                if longer {
+                    s.steps *= 2;
+                }
+                let mut session = super::session::Session::new(raw.clone(), &s).expect("session");
+                while !session.finished() {
+                    session
+                        .advance(usize::MAX, Duration::from_secs(600))
+                        .expect("trains");
+                }
+                let (start, now, k) = quantity.outcome(&session).expect("watched run");
+                let tol = (0.05 * start.abs()).max(1e-9);
+                let clear = if k == 2 {
+                    (now - start).abs() <= tol / 2.0
+                } else {
+                    (now - start).abs() >= 2.0 * tol
+                };
+                assert!(
+                    clear,
+                    "{} seed {seed} longer {longer}: {start} to {now} is near the edge of '{}'",
+                    lesson.title, CHOICES[k]
+                );
+                answers.push(k);
+            }
+        }
+        assert!(
+            answers.iter().all(|&k| k == answers[0]),
+            "{}: answers {answers:?} differ",
+            lesson.title
+        );
+    }
 }

@@ -174,11 +174,17 @@ impl DpoLabApp {
             // Predict, then play: the answer is read off the runs when they
             // finish.
             if let Some(pred) = self.lessons.current.and_then(|i| GUIDED[i].predict) {
-                ui.horizontal_wrapped(|ui| {
-                    ui.strong("Predict:");
-                    if small {
+                // A small window: the question on one truncated line (all
+                // of it on hover), the choices on the next.
+                if small {
+                    ui.horizontal(|ui| {
+                        ui.strong("Predict:");
                         ui.add(egui::Label::new(pred.question).truncate());
-                    } else {
+                    });
+                }
+                ui.horizontal_wrapped(|ui| {
+                    if !small {
+                        ui.strong("Predict:");
                         ui.label(pred.question);
                     }
                     for (k, choice) in lessons::CHOICES.iter().enumerate() {
@@ -194,7 +200,18 @@ impl DpoLabApp {
                         .runs
                         .iter()
                         .find(|r| r.kind == pred.quantity.method());
+                    // A question about a "Try this" change waits for it.
+                    let pending = pred.assumes.filter(|t| {
+                        let mut want = self.settings.clone();
+                        t.apply(&mut want);
+                        !want.changes_from(&self.settings).is_empty()
+                    });
                     match (self.lessons.predicted, watched) {
+                        _ if pending.is_some() => {
+                            if let Some(t) = pending {
+                                ui.label(format!("(press \"{}\" under Try this first)", t.label()));
+                            }
+                        }
                         (_, None) => {
                             ui.label(format!(
                                 "(turn {} on to see)",
