@@ -4,6 +4,7 @@
 
 use dpo_lab::compare::{HeadToHead, head_to_head};
 use dpo_lab::method::MethodKind;
+use dpo_lab::palette::Dash;
 
 use super::session::Session;
 
@@ -71,34 +72,38 @@ pub fn ui(ui: &mut egui::Ui, session: &Session) {
         });
     ui.label("Quality here is the expected true reward; the paper's is a 1–5 human score.");
     ui.separator();
-    ui.strong("As they train");
-    let series = |pick: fn(&(usize, f64, f64, f64)) -> f64| -> Vec<[f64; 2]> {
+    // Share k (0 win, 1 tie, 2 loss) in % against the step.
+    let series = |k: usize| -> Vec<[f64; 2]> {
         session
             .head_to_head
             .iter()
-            .map(|h| [h.0 as f64, 100.0 * pick(h)])
+            .map(|h| [h.0 as f64, 100.0 * [h.1, h.2, h.3][k]])
             .collect()
     };
-    egui_plot::Plot::new("win rate")
-        .legend(egui_plot::Legend::default())
-        .x_axis_label("step")
-        .y_axis_label("% of draws (online vs offline)")
+    // Okabe–Ito colours and a line pattern each; the legend above the
+    // plot, not over its newest points.
+    let looks = [
+        ("win", [0, 114, 178], Dash::Solid),
+        ("tie", [136, 136, 136], Dash::Dotted),
+        ("loss", [213, 94, 0], Dash::Dashed),
+    ];
+    ui.horizontal_wrapped(|ui| {
+        ui.strong("As they train");
+        ui.label("(online DPO against offline DPO):");
+        for (name, [r, g, b], dash) in looks {
+            super::cue::legend_item(ui, egui::Color32::from_rgb(r, g, b), None, Some(dash), name);
+        }
+    });
+    super::cue::readable_axes(egui_plot::Plot::new("win rate"), "step", "% of pairs")
         .include_y(0.0)
         .include_y(100.0)
         .allow_scroll(false)
         .show(ui, |plot_ui| {
-            for (name, pick, color) in [
-                (
-                    "win",
-                    (|h: &(usize, f64, f64, f64)| h.1) as fn(&(usize, f64, f64, f64)) -> f64,
-                    egui::Color32::from_rgb(31, 119, 180),
-                ),
-                ("tie", |h| h.2, egui::Color32::from_rgb(140, 140, 140)),
-                ("loss", |h| h.3, egui::Color32::from_rgb(214, 39, 40)),
-            ] {
+            for (k, (name, [r, g, b], dash)) in looks.into_iter().enumerate() {
                 plot_ui.line(
-                    egui_plot::Line::new(name, egui_plot::PlotPoints::from(series(pick)))
-                        .color(color)
+                    egui_plot::Line::new(name, egui_plot::PlotPoints::from(series(k)))
+                        .color(egui::Color32::from_rgb(r, g, b))
+                        .style(super::cue::dash_style(dash))
                         .width(2.0),
                 );
             }

@@ -13,23 +13,12 @@ use super::plots::color;
 
 /// The series' marker as egui_plot draws it.
 pub fn marker_shape(kind: SeriesKind) -> MarkerShape {
-    match palette::marker(kind) {
-        Marker::Square => MarkerShape::Square,
-        Marker::Diamond => MarkerShape::Diamond,
-        Marker::Circle => MarkerShape::Circle,
-        Marker::Triangle => MarkerShape::Up,
-        Marker::TriangleDown => MarkerShape::Down,
-        Marker::Plus => MarkerShape::Plus,
-    }
+    shape_of(palette::marker(kind))
 }
 
 /// The series' line pattern as egui_plot draws it.
 pub fn line_style(kind: SeriesKind) -> LineStyle {
-    match palette::dash(kind) {
-        Dash::Solid => LineStyle::Solid,
-        Dash::Dashed => LineStyle::dashed_loose(),
-        Dash::Dotted => LineStyle::dotted_dense(),
-    }
+    dash_style(palette::dash(kind))
 }
 
 /// The marker for responses outside the data: a cross (×, as the names
@@ -98,35 +87,67 @@ pub enum Swatch {
 
 /// A legend entry: the series' swatch painted in its colour, then its name.
 pub fn legend_entry(ui: &mut egui::Ui, kind: SeriesKind, text: &str, swatch: Swatch) {
-    let col = color(kind);
+    let dash = (swatch == Swatch::Line).then(|| palette::dash(kind));
+    legend_item(ui, color(kind), Some(palette::marker(kind)), dash, text);
+}
+
+/// A legend entry for any line or marker: the line pattern (if any) with
+/// the marker (if any) on it, in `col`, then `text` in `col`. Legends sit
+/// in a row above their plot, never over the data.
+pub fn legend_item(
+    ui: &mut egui::Ui,
+    col: Color32,
+    marker: Option<Marker>,
+    dash: Option<Dash>,
+    text: &str,
+) {
     let h = ui.text_style_height(&egui::TextStyle::Body);
-    let w = match swatch {
-        Swatch::Marker => h,
-        Swatch::Line => 2.2 * h,
-    };
+    let w = if dash.is_some() { 2.2 * h } else { h };
     let (rect, _) = ui.allocate_exact_size(Vec2::new(w, h), egui::Sense::hover());
     let painter = ui.painter();
     let y = rect.center().y;
-    if swatch == Swatch::Line {
-        let ends = [Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)];
-        let stroke = Stroke::new(1.8, col);
-        match palette::dash(kind) {
-            Dash::Solid => {
-                painter.line_segment(ends, stroke);
-            }
-            Dash::Dashed => {
-                painter.extend(Shape::dashed_line(&ends, stroke, 5.0, 3.0));
-            }
-            Dash::Dotted => {
-                painter.extend(Shape::dotted_line(&ends, col, 3.5, 1.0));
-            }
+    let ends = [Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)];
+    let stroke = Stroke::new(1.8, col);
+    match dash {
+        None => {}
+        Some(Dash::Solid) => {
+            painter.line_segment(ends, stroke);
+        }
+        Some(Dash::Dashed) => {
+            painter.extend(Shape::dashed_line(&ends, stroke, 5.0, 3.0));
+        }
+        Some(Dash::Dotted) => {
+            painter.extend(Shape::dotted_line(&ends, col, 3.5, 1.0));
         }
     }
-    paint_marker(painter, rect.center(), h * 0.27, palette::marker(kind), col);
+    if let Some(m) = marker {
+        paint_marker(painter, rect.center(), h * 0.27, m, col);
+    }
     ui.add(
         egui::Label::new(egui::RichText::new(text).color(col))
             .wrap_mode(egui::TextWrapMode::Extend),
     );
+}
+
+/// The egui_plot line pattern of a [`Dash`].
+pub fn dash_style(dash: Dash) -> LineStyle {
+    match dash {
+        Dash::Solid => LineStyle::Solid,
+        Dash::Dashed => LineStyle::dashed_loose(),
+        Dash::Dotted => LineStyle::dotted_dense(),
+    }
+}
+
+/// The egui_plot marker of a [`Marker`].
+pub fn shape_of(marker: Marker) -> MarkerShape {
+    match marker {
+        Marker::Square => MarkerShape::Square,
+        Marker::Diamond => MarkerShape::Diamond,
+        Marker::Circle => MarkerShape::Circle,
+        Marker::Triangle => MarkerShape::Up,
+        Marker::TriangleDown => MarkerShape::Down,
+        Marker::Plus => MarkerShape::Plus,
+    }
 }
 
 /// Where along a curve of `len` points series number `slot` of `slots`
@@ -147,6 +168,26 @@ pub fn marker_indices(len: usize, slot: usize, slots: usize, per_curve: usize) -
     out.push(len - 1);
     out.dedup();
     out
+}
+
+/// Axes that stay readable on a zoomed projector: 1-2-5 grids on both axes
+/// and tick labels of at most 4 significant digits allowed closer together
+/// than egui's default, so a short plot keeps several.
+pub fn readable_axes<'a>(plot: egui_plot::Plot<'a>, x: &str, y: &str) -> egui_plot::Plot<'a> {
+    plot.x_grid_spacer(super::plots::nice_grid)
+        .y_grid_spacer(super::plots::nice_grid)
+        .custom_x_axes(vec![
+            egui_plot::AxisHints::new_x()
+                .label(x)
+                .label_spacing(28.0..=40.0)
+                .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
+        ])
+        .custom_y_axes(vec![
+            egui_plot::AxisHints::new_y()
+                .label(y)
+                .label_spacing(12.0..=18.0)
+                .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
+        ])
 }
 
 #[cfg(test)]

@@ -15,9 +15,45 @@ use dpo_lab::optimal::recovered_reward;
 use super::plots::color;
 use super::session::{Session, method_label};
 
+/// The panel's sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Section {
+    /// The identities of the closed form and reward recovery.
+    #[default]
+    ClosedForm,
+    /// The DPO loss of one pair, term by term.
+    PairLoss,
+    /// One step two ways: the rejected term alone against the paired step.
+    Squeezing,
+    /// Moving mass out of the data without changing the loss.
+    SolutionSet,
+}
+
+impl Section {
+    /// Every section in the panel's default order.
+    pub const ALL: [Section; 4] = [
+        Section::ClosedForm,
+        Section::PairLoss,
+        Section::Squeezing,
+        Section::SolutionSet,
+    ];
+
+    /// Its name in the "Show first" row.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::ClosedForm => "closed form",
+            Section::PairLoss => "loss of one pair",
+            Section::Squeezing => "squeezing",
+            Section::SolutionSet => "solution set",
+        }
+    }
+}
+
 /// The panel's own state.
 #[derive(Default)]
 pub struct DerivationPanel {
+    /// The section shown first.
+    pub first: Section,
     /// Index into the data's pairs of the pair to break down.
     pub pair: usize,
     /// How far along the solution set, in [0, 0.95].
@@ -31,67 +67,36 @@ fn number(ui: &mut egui::Ui, v: f64) {
 }
 
 impl DerivationPanel {
-    /// Draws the panel.
+    /// Draws the panel: a row to pick the section shown first (a guided
+    /// stop picks its own), then every section.
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
-        let p = &session.scenario.problem;
-        let beta = session.scenario.train.beta();
-        let opt = &session.optimum;
-        // π_ref's row; its recovery error is also the table's.
-        let reference = identities(p, opt, &p.log_ref);
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Show first:");
+            for sec in Section::ALL {
+                if ui
+                    .selectable_label(self.first == sec, sec.title())
+                    .clicked()
+                {
+                    self.first = sec;
+                }
+            }
+        });
+        let first = self.first;
+        let order: Vec<Section> = std::iter::once(first)
+            .chain(Section::ALL.into_iter().filter(|&s| s != first))
+            .collect();
         egui::ScrollArea::vertical().show(ui, |ui| {
-            ui.heading("The closed form, checked live");
-            ui.label(format!("β = {beta:.4}: π* = π_ref·exp(r/β)/Z, log Z = {:.6}", opt.log_partition));
-            egui::Grid::new("identities").striped(true).num_columns(6).show(ui, |ui| {
-                for h in ["policy π", "Σπ*", "J(π*)", "β log Z", "J(π*) − J(π)", "β·KL(π||π*)"] {
-                    ui.strong(h);
+            for (k, &sec) in order.iter().enumerate() {
+                if k > 0 {
+                    ui.separator();
                 }
-                ui.end_row();
-                for r in &session.runs {
-                    let id = identities(p, opt, &r.log_probs);
-                    ui.colored_label(color(Some(r.kind)), method_label(r.kind));
-                    for v in [id.optimum_sum, id.optimum_value, id.beta_log_z, id.gap, id.beta_kl] {
-                        number(ui, v);
-                    }
-                    ui.end_row();
+                match sec {
+                    Section::ClosedForm => closed_form_ui(ui, session),
+                    Section::PairLoss => self.pair_ui(ui, session),
+                    Section::Squeezing => squeeze_ui(ui, session),
+                    Section::SolutionSet => self.solution_set_ui(ui, session),
                 }
-                let id = reference;
-                ui.label("π_ref");
-                for v in [id.optimum_sum, id.optimum_value, id.beta_log_z, id.gap, id.beta_kl] {
-                    number(ui, v);
-                }
-                ui.end_row();
-            });
-            let rec = recovered_reward(opt, &p.log_ref);
-            let worst = reference.recovery_error;
-            ui.label(format!(
-                "Reward recovery: r = β·log(π*/π_ref) + β·log Z, largest error {worst:.2e} over the support."
-            ));
-            egui::CollapsingHeader::new("recovered reward against the true one").show(ui, |ui| {
-                egui::Grid::new("recovery").striped(true).show(ui, |ui| {
-                    for h in ["response", "true r", "recovered"] {
-                        ui.strong(h);
-                    }
-                    ui.end_row();
-                    for (y, rec_y) in rec.iter().enumerate().take(40) {
-                        ui.label(p.space.name(y));
-                        number(ui, p.reward[y]);
-                        match *rec_y {
-                            Some(v) => number(ui, v),
-                            None => {
-                                ui.label("— (π_ref = 0)");
-                            }
-                        }
-                        ui.end_row();
-                    }
-                });
-            });
-
-            ui.separator();
-            self.pair_ui(ui, session);
-            ui.separator();
-            squeeze_ui(ui, session);
-            ui.separator();
-            self.solution_set_ui(ui, session);
+            }
         });
     }
 
@@ -227,44 +232,127 @@ impl DerivationPanel {
             ui.colored_label(set_color, "- - solution set (loss unchanged)");
             ui.colored_label(moved_color, "diamond: the moved policy");
         });
-        Plot::new("solution set plot")
-            .height(220.0)
-            .x_axis_label("OOD mass")
-            .y_axis_label("DPO loss on the data")
-            .allow_scroll(false)
-            .show(ui, |plot_ui| {
-                if let Some(&end) = path.last() {
-                    plot_ui.points(
-                        Points::new("now", PlotPoints::from(vec![end]))
-                            .shape(super::cue::marker_shape(Some(run.kind)))
-                            .radius(4.0)
-                            .color(color(Some(run.kind))),
-                    );
-                }
-                plot_ui.line(
-                    Line::new(
-                        format!("{} path (gradient descent)", method_label(run.kind)),
-                        PlotPoints::from(path),
-                    )
-                    .color(color(Some(run.kind))),
-                );
-                plot_ui.line(
-                    Line::new("solution set (loss unchanged)", PlotPoints::from(line))
-                        .color(set_color)
-                        .style(egui_plot::LineStyle::dashed_loose())
-                        .width(2.0),
-                );
+        super::cue::readable_axes(
+            Plot::new("solution set plot"),
+            "OOD mass",
+            "DPO loss on the data",
+        )
+        .height(220.0)
+        .allow_scroll(false)
+        .show(ui, |plot_ui| {
+            if let Some(&end) = path.last() {
                 plot_ui.points(
-                    Points::new(
-                        "moved policy",
-                        PlotPoints::from(vec![[ood(&moved), loss_of(&moved)]]),
-                    )
-                    .shape(MarkerShape::Diamond)
-                    .color(moved_color)
-                    .radius(6.0),
+                    Points::new("now", PlotPoints::from(vec![end]))
+                        .shape(super::cue::marker_shape(Some(run.kind)))
+                        .radius(4.0)
+                        .color(color(Some(run.kind))),
                 );
-            });
+            }
+            plot_ui.line(
+                Line::new(
+                    format!("{} path (gradient descent)", method_label(run.kind)),
+                    PlotPoints::from(path),
+                )
+                .color(color(Some(run.kind))),
+            );
+            plot_ui.line(
+                Line::new("solution set (loss unchanged)", PlotPoints::from(line))
+                    .color(set_color)
+                    .style(egui_plot::LineStyle::dashed_loose())
+                    .width(2.0),
+            );
+            plot_ui.points(
+                Points::new(
+                    "moved policy",
+                    PlotPoints::from(vec![[ood(&moved), loss_of(&moved)]]),
+                )
+                .shape(MarkerShape::Diamond)
+                .color(moved_color)
+                .radius(6.0),
+            );
+        });
     }
+}
+
+/// The identities of the closed form for each trained policy and π_ref,
+/// and the recovered reward against the true one.
+fn closed_form_ui(ui: &mut egui::Ui, session: &Session) {
+    let p = &session.scenario.problem;
+    let beta = session.scenario.train.beta();
+    let opt = &session.optimum;
+    // π_ref's row; its recovery error is also the table's.
+    let reference = identities(p, opt, &p.log_ref);
+    ui.heading("The closed form, checked live");
+    ui.label(format!(
+        "β = {beta:.4}: π* = π_ref·exp(r/β)/Z, log Z = {:.6}",
+        opt.log_partition
+    ));
+    egui::Grid::new("identities")
+        .striped(true)
+        .num_columns(6)
+        .show(ui, |ui| {
+            for h in [
+                "policy π",
+                "Σπ*",
+                "J(π*)",
+                "β log Z",
+                "J(π*) − J(π)",
+                "β·KL(π||π*)",
+            ] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for r in &session.runs {
+                let id = identities(p, opt, &r.log_probs);
+                ui.colored_label(color(Some(r.kind)), method_label(r.kind));
+                for v in [
+                    id.optimum_sum,
+                    id.optimum_value,
+                    id.beta_log_z,
+                    id.gap,
+                    id.beta_kl,
+                ] {
+                    number(ui, v);
+                }
+                ui.end_row();
+            }
+            let id = reference;
+            ui.label("π_ref");
+            for v in [
+                id.optimum_sum,
+                id.optimum_value,
+                id.beta_log_z,
+                id.gap,
+                id.beta_kl,
+            ] {
+                number(ui, v);
+            }
+            ui.end_row();
+        });
+    let rec = recovered_reward(opt, &p.log_ref);
+    let worst = reference.recovery_error;
+    ui.label(format!(
+            "Reward recovery: r = β·log(π*/π_ref) + β·log Z, largest error {worst:.2e} over the support."
+        ));
+    egui::CollapsingHeader::new("recovered reward against the true one").show(ui, |ui| {
+        egui::Grid::new("recovery").striped(true).show(ui, |ui| {
+            for h in ["response", "true r", "recovered"] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            for (y, rec_y) in rec.iter().enumerate().take(40) {
+                ui.label(p.space.name(y));
+                number(ui, p.reward[y]);
+                match *rec_y {
+                    Some(v) => number(ui, v),
+                    None => {
+                        ui.label("— (π_ref = 0)");
+                    }
+                }
+                ui.end_row();
+            }
+        });
+    });
 }
 
 /// One step on the data's first pair, two ways (the library's

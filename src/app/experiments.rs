@@ -8,8 +8,9 @@
 
 use std::thread::JoinHandle;
 
+use dpo_lab::palette::{Dash, Marker};
 use egui::Color32;
-use egui_plot::{Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{Line, LineStyle, MarkerShape, Plot, PlotPoints, Points};
 
 use dpo_lab::overoptimisation::{self, Curve, GaoForm, Report};
 use dpo_lab::remedies::{self, Table};
@@ -329,42 +330,59 @@ fn resample_ui(ui: &mut egui::Ui, points: &[ResamplePoint]) {
     };
     let kl = series(|p| p.kl_to_optimal);
     let ood = series(|p| p.ood_mass);
+    let online = color(Some(dpo_lab::method::MethodKind::OnlineDpo));
+    let offline = color(Some(dpo_lab::method::MethodKind::Dpo));
+    ui.horizontal_wrapped(|ui| {
+        super::cue::legend_item(
+            ui,
+            online,
+            Some(Marker::Circle),
+            Some(Dash::Solid),
+            "KL(π || π*)",
+        );
+        super::cue::legend_item(
+            ui,
+            offline,
+            Some(Marker::Square),
+            Some(Dash::Dashed),
+            "OOD mass",
+        );
+    });
     let h = (ui.available_height() - 150.0).max(120.0);
-    Plot::new("resampling")
-        .height(h)
-        .legend(Legend::default())
-        .x_axis_label("resample every K steps")
-        .y_axis_label("at the end")
-        .x_axis_formatter(move |mark, _| {
-            names
-                .iter()
-                .find(|(x, _)| (x - mark.value).abs() < 1e-9)
-                .map(|(_, n)| n.clone())
-                .unwrap_or_default()
-        })
-        .allow_scroll(false)
-        .show(ui, |plot_ui| {
-            let online = color(Some(dpo_lab::method::MethodKind::OnlineDpo));
-            let offline = color(Some(dpo_lab::method::MethodKind::Dpo));
-            plot_ui.line(Line::new("KL(π || π*)", PlotPoints::from(kl.clone())).color(online));
-            plot_ui.points(
-                Points::new("KL(π || π*)", PlotPoints::from(kl))
-                    .shape(MarkerShape::Circle)
-                    .radius(5.0)
-                    .color(online),
-            );
-            plot_ui.line(
-                Line::new("OOD mass", PlotPoints::from(ood.clone()))
-                    .color(offline)
-                    .style(LineStyle::dashed_loose()),
-            );
-            plot_ui.points(
-                Points::new("OOD mass", PlotPoints::from(ood))
-                    .shape(MarkerShape::Square)
-                    .radius(5.0)
-                    .color(offline),
-            );
-        });
+    super::cue::readable_axes(
+        Plot::new("resampling"),
+        "resample every K steps",
+        "at the end",
+    )
+    .height(h)
+    .x_axis_formatter(move |mark, _| {
+        names
+            .iter()
+            .find(|(x, _)| (x - mark.value).abs() < 1e-9)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    })
+    .allow_scroll(false)
+    .show(ui, |plot_ui| {
+        plot_ui.line(Line::new("KL(π || π*)", PlotPoints::from(kl.clone())).color(online));
+        plot_ui.points(
+            Points::new("KL(π || π*)", PlotPoints::from(kl))
+                .shape(MarkerShape::Circle)
+                .radius(5.0)
+                .color(online),
+        );
+        plot_ui.line(
+            Line::new("OOD mass", PlotPoints::from(ood.clone()))
+                .color(offline)
+                .style(LineStyle::dashed_loose()),
+        );
+        plot_ui.points(
+            Points::new("OOD mass", PlotPoints::from(ood))
+                .shape(MarkerShape::Square)
+                .radius(5.0)
+                .color(offline),
+        );
+    });
     egui::Grid::new("resample-table")
         .striped(true)
         .show(ui, |ui| {
@@ -384,12 +402,12 @@ fn resample_ui(ui: &mut egui::Ui, points: &[ResamplePoint]) {
 }
 
 /// One colour and marker per pair count (Okabe–Ito, after the methods').
-const SIZE_STYLE: [([u8; 3], MarkerShape); 5] = [
-    ([86, 180, 233], MarkerShape::Circle),
-    ([213, 94, 0], MarkerShape::Square),
-    ([0, 158, 115], MarkerShape::Diamond),
-    ([204, 121, 167], MarkerShape::Up),
-    ([230, 159, 0], MarkerShape::Cross),
+const SIZE_STYLE: [([u8; 3], Marker); 5] = [
+    ([86, 180, 233], Marker::Circle),
+    ([213, 94, 0], Marker::Square),
+    ([0, 158, 115], Marker::Diamond),
+    ([204, 121, 167], Marker::Triangle),
+    ([230, 159, 0], Marker::Plus),
 ];
 
 fn over_ui(ui: &mut egui::Ui, r: &Report, optimiser: usize) {
@@ -400,61 +418,71 @@ fn over_ui(ui: &mut egui::Ui, r: &Report, optimiser: usize) {
             _ => (s.rlhf.clone(), GaoForm::Rl),
         }
     };
+    // The legend above the plot: one colour and marker per N, and what
+    // each line pattern means.
+    ui.horizontal_wrapped(|ui| {
+        for (k, s) in r.sizes.iter().enumerate() {
+            let ([red, g, b], m) = SIZE_STYLE[k % SIZE_STYLE.len()];
+            let c = Color32::from_rgb(red, g, b);
+            super::cue::legend_item(ui, c, Some(m), None, &format!("N = {}", s.pairs));
+        }
+        let ink = ui.visuals().text_color();
+        super::cue::legend_item(ui, ink, None, Some(Dash::Solid), "gold");
+        super::cue::legend_item(ui, ink, None, Some(Dash::Dashed), "proxy");
+        super::cue::legend_item(ui, ink, None, Some(Dash::Dotted), "Gao's fit");
+    });
     let h = (ui.available_height() - 62.0 - 22.0 * r.sizes.len() as f32).max(140.0);
-    Plot::new("over-optimisation")
-        .height(h)
-        // Below zero on the left no curve goes (every curve starts at 0
-        // and rises first).
-        .legend(Legend::default().position(egui_plot::Corner::LeftBottom))
-        .x_axis_label("d = √KL(π || π_ref)")
-        .y_axis_label("reward gain over π_ref")
-        .allow_scroll(false)
-        .show(ui, |plot_ui| {
-            for (k, s) in r.sizes.iter().enumerate() {
-                let (rgb, shape) = SIZE_STYLE[k % SIZE_STYLE.len()];
-                let c = Color32::from_rgb(rgb[0], rgb[1], rgb[2]);
-                let (curve, form) = pick(s);
-                let gold: Vec<[f64; 2]> =
-                    curve.points.iter().map(|p| [p.sqrt_kl, p.gold]).collect();
-                let proxy: Vec<[f64; 2]> =
-                    curve.points.iter().map(|p| [p.sqrt_kl, p.proxy]).collect();
-                let n = s.pairs;
+    super::cue::readable_axes(
+        Plot::new("over-optimisation"),
+        "d = √KL(π || π_ref)",
+        "reward gain",
+    )
+    .height(h)
+    .allow_scroll(false)
+    .show(ui, |plot_ui| {
+        for (k, s) in r.sizes.iter().enumerate() {
+            let (rgb, shape) = SIZE_STYLE[k % SIZE_STYLE.len()];
+            let c = Color32::from_rgb(rgb[0], rgb[1], rgb[2]);
+            let (curve, form) = pick(s);
+            let gold: Vec<[f64; 2]> = curve.points.iter().map(|p| [p.sqrt_kl, p.gold]).collect();
+            let proxy: Vec<[f64; 2]> = curve.points.iter().map(|p| [p.sqrt_kl, p.proxy]).collect();
+            let n = s.pairs;
+            plot_ui.line(
+                Line::new(format!("N = {n}"), PlotPoints::from(gold))
+                    .color(c)
+                    .width(2.0),
+            );
+            plot_ui.line(
+                Line::new(format!("N = {n}"), PlotPoints::from(proxy))
+                    .color(c)
+                    .style(LineStyle::dashed_loose()),
+            );
+            plot_ui.points(
+                Points::new(
+                    format!("N = {n}"),
+                    PlotPoints::from(vec![[curve.peak.sqrt_kl, curve.peak.gold]]),
+                )
+                .shape(super::cue::shape_of(shape))
+                .radius(6.0)
+                .color(c),
+            );
+            if let Some(f) = curve.fit {
+                let end = curve.points.last().map_or(0.0, |p| p.sqrt_kl);
+                let fit: Vec<[f64; 2]> = (0..=60)
+                    .map(|i| {
+                        let d = end * i as f64 / 60.0;
+                        [d, form.value(f, d)]
+                    })
+                    .collect();
                 plot_ui.line(
-                    Line::new(format!("N = {n}"), PlotPoints::from(gold))
+                    Line::new(format!("N = {n}"), PlotPoints::from(fit))
                         .color(c)
-                        .width(2.0),
+                        .style(LineStyle::dotted_dense()),
                 );
-                plot_ui.line(
-                    Line::new(format!("N = {n}"), PlotPoints::from(proxy))
-                        .color(c)
-                        .style(LineStyle::dashed_loose()),
-                );
-                plot_ui.points(
-                    Points::new(
-                        format!("N = {n}"),
-                        PlotPoints::from(vec![[curve.peak.sqrt_kl, curve.peak.gold]]),
-                    )
-                    .shape(shape)
-                    .radius(6.0)
-                    .color(c),
-                );
-                if let Some(f) = curve.fit {
-                    let end = curve.points.last().map_or(0.0, |p| p.sqrt_kl);
-                    let fit: Vec<[f64; 2]> = (0..=60)
-                        .map(|i| {
-                            let d = end * i as f64 / 60.0;
-                            [d, form.value(f, d)]
-                        })
-                        .collect();
-                    plot_ui.line(
-                        Line::new(format!("N = {n}"), PlotPoints::from(fit))
-                            .color(c)
-                            .style(LineStyle::dotted_dense()),
-                    );
-                }
             }
-        });
-    ui.label("Solid: gold reward · dashed: proxy reward · dotted: Gao's fitted form · marker: the gold peak (one colour and marker per N).");
+        }
+    });
+    ui.label("Solid: gold reward · dashed: proxy reward · dotted: Gao's fitted form · marker: the gold peak.");
     let form = if optimiser == 0 {
         "d·(α − β·d)"
     } else {

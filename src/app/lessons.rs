@@ -4,6 +4,7 @@
 use dpo_lab::scenario::builtins;
 
 use super::Command;
+use super::derivation::Section;
 use super::experiments::Experiment;
 use dpo_lab::method::MethodKind;
 use dpo_lab::metrics::Metrics;
@@ -32,6 +33,8 @@ pub struct Lesson {
     /// 0 OOD mass, 1 E r, 2 KL, 3 loss, 4 rewards, 5 logps, 6 mean length),
     /// shown first when the window is small.
     pub key_curve: usize,
+    /// The Derivation tab's section shown first at this stop.
+    pub derivation: Section,
 }
 
 /// "Predict, then play": a question about one quantity of one run. The
@@ -182,6 +185,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 1,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "2 · β",
@@ -196,6 +200,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 1,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "3 · Ratio intuition",
@@ -210,6 +215,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 4,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "4 · The DPO loss",
@@ -224,6 +230,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 0,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "5 · OOD leak",
@@ -238,6 +245,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 0,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "6 · \"the the the\"",
@@ -256,6 +264,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 0,
+        derivation: Section::SolutionSet,
     },
     Lesson {
         title: "7 · Online DPO",
@@ -270,6 +279,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 0,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "8 · RLHF and length bias",
@@ -288,6 +298,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 6,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "9 · IPO",
@@ -302,6 +313,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 4,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "10 · Likelihood displacement",
@@ -316,6 +328,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 5,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "11 · Best-of-n",
@@ -326,6 +339,7 @@ pub const GUIDED: &[Lesson] = &[
         try_this: &[],
         predict: None,
         key_curve: 0,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "12 · Remedies for the leak",
@@ -340,6 +354,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: Some(Tweak::Loss("rpo")),
         }),
         key_curve: 0,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "13 · Resample often",
@@ -354,6 +369,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 0,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "14 · Squeezing",
@@ -368,6 +384,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 0,
+        derivation: Section::Squeezing,
     },
     Lesson {
         title: "15 · Negative chosen rewards",
@@ -382,6 +399,7 @@ pub const GUIDED: &[Lesson] = &[
             assumes: None,
         }),
         key_curve: 4,
+        derivation: Section::ClosedForm,
     },
     Lesson {
         title: "16 · Reward over-optimisation",
@@ -392,6 +410,7 @@ pub const GUIDED: &[Lesson] = &[
         try_this: &[],
         predict: None,
         key_curve: 0,
+        derivation: Section::ClosedForm,
     },
 ];
 

@@ -290,6 +290,7 @@ impl DpoLabApp {
                         self.lessons.current = Some(i);
                         self.lessons.predicted = None;
                         self.load(raw, Some(lesson.tab));
+                        self.derivation.first = lesson.derivation;
                         if let Some(e) = lesson.experiment {
                             self.experiments.selected = e;
                             self.experiments.start(e, &self.session);

@@ -882,79 +882,67 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
             );
         }
     });
-    Plot::new("frontier")
-        // 1-2-5 grids with ≤ 4-digit labels allowed close together, so a
-        // zoomed projector keeps several ticks on both axes.
-        .x_grid_spacer(nice_grid)
-        .y_grid_spacer(nice_grid)
-        .custom_x_axes(vec![
-            egui_plot::AxisHints::new_x()
-                .label("KL(π || π_ref)")
-                .label_spacing(28.0..=40.0)
-                .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
-        ])
-        .custom_y_axes(vec![
-            egui_plot::AxisHints::new_y()
-                .label("expected true reward E_π r")
-                .label_spacing(12.0..=18.0)
-                .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
-        ])
-        .allow_scroll(false)
-        .show(ui, |plot_ui| {
-            plot_ui.line(
-                Line::new("optimal frontier (π* over β)", PlotPoints::from(curve))
-                    .color(color(Some(MethodKind::Optimal)))
-                    .width(2.0),
-            );
-            // Best-of-n from π_ref, n = 1 … 1024: exact, and never above
-            // the frontier (π* maximises reward at every KL).
-            let bon: Vec<[f64; 2]> = session
-                .best_of_n
+    // Readable ticks on both axes when zoomed (a projector).
+    cue::readable_axes(
+        Plot::new("frontier"),
+        "KL(π || π_ref)",
+        "expected true reward E_π r",
+    )
+    .allow_scroll(false)
+    .show(ui, |plot_ui| {
+        plot_ui.line(
+            Line::new("optimal frontier (π* over β)", PlotPoints::from(curve))
+                .color(color(Some(MethodKind::Optimal)))
+                .width(2.0),
+        );
+        // Best-of-n from π_ref, n = 1 … 1024: exact, and never above
+        // the frontier (π* maximises reward at every KL).
+        let bon: Vec<[f64; 2]> = session
+            .best_of_n
+            .iter()
+            .map(|&(_, kl, r)| [kl, r])
+            .collect();
+        plot_ui.line(
+            Line::new(
+                "best-of-n (n = 1, 2, 4 … 1024)",
+                PlotPoints::from(bon.clone()),
+            )
+            .color(color(None))
+            .style(egui_plot::LineStyle::dashed_dense()),
+        );
+        plot_ui.points(
+            Points::new("best-of-n (n = 1, 2, 4 … 1024)", PlotPoints::from(bon))
+                .shape(cue::marker_shape(None))
+                .radius(3.5)
+                .color(color(None)),
+        );
+        plot_ui.points(
+            Points::new(
+                format!("π* at β = {:.3}", session.optimum.beta),
+                PlotPoints::from(vec![[opt_kl, opt_r]]),
+            )
+            .shape(cue::marker_shape(Some(MethodKind::Optimal)))
+            .radius(7.0)
+            .color(color(Some(MethodKind::Optimal))),
+        );
+        for r in &session.runs {
+            let path: Vec<[f64; 2]> = r
+                .history
                 .iter()
-                .map(|&(_, kl, r)| [kl, r])
+                .map(|(_, m)| [m.kl_to_ref, m.expected_reward])
                 .collect();
+            let last = path.last().copied();
             plot_ui.line(
-                Line::new(
-                    "best-of-n (n = 1, 2, 4 … 1024)",
-                    PlotPoints::from(bon.clone()),
-                )
-                .color(color(None))
-                .style(egui_plot::LineStyle::dashed_dense()),
+                Line::new(method_label(r.kind), PlotPoints::from(path)).color(color(Some(r.kind))),
             );
-            plot_ui.points(
-                Points::new("best-of-n (n = 1, 2, 4 … 1024)", PlotPoints::from(bon))
-                    .shape(cue::marker_shape(None))
-                    .radius(3.5)
-                    .color(color(None)),
-            );
-            plot_ui.points(
-                Points::new(
-                    format!("π* at β = {:.3}", session.optimum.beta),
-                    PlotPoints::from(vec![[opt_kl, opt_r]]),
-                )
-                .shape(cue::marker_shape(Some(MethodKind::Optimal)))
-                .radius(7.0)
-                .color(color(Some(MethodKind::Optimal))),
-            );
-            for r in &session.runs {
-                let path: Vec<[f64; 2]> = r
-                    .history
-                    .iter()
-                    .map(|(_, m)| [m.kl_to_ref, m.expected_reward])
-                    .collect();
-                let last = path.last().copied();
-                plot_ui.line(
-                    Line::new(method_label(r.kind), PlotPoints::from(path))
+            if let Some(last) = last {
+                plot_ui.points(
+                    Points::new(method_label(r.kind), PlotPoints::from(vec![last]))
+                        .shape(cue::marker_shape(Some(r.kind)))
+                        .radius(5.0)
                         .color(color(Some(r.kind))),
                 );
-                if let Some(last) = last {
-                    plot_ui.points(
-                        Points::new(method_label(r.kind), PlotPoints::from(vec![last]))
-                            .shape(cue::marker_shape(Some(r.kind)))
-                            .radius(5.0)
-                            .color(color(Some(r.kind))),
-                    );
-                }
             }
-        });
+        }
+    });
 }

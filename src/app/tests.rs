@@ -1107,6 +1107,54 @@ fn projector_layouts_keep_every_label_on_screen() {
                     if t.len() < 4 {
                         fail(format!("reward–KL plot has too few tick labels: {t:?}"));
                     }
+                } else {
+                    // The other tabs: what the stop is about on screen, and
+                    // the plot between `top` and `bottom` with its ticks.
+                    let (must, plot): (&[&str], Option<(&str, &str)>) = match lesson.tab {
+                        super::settings::Tab::Derivation => match lesson.derivation {
+                            super::derivation::Section::Squeezing => (
+                                &[
+                                    "Squeezing (Ren & Sutherland 2024)",
+                                    "rare (rejected)",
+                                    "top",
+                                ][..],
+                                None,
+                            ),
+                            _ => (&["β·KL(π||π*)", "The DPO loss of one pair"][..], None),
+                        },
+                        super::settings::Tab::Compare => (
+                            &["offline-vs-online (this run)", "win", "loss"][..],
+                            Some(("(online DPO against offline DPO):", "step")),
+                        ),
+                        _ => (
+                            &["N = 30", "N = 3000", "gold", "proxy"][..],
+                            Some(("N = 3000", "d = √KL(π || π_ref)")),
+                        ),
+                    };
+                    for m in must {
+                        if h.query_all_by_label(m)
+                            .next()
+                            .is_none_or(|n| !on_screen(n.rect()))
+                        {
+                            fail(format!("{m:?} not on screen"));
+                        }
+                    }
+                    if let Some((top, bottom)) = plot {
+                        let top = texts.iter().find(|(t, _)| t == top).map(|(_, p)| p.y);
+                        let bottom = texts.iter().find(|(t, _)| t == bottom).map(|(_, p)| p.y);
+                        match (top, bottom) {
+                            (Some(a), Some(b)) if a < b && b <= screen.max.y => {
+                                let area = egui::Rect::from_x_y_ranges(screen.x_range(), a..=b);
+                                let t = ticks_in(&texts, area);
+                                if t.len() < 5 {
+                                    fail(format!("plot has too few tick labels: {t:?}"));
+                                }
+                            }
+                            other => {
+                                fail(format!("plot's legend or axis label missing: {other:?}"))
+                            }
+                        }
+                    }
                 }
                 // DPO_LAB_PROJECTOR_DIR=somewhere: every stop's shot there
                 // (to look at, not committed).
@@ -1476,4 +1524,37 @@ fn every_prediction_has_a_clear_answer_over_seeds_and_longer_runs() {
             lesson.title
         );
     }
+}
+
+/// A guided stop on the Derivation tab shows its own section first
+/// (squeezing at stop 14), and "Show first" reorders the sections.
+#[test]
+fn derivation_shows_the_stops_section_first_and_the_row_reorders() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    pick_lesson(&mut h, "14 · Squeezing");
+    h.run_steps(2);
+    let y = |h: &Harness<'static, DpoLabApp>, label: &str| {
+        h.query_all_by_label(label)
+            .next()
+            .map(|n| n.rect().min.y)
+            .unwrap_or(f32::INFINITY)
+    };
+    let (squeeze, closed) = (
+        "Squeezing (Ren & Sutherland 2024)",
+        "The closed form, checked live",
+    );
+    assert!(y(&h, squeeze) < y(&h, closed), "squeezing first at stop 14");
+    h.get_by_label("closed form").click();
+    h.run_steps(2);
+    assert!(
+        y(&h, closed) < y(&h, squeeze),
+        "closed form first once picked"
+    );
+    // The next stop on Derivation (4 · The DPO loss) starts at the closed form.
+    pick_lesson(&mut h, "4 · The DPO loss");
+    assert_eq!(
+        h.state().derivation.first,
+        super::derivation::Section::ClosedForm
+    );
 }
