@@ -170,6 +170,18 @@ pub fn marker_indices(len: usize, slot: usize, slots: usize, per_curve: usize) -
     out
 }
 
+/// How far apart (points) x tick labels must be to show: egui_plot fades
+/// a label in across this range, and a faded label cannot be read on a
+/// projector, so the range is narrow — a label shows at (nearly) full
+/// strength or not at all.
+pub const X_LABELS: std::ops::RangeInclusive<f32> = 30.0..=32.0;
+
+/// The same for y tick labels (one text line high).
+pub const Y_LABELS: std::ops::RangeInclusive<f32> = 15.0..=16.0;
+
+/// The same for the bars' slot numbers (at most "12" and "rest").
+pub const SLOT_LABELS: std::ops::RangeInclusive<f32> = 16.0..=17.0;
+
 /// Axes that stay readable on a zoomed projector: 1-2-5 grids on both axes
 /// and tick labels of at most 4 significant digits allowed closer together
 /// than egui's default, so a short plot keeps several.
@@ -179,13 +191,13 @@ pub fn readable_axes<'a>(plot: egui_plot::Plot<'a>, x: &str, y: &str) -> egui_pl
         .custom_x_axes(vec![
             egui_plot::AxisHints::new_x()
                 .label(x)
-                .label_spacing(28.0..=40.0)
+                .label_spacing(X_LABELS)
                 .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
         ])
         .custom_y_axes(vec![
             egui_plot::AxisHints::new_y()
                 .label(y)
-                .label_spacing(12.0..=18.0)
+                .label_spacing(Y_LABELS)
                 .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
         ])
 }

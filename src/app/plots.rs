@@ -311,16 +311,12 @@ pub fn distribution(
         let log_scale = s.log_scale;
         let plot = Plot::new("distribution")
             .height(plot_height)
-            .x_axis_label(format!(
-                "response (sorted by {}; names below)",
-                sort_name(s.sort)
-            ))
             // Tick labels allowed closer together than egui's default, so a
             // short plot (a zoomed projector) keeps several.
             .custom_y_axes(vec![
                 egui_plot::AxisHints::new_y()
                     .label(y_label)
-                    .label_spacing(12.0..=18.0)
+                    .label_spacing(cue::Y_LABELS)
                     .formatter(move |mark, _| {
                         if log_scale {
                             log_tick(mark.value)
@@ -339,20 +335,28 @@ pub fn distribution(
             plot.y_grid_spacer(nice_grid)
         };
         let shown_plot = plot
-            .x_axis_formatter(move |mark, _| {
-                let i = mark.value.round();
-                if (mark.value - i).abs() > 1e-6 || i < 0.0 {
-                    return String::new();
-                }
-                let i = i as usize;
-                if i < n_shown {
-                    (i + 1).to_string()
-                } else if i == n_shown && rest {
-                    "rest".into()
-                } else {
-                    String::new()
-                }
-            })
+            .custom_x_axes(vec![
+                egui_plot::AxisHints::new_x()
+                    .label(format!(
+                        "response (sorted by {}; names below)",
+                        sort_name(s.sort)
+                    ))
+                    .label_spacing(cue::SLOT_LABELS)
+                    .formatter(move |mark, _| {
+                        let i = mark.value.round();
+                        if (mark.value - i).abs() > 1e-6 || i < 0.0 {
+                            return String::new();
+                        }
+                        let i = i as usize;
+                        if i < n_shown {
+                            (i + 1).to_string()
+                        } else if i == n_shown && rest {
+                            "rest".into()
+                        } else {
+                            String::new()
+                        }
+                    }),
+            ])
             .show(ui, |plot_ui| {
                 for b in bands {
                     plot_ui.polygon(
@@ -746,14 +750,14 @@ fn curve_plot(
         .custom_y_axes(vec![
             egui_plot::AxisHints::new_y()
                 .label(spec.unit)
-                .label_spacing(12.0..=18.0)
+                .label_spacing(cue::Y_LABELS)
                 .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
         ])
         // Whole steps only, and labels allowed closer together than egui's
         // default so narrow plots keep their step numbers.
         .custom_x_axes(vec![
             egui_plot::AxisHints::new_x()
-                .label_spacing(28.0..=40.0)
+                .label_spacing(cue::X_LABELS)
                 .formatter(|mark, _| {
                     let v = mark.value;
                     if (v - v.round()).abs() < 1e-6 * v.abs().max(1.0) && v > -0.5 {
