@@ -1558,3 +1558,42 @@ fn derivation_shows_the_stops_section_first_and_the_row_reorders() {
         super::derivation::Section::ClosedForm
     );
 }
+
+/// The view buttons stay together (issue 12: "A+ moves when the toolbar
+/// re-wraps"): at 1024×768 and 1280×720, at every zoom from 1.0 to 1.9,
+/// A−, A+ and Help share one row, and pressing A+ again and again moves
+/// the group off the first row at most once (never back and forth).
+#[test]
+fn the_zoom_buttons_stay_together_as_the_text_grows() {
+    for (w, hgt) in [(1024.0, 768.0), (1280.0, 720.0)] {
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(w, hgt))
+            .build_ui_state(
+                |ui, app: &mut DpoLabApp| app.frame(ui),
+                DpoLabApp::new(None),
+            );
+        h.run_steps(3);
+        let mut on_first_row = Vec::new();
+        for _ in 0..10 {
+            let y = |label: &str| h.get_by_label(label).rect().center().y;
+            let (minus, plus, help, title) = (y("A−"), y("A+"), y("Help"), y("DPO Lab"));
+            assert!(
+                (minus - plus).abs() < 1.0 && (plus - help).abs() < 1.0,
+                "{w}×{hgt} zoom {}: A− {minus}, A+ {plus}, Help {help}",
+                h.state().settings.zoom
+            );
+            on_first_row.push((plus - title).abs() < 1.0);
+            h.get_by_label("A+").click();
+            h.run_steps(3);
+        }
+        let moves = on_first_row.windows(2).filter(|p| p[0] != p[1]).count();
+        assert!(
+            moves <= 1,
+            "{w}×{hgt}: first row at each zoom {on_first_row:?}"
+        );
+        assert!(
+            on_first_row.windows(2).all(|p| p[0] || !p[1]),
+            "{w}×{hgt}: the group came back up {on_first_row:?}"
+        );
+    }
+}

@@ -40,6 +40,63 @@ impl DpoLabApp {
             .unwrap_or(!self.small_window(ctx) && self.presenter.is_none())
     }
 
+    /// The toolbar's view controls: A− / A+, theme, presenter mode, the
+    /// controls panel and help.
+    fn view_buttons(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
+        if ui.button("A−").on_hover_text("Smaller text").clicked() {
+            self.settings.zoom = (self.settings.zoom - 0.1).max(0.6);
+        }
+        if ui
+            .button("A+")
+            .on_hover_text("Larger text (projector)")
+            .clicked()
+        {
+            self.settings.zoom = (self.settings.zoom + 0.1).min(2.5);
+        }
+        let theme = if self.settings.dark {
+            "Light theme"
+        } else {
+            "Dark theme"
+        };
+        if ui.button(theme).on_hover_text("Switch theme").clicked() {
+            self.settings.dark = !self.settings.dark;
+        }
+        let present = if self.presenter.is_some() {
+            "Leave presenter"
+        } else {
+            "Present"
+        };
+        if ui
+            .button(present)
+            .on_hover_text(
+                "Presenter mode (F11 or P): controls hidden, one figure large, text at least 1.5×",
+            )
+            .clicked()
+        {
+            out.push(Command::Presenter);
+        }
+        let controls = if self.controls_visible(ui.ctx()) {
+            "Hide controls"
+        } else {
+            "Show controls"
+        };
+        if ui
+            .button(controls)
+            .on_hover_text("The settings panel on the left (hidden by default in a small window)")
+            .clicked()
+        {
+            let now = self.controls_visible(ui.ctx());
+            self.controls = Some(!now);
+        }
+        if ui
+            .button("Help")
+            .on_hover_text("Glossary and keyboard shortcuts (? or F1)")
+            .clicked()
+        {
+            out.push(Command::Help);
+        }
+    }
+
     pub(super) fn toolbar(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
@@ -70,57 +127,18 @@ impl DpoLabApp {
                     out.push(Command::Reset);
                 }
                 ui.separator();
-                // View controls: zoom, theme, presenter mode and help.
-                if ui.button("A−").on_hover_text("Smaller text").clicked() {
-                    self.settings.zoom = (self.settings.zoom - 0.1).max(0.6);
+                // View controls: zoom, theme, presenter mode and help, kept
+                // together on one row: when they do not all fit after the
+                // lesson and play buttons (their width from the last
+                // frame), the whole group starts the next row, so A+ does
+                // not hop about as the text grows.
+                let group = ui.scope_id().with("view group width");
+                let needed: f32 = ui.data(|d| d.get_temp(group)).unwrap_or(0.0);
+                if ui.available_size_before_wrap().x < needed {
+                    ui.end_row();
                 }
-                if ui
-                    .button("A+")
-                    .on_hover_text("Larger text (projector)")
-                    .clicked()
-                {
-                    self.settings.zoom = (self.settings.zoom + 0.1).min(2.5);
-                }
-                let theme = if self.settings.dark {
-                    "Light theme"
-                } else {
-                    "Dark theme"
-                };
-                if ui.button(theme).on_hover_text("Switch theme").clicked() {
-                    self.settings.dark = !self.settings.dark;
-                }
-                let present = if self.presenter.is_some() {
-                    "Leave presenter"
-                } else {
-                    "Present"
-                };
-                if ui
-                    .button(present)
-                    .on_hover_text("Presenter mode (F11 or P): controls hidden, one figure large, text at least 1.5×")
-                    .clicked()
-                {
-                    out.push(Command::Presenter);
-                }
-                let controls = if self.controls_visible(ui.ctx()) {
-                    "Hide controls"
-                } else {
-                    "Show controls"
-                };
-                if ui
-                    .button(controls)
-                    .on_hover_text("The settings panel on the left (hidden by default in a small window)")
-                    .clicked()
-                {
-                    let now = self.controls_visible(ui.ctx());
-                    self.controls = Some(!now);
-                }
-                if ui
-                    .button("Help")
-                    .on_hover_text("Glossary and keyboard shortcuts (? or F1)")
-                    .clicked()
-                {
-                    out.push(Command::Help);
-                }
+                let inner = ui.horizontal(|ui| self.view_buttons(ui, out));
+                ui.data_mut(|d| d.insert_temp(group, inner.response.rect.width()));
             });
             // The tabs on a row of their own: they never move when the
             // first row wraps.
