@@ -592,12 +592,26 @@ where
                 c.stroke_width(2),
             ))?;
         }
-        for s in &data.series {
+        let slots = data.series.len();
+        for (slot, s) in data.series.iter().enumerate() {
             let c = color(Some(s.kind));
             chart.draw_series(LineSeries::new(
                 s.history.iter().map(|(k, m)| (*k as f64, pick(m))),
                 c.stroke_width(1),
             ))?;
+            // The series' marker along the line and at its end, as the app
+            // draws it: shape, not only colour, tells the methods apart.
+            let (ox, oy) = cell.get_base_pixel();
+            for i in
+                palette::marker_indices(s.history.len(), slot, slots, palette::MARKERS_PER_CURVE)
+            {
+                let (k, m) = &s.history[i];
+                let v = pick(m);
+                if v.is_finite() {
+                    let (bx, by) = chart.plotting_area().map_coordinate(&(*k as f64, v));
+                    draw_marker(cell, (bx - ox, by - oy), Some(s.kind), (size * 0.3) as i32)?;
+                }
+            }
         }
     }
     Ok(())

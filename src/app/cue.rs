@@ -150,26 +150,6 @@ pub fn shape_of(marker: Marker) -> MarkerShape {
     }
 }
 
-/// Where along a curve of `len` points series number `slot` of `slots`
-/// puts its markers: `per_curve` evenly spaced indices, shifted by the
-/// slot so different series' markers do not sit on each other, and the
-/// last point.
-pub fn marker_indices(len: usize, slot: usize, slots: usize, per_curve: usize) -> Vec<usize> {
-    if len == 0 {
-        return Vec::new();
-    }
-    let slots = slots.max(1);
-    let mut out: Vec<usize> = (0..per_curve)
-        .map(|k| {
-            let f = (k as f64 + (slot % slots) as f64 / slots as f64 + 0.5) / per_curve as f64;
-            ((f * (len - 1) as f64).round() as usize).min(len - 1)
-        })
-        .collect();
-    out.push(len - 1);
-    out.dedup();
-    out
-}
-
 /// How far apart (points) x tick labels must be to show: egui_plot fades
 /// a label in across this range, and a faded label cannot be read on a
 /// projector, so the range is narrow — a label shows at (nearly) full
@@ -224,23 +204,5 @@ mod tests {
                 assert_ne!(marker_shape(*a), marker_shape(*b), "{a:?} and {b:?}");
             }
         }
-    }
-
-    #[test]
-    fn marker_indices_stay_on_the_curve_and_end_at_its_last_point() {
-        for len in [1, 2, 7, 101, 5001] {
-            for slots in 1..=4 {
-                for slot in 0..slots {
-                    let ix = marker_indices(len, slot, slots, 5);
-                    assert_eq!(ix.last(), Some(&(len - 1)));
-                    assert!(ix.iter().all(|&i| i < len));
-                    assert!(ix.windows(2).all(|w| w[0] <= w[1]));
-                }
-            }
-        }
-        // Two series on a long curve put their markers at different steps.
-        let (a, b) = (marker_indices(1001, 0, 2, 5), marker_indices(1001, 1, 2, 5));
-        assert!(a[..5].iter().all(|i| !b[..5].contains(i)));
-        assert!(marker_indices(0, 0, 1, 5).is_empty());
     }
 }

@@ -6,6 +6,7 @@ use egui_plot::{Bar, BarChart, Line, MarkerShape, Plot, PlotPoints, Points};
 
 use dpo_lab::method::MethodKind;
 use dpo_lab::metrics::Metrics;
+use dpo_lab::palette::MARKERS_PER_CURVE;
 
 use super::cue;
 use super::session::{Ghost, Session, method_label};
@@ -800,11 +801,12 @@ fn curve_plot(
                     .collect();
                 // The method's marker at a few points along its line (at
                 // different steps for different methods) and at its end.
-                let marks: Vec<[f64; 2]> = cue::marker_indices(pts.len(), slot, slots, 5)
-                    .into_iter()
-                    .map(|i| pts[i])
-                    .filter(|p| p[1].is_finite())
-                    .collect();
+                let marks: Vec<[f64; 2]> =
+                    dpo_lab::palette::marker_indices(pts.len(), slot, slots, MARKERS_PER_CURVE)
+                        .into_iter()
+                        .map(|i| pts[i])
+                        .filter(|p| p[1].is_finite())
+                        .collect();
                 plot_ui.line(
                     Line::new(method_label(r.kind), PlotPoints::from(pts))
                         .color(color(Some(r.kind)))
