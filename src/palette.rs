@@ -9,6 +9,16 @@ use crate::method::MethodKind;
 /// A series: a method, or the reference (`None`).
 pub type SeriesKind = Option<MethodKind>;
 
+/// Every series, in legend order.
+pub const ALL: [SeriesKind; 6] = [
+    None,
+    Some(MethodKind::Optimal),
+    Some(MethodKind::Dpo),
+    Some(MethodKind::OnlineDpo),
+    Some(MethodKind::Ipo),
+    Some(MethodKind::Rlhf),
+];
+
 /// The series' colour as RGB.
 pub fn rgb(kind: SeriesKind) -> [u8; 3] {
     match kind {

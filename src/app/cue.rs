@@ -185,16 +185,7 @@ pub fn readable_axes<'a>(plot: egui_plot::Plot<'a>, x: &str, y: &str) -> egui_pl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dpo_lab::method::MethodKind;
-
-    const ALL: [SeriesKind; 6] = [
-        None,
-        Some(MethodKind::Optimal),
-        Some(MethodKind::Dpo),
-        Some(MethodKind::OnlineDpo),
-        Some(MethodKind::Ipo),
-        Some(MethodKind::Rlhf),
-    ];
+    use dpo_lab::palette::ALL;
 
     #[test]
     fn every_series_has_its_own_marker_and_none_is_the_ood_mark() {

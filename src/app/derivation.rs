@@ -302,9 +302,8 @@ fn closed_form_ui(ui: &mut egui::Ui, session: &Session) {
                 ui.strong(h);
             }
             ui.end_row();
-            for r in &session.runs {
-                let id = identities(p, opt, &r.log_probs);
-                ui.colored_label(color(Some(r.kind)), method_label(r.kind));
+            // One row: the policy's name, then its five numbers.
+            let row = |ui: &mut egui::Ui, id: &dpo_lab::derivation::Identities| {
                 for v in [
                     id.optimum_sum,
                     id.optimum_value,
@@ -315,19 +314,13 @@ fn closed_form_ui(ui: &mut egui::Ui, session: &Session) {
                     number(ui, v);
                 }
                 ui.end_row();
+            };
+            for r in &session.runs {
+                ui.colored_label(color(Some(r.kind)), method_label(r.kind));
+                row(ui, &identities(p, opt, &r.log_probs));
             }
-            let id = reference;
             ui.label("π_ref");
-            for v in [
-                id.optimum_sum,
-                id.optimum_value,
-                id.beta_log_z,
-                id.gap,
-                id.beta_kl,
-            ] {
-                number(ui, v);
-            }
-            ui.end_row();
+            row(ui, &reference);
         });
     let rec = recovered_reward(opt, &p.log_ref);
     let worst = reference.recovery_error;

@@ -1433,14 +1433,7 @@ fn every_series_is_drawn_with_its_own_marker_not_only_its_colour() {
         dpo_lab::palette::Marker::TriangleDown => "triangle down",
         dpo_lab::palette::Marker::Plus => "plus",
     };
-    let kinds = [
-        None,
-        Some(MethodKind::Optimal),
-        Some(MethodKind::Dpo),
-        Some(MethodKind::OnlineDpo),
-        Some(MethodKind::Ipo),
-        Some(MethodKind::Rlhf),
-    ];
+    let kinds = dpo_lab::palette::ALL;
     let painted = painted_markers(&h);
     for kind in kinds {
         let c = super::plots::color(kind);
