@@ -952,8 +952,8 @@ fn ticks_in(texts: &[(String, egui::Pos2)], area: egui::Rect) -> Vec<String> {
     t
 }
 
-/// The projector check (issue 12): at 1024×768 and 1280×720, zoom 1.0 and
-/// 1.5, every guided stop's own tab draws its key labels on screen without
+/// The projector check (issue 12): at 1024×768 and 1280×720, zoom 1.0,
+/// 1.25 and 1.5, every guided stop's own tab draws its key labels on screen without
 /// scrolling — the pinned focus responses, the legend, every curve's
 /// title — and every plot keeps at least two readable tick labels per
 /// axis. Set DPO_LAB_PROJECTOR_SHOTS=1 to also write the screenshots under
@@ -964,9 +964,9 @@ fn projector_layouts_keep_every_label_on_screen() {
     let shots = std::env::var_os("DPO_LAB_PROJECTOR_SHOTS").is_some();
     let mut failures = Vec::new();
     for (w, hgt) in [(1024.0, 768.0), (1280.0, 720.0)] {
-        // DPO_LAB_PROJECTOR_ZOOMS="1.25,2": other zoom levels, to explore.
+        // DPO_LAB_PROJECTOR_ZOOMS="1.75,2": other zoom levels, to explore.
         let zooms: Vec<f32> = std::env::var("DPO_LAB_PROJECTOR_ZOOMS").map_or_else(
-            |_| vec![1.0, 1.5],
+            |_| vec![1.0, 1.25, 1.5],
             |z| z.split(',').filter_map(|v| v.trim().parse().ok()).collect(),
         );
         for zoom in zooms {
