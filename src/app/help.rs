@@ -86,6 +86,21 @@ impl DpoLabApp {
                     }
                 });
                 ui.separator();
+                // Every series' colour, marker and line pattern, as the
+                // plots draw them.
+                ui.horizontal_wrapped(|ui| {
+                    ui.strong("Series:");
+                    for kind in dpo_lab::palette::ALL {
+                        super::cue::legend_entry(
+                            ui,
+                            kind,
+                            dpo_lab::palette::label(kind),
+                            super::cue::Swatch::Line,
+                        );
+                    }
+                    ui.label("× = out of the data");
+                });
+                ui.separator();
                 egui::Grid::new("shortcuts").num_columns(2).show(ui, |ui| {
                     for (key, what) in SHORTCUTS {
                         ui.strong(*key);

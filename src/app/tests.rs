@@ -737,6 +737,10 @@ fn help_shows_the_glossary_and_the_shortcuts() {
         );
     }
     assert!(h.query_by_label("F11 or P").is_some());
+    // The key to every series' marker and line, with the OOD mark.
+    assert!(h.query_by_label("Series:").is_some());
+    assert!(h.query_all_by_label("IPO").count() >= 1);
+    assert!(h.query_all_by_label("× = out of the data").count() >= 1);
     h.get_by_label("Help").click();
     h.run_steps(2);
     assert!(h.query_by_label("F11 or P").is_none());
