@@ -3,7 +3,8 @@
 //! loss of a chosen pair term by term, and the DPO solution set next to the
 //! path gradient descent takes.
 
-use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points};
+use dpo_lab::palette::{Dash, Marker};
+use egui_plot::{Line, Plot, PlotPoints, Points};
 
 use dpo_lab::derivation::{
     dpo_loss_at, identities, ood_mass, pair_terms, solution_set_curve, solution_set_move,
@@ -229,8 +230,20 @@ impl DerivationPanel {
                     super::cue::Swatch::Line,
                 );
             }
-            ui.colored_label(set_color, "- - solution set (loss unchanged)");
-            ui.colored_label(moved_color, "diamond: the moved policy");
+            super::cue::legend_item(
+                ui,
+                set_color,
+                None,
+                Some(Dash::Dashed),
+                "solution set (loss unchanged)",
+            );
+            super::cue::legend_item(
+                ui,
+                moved_color,
+                Some(Marker::Diamond),
+                None,
+                "the moved policy",
+            );
         });
         super::cue::readable_axes(
             Plot::new("solution set plot"),
@@ -258,7 +271,7 @@ impl DerivationPanel {
             plot_ui.line(
                 Line::new("solution set (loss unchanged)", PlotPoints::from(line))
                     .color(set_color)
-                    .style(egui_plot::LineStyle::dashed_loose())
+                    .style(super::cue::dash_style(Dash::Dashed))
                     .width(2.0),
             );
             plot_ui.points(
@@ -266,7 +279,7 @@ impl DerivationPanel {
                     "moved policy",
                     PlotPoints::from(vec![[ood(&moved), loss_of(&moved)]]),
                 )
-                .shape(MarkerShape::Diamond)
+                .shape(super::cue::shape_of(Marker::Diamond))
                 .color(moved_color)
                 .radius(6.0),
             );

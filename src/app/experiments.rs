@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 
 use dpo_lab::palette::{Dash, Marker};
 use egui::Color32;
-use egui_plot::{Line, LineStyle, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{Line, Plot, PlotPoints, Points};
 
 use dpo_lab::overoptimisation::{self, Curve, GaoForm, Report};
 use dpo_lab::remedies::{self, Table};
@@ -328,25 +328,27 @@ fn resample_ui(ui: &mut egui::Ui, points: &[ResamplePoint]) {
     let series = |pick: fn(&ResamplePoint) -> f64| -> Vec<[f64; 2]> {
         xs.iter().zip(points).map(|(x, p)| [*x, pick(p)]).collect()
     };
-    let kl = series(|p| p.kl_to_optimal);
-    let ood = series(|p| p.ood_mass);
-    let online = color(Some(dpo_lab::method::MethodKind::OnlineDpo));
-    let offline = color(Some(dpo_lab::method::MethodKind::Dpo));
-    ui.horizontal_wrapped(|ui| {
-        super::cue::legend_item(
-            ui,
-            online,
-            Some(Marker::Circle),
-            Some(Dash::Solid),
+    // Each curve's name, points and look, for the legend and the plot.
+    let curves = [
+        (
             "KL(π || π*)",
-        );
-        super::cue::legend_item(
-            ui,
-            offline,
-            Some(Marker::Square),
-            Some(Dash::Dashed),
+            series(|p| p.kl_to_optimal),
+            color(Some(dpo_lab::method::MethodKind::OnlineDpo)),
+            Marker::Circle,
+            Dash::Solid,
+        ),
+        (
             "OOD mass",
-        );
+            series(|p| p.ood_mass),
+            color(Some(dpo_lab::method::MethodKind::Dpo)),
+            Marker::Square,
+            Dash::Dashed,
+        ),
+    ];
+    ui.horizontal_wrapped(|ui| {
+        for (name, _, c, marker, dash) in &curves {
+            super::cue::legend_item(ui, *c, Some(*marker), Some(*dash), name);
+        }
     });
     let h = (ui.available_height() - 150.0).max(120.0);
     super::cue::readable_axes(
@@ -364,24 +366,19 @@ fn resample_ui(ui: &mut egui::Ui, points: &[ResamplePoint]) {
     })
     .allow_scroll(false)
     .show(ui, |plot_ui| {
-        plot_ui.line(Line::new("KL(π || π*)", PlotPoints::from(kl.clone())).color(online));
-        plot_ui.points(
-            Points::new("KL(π || π*)", PlotPoints::from(kl))
-                .shape(MarkerShape::Circle)
-                .radius(5.0)
-                .color(online),
-        );
-        plot_ui.line(
-            Line::new("OOD mass", PlotPoints::from(ood.clone()))
-                .color(offline)
-                .style(LineStyle::dashed_loose()),
-        );
-        plot_ui.points(
-            Points::new("OOD mass", PlotPoints::from(ood))
-                .shape(MarkerShape::Square)
-                .radius(5.0)
-                .color(offline),
-        );
+        for (name, pts, c, marker, dash) in curves {
+            plot_ui.line(
+                Line::new(name, PlotPoints::from(pts.clone()))
+                    .color(c)
+                    .style(super::cue::dash_style(dash)),
+            );
+            plot_ui.points(
+                Points::new(name, PlotPoints::from(pts))
+                    .shape(super::cue::shape_of(marker))
+                    .radius(5.0)
+                    .color(c),
+            );
+        }
     });
     egui::Grid::new("resample-table")
         .striped(true)
@@ -455,7 +452,7 @@ fn over_ui(ui: &mut egui::Ui, r: &Report, optimiser: usize) {
             plot_ui.line(
                 Line::new(format!("N = {n}"), PlotPoints::from(proxy))
                     .color(c)
-                    .style(LineStyle::dashed_loose()),
+                    .style(super::cue::dash_style(Dash::Dashed)),
             );
             plot_ui.points(
                 Points::new(
@@ -477,7 +474,7 @@ fn over_ui(ui: &mut egui::Ui, r: &Report, optimiser: usize) {
                 plot_ui.line(
                     Line::new(format!("N = {n}"), PlotPoints::from(fit))
                         .color(c)
-                        .style(LineStyle::dotted_dense()),
+                        .style(super::cue::dash_style(Dash::Dotted)),
                 );
             }
         }

@@ -6,7 +6,7 @@ use egui_plot::{Bar, BarChart, Line, MarkerShape, Plot, PlotPoints, Points};
 
 use dpo_lab::method::MethodKind;
 use dpo_lab::metrics::Metrics;
-use dpo_lab::palette::MARKERS_PER_CURVE;
+use dpo_lab::palette::{Dash, MARKERS_PER_CURVE};
 
 use super::cue;
 use super::session::{Ghost, Session, method_label};
@@ -536,13 +536,13 @@ pub fn nice_grid(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
 type Pick = fn(&Metrics) -> f64;
 
 /// One plot of the curves: its title, y unit, main value (solid), TRL's
-/// companions drawn beside it (suffix, value, dashed else dotted) and π*'s
+/// companions drawn beside it (suffix, value, line pattern) and π*'s
 /// value as a reference line where one exists.
 struct CurveSpec {
     title: &'static str,
     unit: &'static str,
     pick: Pick,
-    extra: &'static [(&'static str, Pick, bool)],
+    extra: &'static [(&'static str, Pick, Dash)],
     optimum: Option<f64>,
 }
 
@@ -591,8 +591,8 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
             unit: "β·h",
             pick: |m| m.rewards_margins,
             extra: &[
-                ("chosen", |m| m.rewards_chosen, true),
-                ("rejected", |m| m.rewards_rejected, false),
+                ("chosen", |m| m.rewards_chosen, Dash::Dashed),
+                ("rejected", |m| m.rewards_rejected, Dash::Dotted),
             ],
             optimum: None,
         },
@@ -600,7 +600,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
             title: "logps: chosen, rejected (--)",
             unit: "log π",
             pick: |m| m.logps_chosen,
-            extra: &[("rejected", |m| m.logps_rejected, true)],
+            extra: &[("rejected", |m| m.logps_rejected, Dash::Dashed)],
             optimum: None,
         },
     ];
@@ -823,24 +823,19 @@ fn curve_plot(
                 // falling is likelihood displacement, lesson 10);
                 // rewards/chosen and rewards/rejected beside the margin
                 // (lesson 15).
-                for (suffix, pick, dashed) in spec.extra {
+                for (suffix, pick, dash) in spec.extra {
                     let pts: Vec<[f64; 2]> = r
                         .history
                         .iter()
                         .map(|(s, m)| [*s as f64, pick(m)])
                         .collect();
-                    let style = if *dashed {
-                        egui_plot::LineStyle::dashed_loose()
-                    } else {
-                        egui_plot::LineStyle::dotted_dense()
-                    };
                     plot_ui.line(
                         Line::new(
                             format!("{} {suffix}", method_label(r.kind)),
                             PlotPoints::from(pts),
                         )
                         .color(color(Some(r.kind)))
-                        .style(style)
+                        .style(cue::dash_style(*dash))
                         .width(1.5),
                     );
                 }
@@ -861,9 +856,12 @@ pub fn frontier(ui: &mut egui::Ui, session: &Session) {
     // The legend outside the plotting area: a row above it, so nothing
     // covers the frontier or π*'s diamond.
     ui.horizontal_wrapped(|ui| {
-        ui.colored_label(
+        cue::legend_item(
+            ui,
             color(Some(MethodKind::Optimal)),
-            "— optimal frontier (π* over β)",
+            None,
+            Some(Dash::Solid),
+            "optimal frontier (π* over β)",
         );
         cue::legend_entry(
             ui,

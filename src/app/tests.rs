@@ -284,17 +284,27 @@ fn every_tab_draws_for_every_lesson() {
     assert!(h.query_by_label("β·KL(π||π*)").is_some());
 }
 
-/// Runs frames until the Experiments tab's background job is done.
-fn wait_for_experiment(h: &mut Harness<'static, DpoLabApp>) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
-    while h.state().experiments.busy() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "experiment still running"
-        );
+/// Runs frames (20 ms apart) while `busy` holds, failing with `what` after
+/// `secs` seconds: for the app's background threads.
+fn run_while(
+    h: &mut Harness<'static, DpoLabApp>,
+    secs: u64,
+    what: &str,
+    busy: impl Fn(&DpoLabApp) -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while busy(h.state()) {
+        assert!(std::time::Instant::now() < deadline, "{what}");
         std::thread::sleep(std::time::Duration::from_millis(20));
         h.run_steps(1);
     }
+}
+
+/// Runs frames until the Experiments tab's background job is done.
+fn wait_for_experiment(h: &mut Harness<'static, DpoLabApp>) {
+    run_while(h, 300, "experiment still running", |app| {
+        app.experiments.busy()
+    });
     h.run_steps(2);
 }
 
@@ -1305,15 +1315,9 @@ fn the_file_dialog_falls_back_to_the_path_field_without_a_portal() {
     h.run_steps(30);
     h.get_by_label("Browse…").click();
     h.run_steps(1);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while h.state().dialogs.busy() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the dialog never returned"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        h.run_steps(1);
-    }
+    run_while(&mut h, 60, "the dialog never returned", |app| {
+        app.dialogs.busy()
+    });
     h.run_steps(1);
     let msg = h.state().message().expect("message").text().to_string();
     assert!(msg.starts_with("no file chosen"), "{msg}");
