@@ -1,9 +1,11 @@
 //! Writing results to files: a training history and a sweep as CSV (used
 //! by the CLI's `--csv` and the app's export button).
 //!
-//! Every file is written whole or not at all: rows go to a hidden file
-//! beside the target, which is renamed over it only once complete, so an
-//! interrupted or failed write never leaves a torn CSV.
+//! Every regular file is written whole or not at all: rows go to a hidden
+//! file beside the target, which is renamed over it only once complete, so
+//! an interrupted or failed write never leaves a torn CSV. A symlink is
+//! written through (its target replaced, the link kept); a device or FIFO
+//! is written directly, never replaced by a file.
 
 use std::path::Path;
 
@@ -55,27 +57,64 @@ pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<String> {
     Ok(path.display().to_string())
 }
 
-/// Writes a CSV through `rows`, atomically (see the module docs).
+/// Writes a CSV through `rows`. A regular file (or a path where nothing
+/// is yet) is written atomically (see the module docs); through a symlink,
+/// the file it points to is replaced and the link stays. Anything else — a
+/// device such as `/dev/null` or `/dev/stdout`, a FIFO — is written
+/// directly, never replaced. Every I/O error is returned.
 fn write_csv_atomically(
     path: &Path,
-    rows: impl FnOnce(&mut csv::Writer<std::fs::File>) -> csv::Result<()>,
+    rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>,
 ) -> Result<()> {
     let fail = |e: &dyn std::fmt::Display| Error::Write {
         path: path.display().to_string(),
         message: e.to_string(),
     };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    rows(&mut w).map_err(|e| fail(&e))?;
+    let bytes = w.into_inner().map_err(|e| fail(&e.error()))?;
+    match std::fs::metadata(path) {
+        // Follows symlinks: what the path finally names.
+        Ok(meta) if !meta.is_file() => {
+            if meta.is_dir() {
+                return Err(fail(&"is a folder"));
+            }
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| fail(&e))?;
+            f.write_all(&bytes).map_err(|e| fail(&e))?;
+            f.flush().map_err(|e| fail(&e))
+        }
+        Ok(_) => {
+            // A regular file, maybe behind symlinks: replace the file they
+            // lead to, so the links stay.
+            let target = std::fs::canonicalize(path).map_err(|e| fail(&e))?;
+            replace_atomically(&target, &bytes).map_err(|e| fail(&e))
+        }
+        Err(_) => {
+            create_parent(path)?;
+            replace_atomically(path, &bytes).map_err(|e| fail(&e))
+        }
+    }
+}
+
+/// Writes `bytes` to a hidden file beside `path` and renames it over
+/// `path` once complete and synced; the partial file goes on failure.
+fn replace_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     let name = path
         .file_name()
-        .ok_or_else(|| fail(&"not a file name"))?
+        .ok_or_else(|| std::io::Error::other("not a file name"))?
         .to_string_lossy();
     let partial = path.with_file_name(format!(".{name}.partial"));
-    create_parent(path)?;
     let result = (|| {
-        let mut w = csv::Writer::from_path(&partial).map_err(|e| fail(&e))?;
-        rows(&mut w).map_err(|e| fail(&e))?;
-        w.flush().map_err(|e| fail(&e))?;
-        drop(w);
-        std::fs::rename(&partial, path).map_err(|e| fail(&e))
+        let mut f = std::fs::File::create(&partial)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&partial, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&partial);

@@ -4,9 +4,19 @@
 //!
 //! Notation, per pair (chosen `w`, rejected `l`): `ℓ = log π(y)`,
 //! `ρ = ℓ − log π_ref(y)` (the implicit reward is `β·ρ`), `Δ = ρ_w − ρ_l`,
-//! `|y|` the response's length in tokens (1 on flat spaces), an overbar a
-//! per-token average (`ρ̄ = ρ/|y|`, `Δ̄ = ρ̄_w − ρ̄_l`), NLL the chosen
-//! response's per-token negative log-likelihood `−ℓ_w/|y_w|`.
+//! `n(y)` the response's number of tokens *as TRL counts them*: its content
+//! tokens plus the end token TRL appends (a sequence cut at `max_len` has
+//! no end factor in `log π(y)` and no extra count; every flat answer is one
+//! token), an overbar a per-token average (`ρ̄ = ρ/n`, `Δ̄ = ρ̄_w − ρ̄_l`),
+//! NLL TRL's cross-entropy over the chosen answers: one token mean over the
+//! whole batch, `Σ_p −ℓ_w / Σ_p n_w` (not a mean of per-answer means).
+//!
+//! Every batch loss is the mean over its pairs of a per-pair term, as TRL's
+//! `per_sequence_loss.mean()`; the NLL enters each pair as `−ℓ_w/n̄_w` with
+//! `n̄_w` the batch's mean chosen length ([`PairInput::nll_tokens`]), which
+//! sums to TRL's batch token mean exactly. KTO is a mean over the 2N
+//! examples of N pairs (one desirable, one undesirable each), as TRL's
+//! `KTOTrainer`, so its per-pair term carries a factor ½.
 //!
 //! Every loss returns its value and its partial derivatives in `ℓ_w` and
 //! `ℓ_l` (equal to those in `ρ_w`, `ρ_l`: the reference is a constant);
@@ -20,18 +30,27 @@ use crate::error::{Error, Result};
 use crate::numerics::{log_sigmoid, sigmoid, softplus};
 
 /// The loss family's hyper-parameters (scenario `[train]`, TRL's names),
-/// with their defaults.
+/// with their defaults: TRL's wherever TRL has the parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LossParams {
-    /// `label_smoothing` ε of `cdpo`, `robust` and `exo_pair` (default 0.1).
-    pub label_smoothing: f64,
+    /// `label_smoothing` ε of `cdpo`, `robust`, `exo_pair`, `simpo` and
+    /// `cpo`; unset means TRL's default 0, except for `exo_pair`, whose loss
+    /// is infinite at ε = 0 (in TRL too) and which then takes
+    /// [`EXO_DEFAULT_EPSILON`], the value TRL's docs recommend.
+    pub label_smoothing: Option<f64>,
     /// `discopop_tau` τ (default 0.05, TRL's).
     pub discopop_tau: f64,
     /// `simpo_gamma` γ, SimPO's target margin (default 0.5, TRL's).
     pub simpo_gamma: f64,
-    /// `rpo_alpha` α, the weight of RPO's NLL term (default 1.0).
+    /// `rpo_alpha` α, the weight of RPO's NLL term (default 1.0: TRL ≥ 0.29
+    /// writes RPO as `loss_type=["sigmoid","sft"]`, whose `loss_weights`
+    /// default to 1; the RPO paper's value).
     pub rpo_alpha: f64,
-    /// `rdpo_alpha` α, R-DPO's length penalty (default 0.05).
+    /// `cpo_alpha`, the weight of CPO's NLL term (default 1.0, TRL's
+    /// `CPOConfig`).
+    pub cpo_alpha: f64,
+    /// `rdpo_alpha` α, R-DPO's length penalty (default 0.05; TRL has no
+    /// R-DPO).
     pub rdpo_alpha: f64,
     /// `dpop_lambda` λ, DPO-Positive's penalty (default 50, Pal et al.).
     pub dpop_lambda: f64,
@@ -47,10 +66,11 @@ pub struct LossParams {
 impl Default for LossParams {
     fn default() -> Self {
         LossParams {
-            label_smoothing: DEFAULT_LABEL_SMOOTHING,
+            label_smoothing: None,
             discopop_tau: 0.05,
             simpo_gamma: 0.5,
             rpo_alpha: 1.0,
+            cpo_alpha: 1.0,
             rdpo_alpha: 0.05,
             dpop_lambda: 50.0,
             orpo_lambda: 0.1,
@@ -60,8 +80,12 @@ impl Default for LossParams {
     }
 }
 
-/// `train.label_smoothing` when a file omits it.
-pub const DEFAULT_LABEL_SMOOTHING: f64 = 0.1;
+/// `train.label_smoothing` when a file omits it (TRL's default).
+pub const DEFAULT_LABEL_SMOOTHING: f64 = 0.0;
+
+/// `exo_pair`'s ε when a file omits `label_smoothing` (TRL's docs and the
+/// EXO paper suggest 1e-3; TRL's default 0 makes the loss infinite).
+pub const EXO_DEFAULT_EPSILON: f64 = 1e-3;
 
 /// The losses by name (scenario `[train] loss`, `--loss`), with TRL's
 /// `loss_type` names as aliases where ours differ.
@@ -90,7 +114,7 @@ pub enum LossName {
     /// IPO.
     #[strum(
         to_string = "ipo",
-        message = "(mean-per-token D - 1/(2 beta))^2 (Azar et al. 2023)"
+        message = "(mean-per-token D - 1/(2 beta))^2, n counting the end token (Azar et al. 2023)"
     )]
     Ipo,
     /// Hinge.
@@ -104,7 +128,7 @@ pub enum LossName {
     #[strum(
         to_string = "cdpo",
         serialize = "conservative",
-        message = "(1-e) softplus(-beta D) + e softplus(beta D), e = label_smoothing (TRL: sigmoid with label_smoothing; Mitchell 2023)"
+        message = "(1-e) softplus(-beta D) + e softplus(beta D), e = label_smoothing (TRL <= 0.28: sigmoid with label_smoothing; Mitchell 2023)"
     )]
     Cdpo,
     /// Robust DPO.
@@ -158,22 +182,31 @@ pub enum LossName {
     /// Length-normalised DPO.
     #[strum(
         to_string = "sigmoid_norm",
-        message = "-log sigma(beta mean-per-token D)"
+        message = "-log sigma(beta mean-per-token D), n counting the end token"
     )]
     SigmoidNorm,
     /// Supervised fine-tuning on the chosen answers.
-    #[strum(to_string = "sft", message = "the chosen answer's per-token NLL")]
+    #[strum(
+        to_string = "sft",
+        message = "chosen NLL: sum of -log pi(y_w) over the batch / its chosen tokens (end tokens counted)"
+    )]
     Sft,
     /// SimPO.
     #[strum(
         to_string = "simpo",
-        message = "-log sigma(beta (mean l_w - mean l_l) - gamma), reference-free (Meng et al. 2024)"
+        message = "-(1-e) log sigma(u) - e log sigma(-u), u = beta (mean l_w - mean l_l) - gamma, reference-free (TRL: CPOTrainer loss_type simpo, cpo_alpha 0; Meng et al. 2024)"
     )]
     Simpo,
+    /// CPO.
+    #[strum(
+        to_string = "cpo",
+        message = "-(1-e) log sigma(beta (l_w - l_l)) - e log sigma(-beta (l_w - l_l)) + cpo_alpha * chosen NLL, reference-free (TRL: CPOTrainer defaults; Xu et al. 2024)"
+    )]
+    Cpo,
     /// R-DPO.
     #[strum(
         to_string = "rdpo",
-        message = "-log sigma(beta D - alpha (|y_w| - |y_l|)) (R-DPO, Park et al. 2024)"
+        message = "-log sigma(beta D + alpha (n_w - n_l)) (R-DPO, Park et al. 2024: the length penalty of max E[r - alpha |y|])"
     )]
     Rdpo,
     /// DPO-Positive.
@@ -185,19 +218,19 @@ pub enum LossName {
     /// RPO.
     #[strum(
         to_string = "rpo",
-        message = "DPO + alpha * chosen NLL (RPO, Liu et al. 2024)"
+        message = "DPO + rpo_alpha * chosen NLL (TRL: loss_type [sigmoid, sft]; RPO, Liu et al. 2024)"
     )]
     Rpo,
     /// ORPO.
     #[strum(
         to_string = "orpo",
-        message = "chosen NLL - lambda log sigma(log odds w - log odds l), reference-free (Hong et al. 2024)"
+        message = "chosen NLL - lambda log sigma(log odds w - log odds l), odds of exp(mean-per-token l), reference-free (Hong et al. 2024; TRL's NLL also covers the prompt, which has no tokens here)"
     )]
     Orpo,
     /// KTO.
     #[strum(
         to_string = "kto",
-        message = "w_d (1 - sigma(beta (rho_w - z0))) + w_u (1 - sigma(beta (z0 - rho_l))), z0 = KL(pi || pi_ref) (Ethayarajh et al. 2024)"
+        message = "[w_d (1 - sigma(beta (rho_w - z0))) + w_u (1 - sigma(beta (z0 - rho_l)))] / 2: a mean over 2N examples, z0 = max(0, KL(pi || pi_ref)) (Ethayarajh et al. 2024)"
     )]
     Kto,
 }
@@ -245,14 +278,26 @@ pub enum PairLoss {
     },
     /// `−log σ(βΔ̄)`.
     SigmoidNorm,
-    /// `−ℓ_w/|y_w|`.
+    /// TRL's `sft`: the batch NLL `−ℓ_w/n̄_w`.
     Sft,
-    /// SimPO: `−log σ(β(ℓ̄_w − ℓ̄_l) − γ)`.
+    /// SimPO: `−(1−ε)log σ(u) − ε log σ(−u)`, `u = β(ℓ̄_w − ℓ̄_l) − γ`
+    /// (TRL's `CPOTrainer` with `loss_type="simpo"`, `cpo_alpha=0`).
     Simpo {
         /// Target margin γ.
         gamma: f64,
+        /// `label_smoothing` ε.
+        epsilon: f64,
     },
-    /// R-DPO: `−log σ(βΔ − α(|y_w| − |y_l|))`.
+    /// CPO: `−(1−ε)log σ(βz) − ε log σ(−βz) + α·NLL`, `z = ℓ_w − ℓ_l`
+    /// (summed, not averaged: TRL's `CPOTrainer` with its default
+    /// `loss_type="sigmoid"`).
+    Cpo {
+        /// `cpo_alpha`, the NLL weight.
+        alpha: f64,
+        /// `label_smoothing` ε.
+        epsilon: f64,
+    },
+    /// R-DPO: `−log σ(βΔ + α(n_w − n_l))`.
     Rdpo {
         /// Length penalty α ≥ 0.
         alpha: f64,
@@ -262,19 +307,20 @@ pub enum PairLoss {
         /// Penalty λ ≥ 0.
         lambda: f64,
     },
-    /// RPO: `−log σ(βΔ) + α·(−ℓ_w/|y_w|)`.
+    /// RPO: `−log σ(βΔ) + α·(−ℓ_w/n̄_w)`.
     Rpo {
         /// NLL weight α ≥ 0.
         alpha: f64,
     },
-    /// ORPO: `−ℓ_w/|y_w| − λ·log σ(log odds_w − log odds_l)`, odds of
+    /// ORPO: `−ℓ_w/n̄_w − λ·log σ(log odds_w − log odds_l)`, odds of
     /// `p = exp(ℓ̄)`.
     Orpo {
         /// Odds-ratio weight λ ≥ 0.
         lambda: f64,
     },
-    /// KTO on paired data: chosen desirable, rejected undesirable,
-    /// `z₀ = max(0, KL(π‖π_ref))` held fixed within a step.
+    /// KTO on paired data: chosen desirable, rejected undesirable, a mean
+    /// over the 2N examples (so ½ per pair), `z₀ = max(0, KL(π‖π_ref))`
+    /// held fixed within a step.
     Kto {
         /// Weight of desirable answers.
         desirable: f64,
@@ -294,10 +340,13 @@ pub struct PairInput {
     pub ell_w: f64,
     /// `ℓ_l`.
     pub ell_l: f64,
-    /// `|y_w|` in tokens.
+    /// `n_w`: tokens of the chosen answer, its end token counted.
     pub len_w: f64,
-    /// `|y_l|`.
+    /// `n_l`.
     pub len_l: f64,
+    /// `n̄_w`: the mean chosen length over the batch (weighted as the
+    /// pairs), so that `Σ_p w_p·(−ℓ_w/n̄_w)` is TRL's token-mean NLL.
+    pub nll_tokens: f64,
     /// KTO's reference point `z₀ = max(0, KL(π‖π_ref))` (0 otherwise).
     pub kl0: f64,
 }
@@ -314,6 +363,7 @@ impl PairInput {
             ell_l: 0.5f64.ln(),
             len_w: 1.0,
             len_l: 1.0,
+            nll_tokens: 1.0,
             kl0: 0.0,
         }
     }
@@ -335,6 +385,15 @@ fn nonnegative(field: &str, v: f64) -> Result<f64> {
     check(field, v, (0.0..=1e6).contains(&v), "in [0, 1e6]")
 }
 
+/// `−(1−ε)·log σ(u) − ε·log σ(−u)` and its derivative in `u` (TRL's
+/// label-smoothed sigmoid, as in its CPO trainer).
+fn smoothed(u: f64, epsilon: f64) -> (f64, f64) {
+    (
+        (1.0 - epsilon) * softplus(-u) + epsilon * softplus(u),
+        -(1.0 - epsilon) * sigmoid(-u) + epsilon * sigmoid(u),
+    )
+}
+
 /// `log(1 − e^x)` for `x < 0`, without cancellation (Mächler 2012).
 fn log1m_exp(x: f64) -> f64 {
     if x > -std::f64::consts::LN_2 {
@@ -345,17 +404,50 @@ fn log1m_exp(x: f64) -> f64 {
 }
 
 impl PairLoss {
-    /// Parses a loss name with its hyper-parameters, checking those it uses.
+    /// Parses a loss name with its hyper-parameters. Every hyper-parameter
+    /// is checked whether or not the chosen loss reads it (a NaN in a file
+    /// is an error even when unused); the ranges a loss needs beyond that
+    /// (ε < ½ for `cdpo`/`robust`, ε > 0 for `exo_pair`) only for it.
     pub fn parse(name: &str, p: &LossParams) -> Result<Self> {
         let name: LossName = crate::names::parse_choice("train.loss", "loss", name)?;
-        let eps = p.label_smoothing;
+        let given = p.label_smoothing;
+        let eps = match (given, name) {
+            (None, LossName::ExoPair) => EXO_DEFAULT_EPSILON,
+            (v, _) => v.unwrap_or(DEFAULT_LABEL_SMOOTHING),
+        };
+        let eps = check(
+            "train.label_smoothing",
+            eps,
+            (0.0..1.0).contains(&eps),
+            "in [0, 1)",
+        )?;
+        let tau = check(
+            "train.discopop_tau",
+            p.discopop_tau,
+            p.discopop_tau > 0.0,
+            "a finite number > 0",
+        )?;
+        let gamma = check(
+            "train.simpo_gamma",
+            p.simpo_gamma,
+            p.simpo_gamma.abs() <= 1e6,
+            "finite, |γ| ≤ 1e6",
+        )?;
+        let rpo_alpha = nonnegative("train.rpo_alpha", p.rpo_alpha)?;
+        let cpo_alpha = nonnegative("train.cpo_alpha", p.cpo_alpha)?;
+        let rdpo_alpha = nonnegative("train.rdpo_alpha", p.rdpo_alpha)?;
+        let dpop_lambda = nonnegative("train.dpop_lambda", p.dpop_lambda)?;
+        let orpo_lambda = nonnegative("train.orpo_lambda", p.orpo_lambda)?;
+        let weight = |field: &str, v: f64| check(field, v, v > 0.0 && v <= 1e6, "in (0, 1e6]");
+        let desirable = weight("train.desirable_weight", p.desirable_weight)?;
+        let undesirable = weight("train.undesirable_weight", p.undesirable_weight)?;
         // cdpo and robust share one range for ε.
         let below_half = || {
             check(
                 "train.label_smoothing",
                 eps,
-                (0.0..0.5).contains(&eps),
-                "in [0, 0.5)",
+                eps < 0.5,
+                &format!("in [0, 0.5) for {}", <&str>::from(name)),
             )
         };
         Ok(match name {
@@ -372,8 +464,8 @@ impl PairLoss {
                 epsilon: check(
                     "train.label_smoothing",
                     eps,
-                    eps > 0.0 && eps < 1.0,
-                    "in (0, 1) for exo_pair",
+                    eps > 0.0,
+                    "in (0, 1) for exo_pair (TRL's default 0 gives log 0; the EXO paper suggests 1e-3)",
                 )?,
             },
             LossName::NcaPair => PairLoss::NcaPair,
@@ -381,49 +473,28 @@ impl PairLoss {
             LossName::SppoHard => PairLoss::SppoHard,
             LossName::ApoZero => PairLoss::ApoZero,
             LossName::ApoDown => PairLoss::ApoDown,
-            LossName::Discopop => PairLoss::Discopop {
-                tau: check(
-                    "train.discopop_tau",
-                    p.discopop_tau,
-                    p.discopop_tau > 0.0,
-                    "a finite number > 0",
-                )?,
-            },
+            LossName::Discopop => PairLoss::Discopop { tau },
             LossName::SigmoidNorm => PairLoss::SigmoidNorm,
             LossName::Sft => PairLoss::Sft,
             LossName::Simpo => PairLoss::Simpo {
-                gamma: check(
-                    "train.simpo_gamma",
-                    p.simpo_gamma,
-                    p.simpo_gamma.abs() <= 1e6,
-                    "finite, |γ| ≤ 1e6",
-                )?,
+                gamma,
+                epsilon: eps,
             },
-            LossName::Rdpo => PairLoss::Rdpo {
-                alpha: nonnegative("train.rdpo_alpha", p.rdpo_alpha)?,
+            LossName::Cpo => PairLoss::Cpo {
+                alpha: cpo_alpha,
+                epsilon: eps,
             },
+            LossName::Rdpo => PairLoss::Rdpo { alpha: rdpo_alpha },
             LossName::Dpop => PairLoss::Dpop {
-                lambda: nonnegative("train.dpop_lambda", p.dpop_lambda)?,
+                lambda: dpop_lambda,
             },
-            LossName::Rpo => PairLoss::Rpo {
-                alpha: nonnegative("train.rpo_alpha", p.rpo_alpha)?,
-            },
+            LossName::Rpo => PairLoss::Rpo { alpha: rpo_alpha },
             LossName::Orpo => PairLoss::Orpo {
-                lambda: nonnegative("train.orpo_lambda", p.orpo_lambda)?,
+                lambda: orpo_lambda,
             },
             LossName::Kto => PairLoss::Kto {
-                desirable: check(
-                    "train.desirable_weight",
-                    p.desirable_weight,
-                    p.desirable_weight > 0.0 && p.desirable_weight <= 1e6,
-                    "in (0, 1e6]",
-                )?,
-                undesirable: check(
-                    "train.undesirable_weight",
-                    p.undesirable_weight,
-                    p.undesirable_weight > 0.0 && p.undesirable_weight <= 1e6,
-                    "in (0, 1e6]",
-                )?,
+                desirable,
+                undesirable,
             },
         })
     }
@@ -446,6 +517,7 @@ impl PairLoss {
             PairLoss::SigmoidNorm => LossName::SigmoidNorm,
             PairLoss::Sft => LossName::Sft,
             PairLoss::Simpo { .. } => LossName::Simpo,
+            PairLoss::Cpo { .. } => LossName::Cpo,
             PairLoss::Rdpo { .. } => LossName::Rdpo,
             PairLoss::Dpop { .. } => LossName::Dpop,
             PairLoss::Rpo { .. } => LossName::Rpo,
@@ -469,17 +541,23 @@ impl PairLoss {
         )
     }
 
-    /// Whether the loss reads response lengths (per-token averages).
+    /// Whether the loss reads response lengths (per-token averages, the
+    /// batch NLL, R-DPO's length term).
     pub fn needs_lengths(&self) -> bool {
         matches!(
             self,
             PairLoss::Ipo
                 | PairLoss::SigmoidNorm
-                | PairLoss::Sft
                 | PairLoss::Simpo { .. }
                 | PairLoss::Rdpo { .. }
-                | PairLoss::Rpo { .. }
-                | PairLoss::Orpo { .. }
+        ) || self.has_nll()
+    }
+
+    /// Whether the loss carries TRL's batch NLL of the chosen answers.
+    pub fn has_nll(&self) -> bool {
+        matches!(
+            self,
+            PairLoss::Sft | PairLoss::Rpo { .. } | PairLoss::Orpo { .. } | PairLoss::Cpo { .. }
         )
     }
 
@@ -556,14 +634,24 @@ impl PairLoss {
                 let dd = -beta * sd * (1.0 - sd);
                 (sw + (1.0 - sd), beta * sw * (1.0 - sw) + dd, -dd)
             }
-            PairLoss::Sft => (-x.ell_w / x.len_w, -1.0 / x.len_w, 0.0),
-            PairLoss::Simpo { gamma } => {
+            PairLoss::Sft => (-x.ell_w / x.nll_tokens, -1.0 / x.nll_tokens, 0.0),
+            PairLoss::Simpo { gamma, epsilon } => {
                 let u = beta * (x.ell_w / x.len_w - x.ell_l / x.len_l) - gamma;
-                let g = -beta * sigmoid(-u);
-                (softplus(-u), g / x.len_w, -g / x.len_l)
+                let (v, g) = smoothed(u, epsilon);
+                (v, beta * g / x.len_w, -beta * g / x.len_l)
+            }
+            PairLoss::Cpo { alpha, epsilon } => {
+                let (v, g) = smoothed(beta * (x.ell_w - x.ell_l), epsilon);
+                (
+                    v + alpha * (-x.ell_w / x.nll_tokens),
+                    beta * g - alpha / x.nll_tokens,
+                    -beta * g,
+                )
             }
             PairLoss::Rdpo { alpha } => {
-                let u = beta * delta - alpha * (x.len_w - x.len_l);
+                // Park et al.: max E[r − α|y|] − β·KL, so a longer chosen
+                // answer needs a larger margin: the length term adds.
+                let u = beta * delta + alpha * (x.len_w - x.len_l);
                 let g = -beta * sigmoid(-u);
                 (softplus(-u), g, -g)
             }
@@ -579,8 +667,8 @@ impl PairLoss {
                 let u = beta * delta;
                 let g = -beta * sigmoid(-u);
                 (
-                    softplus(-u) + alpha * (-x.ell_w / x.len_w),
-                    g - alpha / x.len_w,
+                    softplus(-u) + alpha * (-x.ell_w / x.nll_tokens),
+                    g - alpha / x.nll_tokens,
                     -g,
                 )
             }
@@ -592,8 +680,8 @@ impl PairLoss {
                 let r = odds(mw) - odds(ml);
                 let s = sigmoid(-r);
                 (
-                    -mw - lambda * log_sigmoid(r),
-                    -1.0 / x.len_w - lambda * s * dodds(mw) / x.len_w,
+                    -x.ell_w / x.nll_tokens - lambda * log_sigmoid(r),
+                    -1.0 / x.nll_tokens - lambda * s * dodds(mw) / x.len_w,
                     lambda * s * dodds(ml) / x.len_l,
                 )
             }
@@ -601,12 +689,13 @@ impl PairLoss {
                 desirable,
                 undesirable,
             } => {
+                // TRL: nanmean over the 2N examples of N pairs.
                 let sw = sigmoid(beta * (x.rho_w - x.kl0));
                 let sl = sigmoid(beta * (x.kl0 - x.rho_l));
                 (
-                    desirable * (1.0 - sw) + undesirable * (1.0 - sl),
-                    -desirable * beta * sw * (1.0 - sw),
-                    undesirable * beta * sl * (1.0 - sl),
+                    0.5 * (desirable * (1.0 - sw) + undesirable * (1.0 - sl)),
+                    -0.5 * desirable * beta * sw * (1.0 - sw),
+                    0.5 * undesirable * beta * sl * (1.0 - sl),
                 )
             }
         }
@@ -714,10 +803,11 @@ mod tests {
         let e = PairLoss::parse("kto2", &LossParams::default()).expect_err("unknown");
         assert!(e.to_string().starts_with("train.loss"));
         let smooth = |e| LossParams {
-            label_smoothing: e,
+            label_smoothing: Some(e),
             ..LossParams::default()
         };
         assert!(PairLoss::parse("cdpo", &smooth(0.7)).is_err());
+        assert!(PairLoss::parse("dpo", &smooth(f64::NAN)).is_err());
         assert!(PairLoss::parse("exo_pair", &smooth(0.0)).is_err());
         assert!(PairLoss::parse("exo_pair", &smooth(0.3)).is_ok());
     }

@@ -65,7 +65,7 @@ mod tests {
             ["dpo", "online-dpo", "ipo", "rlhf", "optimal"]
         );
         assert_eq!(Annotator::VARIANTS, ["bt", "argmax", "reward-model"]);
-        assert_eq!(LossName::VARIANTS.len(), 20);
+        assert_eq!(LossName::VARIANTS.len(), 21);
         assert_eq!(LossName::VARIANTS[..4], ["dpo", "ipo", "hinge", "cdpo"]);
         let alias: LossName = parse_choice("train.loss", "loss", "sigmoid").expect("alias");
         assert_eq!(alias, LossName::Dpo);

@@ -19,15 +19,21 @@ pub struct Optimum {
     pub log_partition: f64,
 }
 
-/// Checks the KL weight: a finite number > 0.
+/// The largest KL weight accepted. Far beyond any use (π* is π_ref to
+/// 1e-12 for rewards of order 1), and small enough that gradients scaled by
+/// β and their squared norms stay finite f64s: at β ≈ 1e200 a gradient
+/// norm overflows.
+pub const MAX_BETA: f64 = 1e12;
+
+/// Checks the KL weight: a finite number in `(0, MAX_BETA]`.
 pub fn check_beta(field: &str, beta: f64) -> Result<f64> {
-    if beta.is_finite() && beta > 0.0 {
+    if beta.is_finite() && beta > 0.0 && beta <= MAX_BETA {
         Ok(beta)
     } else {
         Err(Error::invalid(
             field,
             format!(
-                "must be a finite number > 0, got {}",
+                "must be a finite number in (0, {MAX_BETA:e}], got {}",
                 crate::numerics::show(beta)
             ),
         ))

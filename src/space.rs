@@ -262,6 +262,20 @@ impl ResponseSpace {
         }
     }
 
+    /// Tokens of response `i` as TRL counts them for its per-token averages
+    /// and NLL: the content tokens plus the end token it appends, which a
+    /// sequence of `max_len` tokens does not have (its `log π` has no end
+    /// factor). A flat answer is one token.
+    pub fn counted_tokens(&self, i: usize) -> usize {
+        match self {
+            ResponseSpace::Flat { .. } | ResponseSpace::Generated { .. } => 1,
+            ResponseSpace::Sequences { max_len, .. } => {
+                let len = self.length(i);
+                len + usize::from(len < *max_len)
+            }
+        }
+    }
+
     /// The tokens of response `i` (sequence spaces; `[i]` for flat ones).
     pub fn tokens(&self, i: usize) -> Vec<usize> {
         match self {

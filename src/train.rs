@@ -289,6 +289,8 @@ pub struct Run {
     /// Gradient norm of the loss at `π_ref` (the convergence yardstick of
     /// deterministic runs; 0 for stochastic ones, which are never judged).
     initial_grad_norm: f64,
+    /// The loss at the start (the divergence yardstick of every run).
+    initial_loss: f64,
     reward_model: Option<RewardModel>,
 }
 
@@ -384,6 +386,7 @@ impl Run {
             prev_deltas: Vec::new(),
             last_loss: 0.0,
             initial_grad_norm: 0.0,
+            initial_loss: 0.0,
             reward_model,
             problem,
             policy,
@@ -400,6 +403,7 @@ impl Run {
         if !run.method.is_stochastic() {
             run.initial_grad_norm = run.grad_norm();
         }
+        run.initial_loss = run.method.current_loss(beta, &run.policy);
         Ok(run)
     }
 
@@ -471,7 +475,23 @@ impl Run {
     /// [`Run::grad_norm`].
     pub fn warnings(&self, grad_norm: f64) -> Vec<String> {
         let mut out = Vec::new();
-        if self.step == 0 || self.method.is_stochastic() {
+        if self.step == 0 {
+            return out;
+        }
+        // A loss far above its start is divergence, whatever the gradient
+        // says now (a step that overshoots can land where the gradient is
+        // small): the advice is a smaller step, never a larger one.
+        let now = self.method.current_loss(self.beta, &self.policy);
+        if loss_diverged(self.initial_loss, now) {
+            out.push(format!(
+                "diverged: the loss rose from {} to {} in {} steps (more than {LOSS_RISE_FACTOR}× its start): the steps overshoot; lower train.lr (on logits the step of DPO-type losses is about lr·β², so a large β needs a smaller lr)",
+                short(self.initial_loss),
+                short(now),
+                self.step
+            ));
+            return out;
+        }
+        if self.method.is_stochastic() {
             return out;
         }
         let converged = grad_norm <= CONVERGED_GRAD_ABS
@@ -713,16 +733,38 @@ pub fn train_watched(
     })
 }
 
-/// `|y|` per response when the loss averages per token and the space has
-/// sequences (else empty: every length 1).
+/// `n(y)` per response, its end token counted as TRL counts it, when the
+/// loss reads lengths and the space has sequences (else empty: every
+/// length 1).
 fn lengths_for(loss: PairLoss, problem: &Problem) -> Vec<f64> {
     if loss.needs_lengths() && problem.space.is_sequences() {
         (0..problem.len())
-            .map(|y| problem.space.length(y) as f64)
+            .map(|y| problem.space.counted_tokens(y) as f64)
             .collect()
     } else {
         Vec::new()
     }
+}
+
+/// A loss in a warning: four decimals, or three significant digits in
+/// exponent form when very large or small.
+fn short(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e6).contains(&v.abs()) {
+        format!("{v:.4}")
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
+/// How far a loss may rise above its start before a run is called
+/// diverged.
+pub const LOSS_RISE_FACTOR: f64 = 10.0;
+
+/// Whether a loss that started at `start` and is now `now` rose more than
+/// [`LOSS_RISE_FACTOR`] times its start (by at least 1e-9: a loss that
+/// starts at 0 is not "diverged" by rounding).
+pub fn loss_diverged(start: f64, now: f64) -> bool {
+    !now.is_finite() || (now > LOSS_RISE_FACTOR * start.abs() && now - start > 1e-9)
 }
 
 /// The cosine between two sparse updates (0 when either is empty).

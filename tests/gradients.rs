@@ -178,11 +178,12 @@ proptest! {
     fn every_loss_derivatives_match_its_value(
         rho_w in -3.0f64..3.0, rho_l in -3.0f64..3.0, ref_w in -4.0f64..-0.1, ref_l in -4.0f64..-0.1,
         len_w in 1u32..4, len_l in 1u32..4, kl0 in 0.0f64..2.0, beta in 0.05f64..3.0,
+        nll_tokens in 1.0f64..4.0,
     ) {
         let input = |dw: f64, dl: f64| dpo_lab::loss::PairInput {
             rho_w: rho_w + dw, rho_l: rho_l + dl,
             ell_w: (ref_w + rho_w).min(-1e-3) + dw, ell_l: (ref_l + rho_l).min(-1e-3) + dl,
-            len_w: len_w as f64, len_l: len_l as f64, kl0,
+            len_w: len_w as f64, len_l: len_l as f64, nll_tokens, kl0,
         };
         let h = 1e-6;
         for loss in all_losses() {

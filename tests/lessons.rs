@@ -481,6 +481,54 @@ fn length_bias_everything_trained_on_biased_labels_pads() {
     });
 }
 
+/// R-DPO (Park et al. 2024) penalises length in the objective, so on the
+/// length-loving labels it shortens offline DPO's answers, more as its α
+/// grows; at the file's α (the annotator's 1.4 per token) it undoes more
+/// than half of DPO's padding (not all: as TRL counts tokens, an answer cut
+/// at max_len has no end token and counts as long as one a token shorter,
+/// so the penalty misses its last token). Over the lesson's β and steps
+/// grid.
+#[test]
+fn length_bias_rdpo_shortens_answers_as_alpha_grows() {
+    let name = "length-bias";
+    let rdpo = Overrides {
+        loss: Some("rdpo".into()),
+        ..Default::default()
+    };
+    check_grid(name, &grid(false), |p| {
+        let base = at(name, MethodKind::Dpo, p, &rdpo);
+        let len = |alpha: f64| {
+            let mut raw = dpo_lab::scenario::builtins()
+                .into_iter()
+                .find(|r| r.name == name)
+                .expect("built in");
+            raw.apply(&Overrides {
+                beta: Some(base.train.beta()),
+                lr: Some(base.train.lr()),
+                steps: Some(base.train.steps() as u64),
+                log_every: Some(0),
+                ..rdpo.clone()
+            });
+            raw.train.rdpo_alpha = Some(alpha);
+            let s = Scenario::check(raw).expect("checks");
+            let out = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
+            out.final_metrics.mean_length.expect("sequences")
+        };
+        let (_, dpo) = train_at(name, MethodKind::Dpo, p, &Overrides::default());
+        let (_, star) = train_at(name, MethodKind::Optimal, p, &Overrides::default());
+        let plain = dpo.final_metrics.mean_length.expect("sequences");
+        let star = star.final_metrics.mean_length.expect("sequences");
+        let lens: Vec<f64> = [0.05, 0.3, 1.4].map(len).to_vec();
+        ensure(lens[0] < plain, || format!("α 0.05: {} vs DPO {plain}", lens[0]))?;
+        ensure(lens[1] < lens[0] && lens[2] < lens[1], || {
+            format!("lengths {lens:?} do not fall with α")
+        })?;
+        ensure(lens[2] < star + 0.5 * (plain - star), || {
+            format!("α 1.4: length {} vs DPO {plain}, π* {star}", lens[2])
+        })
+    });
+}
+
 #[test]
 fn deterministic_preferences_dpo_keeps_falling_ipo_stops_at_its_margin() {
     let name = "deterministic-preferences";

@@ -108,3 +108,74 @@ fn robust_dpo_has_no_fixed_point_on_one_pair() {
     let (c, d) = one_pair("robust", 1.0, 1.0, 4_000, "label_smoothing = 0.2");
     assert!(c - d > a - b + 0.5, "{} then {}", a - b, c - d);
 }
+
+/// `(ρ_w, ρ_l)` after training `loss` on the one sequence pair "x y" ≻ "x"
+/// (vocab {x, y}, max_len 3, tabular policy): n counts the end token, so
+/// n_w = 3 and n_l = 2.
+fn one_sequence_pair(loss: &str, beta: f64, lr: f64, steps: u64, extra: &str) -> (f64, f64) {
+    let text = format!(
+        r#"name = "one-sequence-pair"
+[space]
+kind = "sequences"
+vocab = ["x", "y"]
+max_len = 3
+[reference]
+kind = "bigram"
+end = [0.4, 0.5]
+[reward]
+kind = "sequence"
+[data]
+kind = "pairs"
+pairs = [["x y", "x"]]
+[train]
+beta = {beta}
+lr = {lr}
+steps = {steps}
+loss = "{loss}"
+log_every = 0
+{extra}
+"#
+    );
+    let raw = RawScenario::parse(&text, "one-sequence-pair").expect("parses");
+    let s = Scenario::check(raw).expect("checks");
+    let out = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
+    let at = |name: &str| {
+        let y = s.problem.space.index_of(name).expect("in the space");
+        out.final_log_probs[y] - s.problem.log_ref[y]
+    };
+    (at("x y"), at("x"))
+}
+
+#[test]
+fn the_fixed_points_hold_on_a_sequence_pair_with_the_end_token_counted() {
+    for beta in [0.25, 0.5, 1.0] {
+        // IPO: the per-token margin ρ_w/3 − ρ_l/2 (end tokens counted).
+        let (hw, hl) = one_sequence_pair("ipo", beta, 0.05, 40_000, "");
+        let target = 1.0 / (2.0 * beta);
+        assert!(
+            (hw / 3.0 - hl / 2.0 - target).abs() < IDENTITY_ABS,
+            "β {beta}: Δ̄ = {}",
+            hw / 3.0 - hl / 2.0
+        );
+        // Hinge reads the summed margin.
+        let (hw, hl) = one_sequence_pair("hinge", beta, 0.1, 20_000, "");
+        let u = beta * (hw - hl);
+        assert!(
+            (1.0..1.0 + 2.0 * 0.1 * beta * beta + 1e-12).contains(&u),
+            "β {beta}: βΔ = {u}"
+        );
+        // Conservative DPO at βΔ = ln((1−ε)/ε).
+        let (hw, hl) = one_sequence_pair(
+            "cdpo",
+            beta,
+            1.0 / (beta * beta),
+            50_000,
+            "label_smoothing = 0.2",
+        );
+        assert!(
+            (beta * (hw - hl) - 4f64.ln()).abs() < 1e-7,
+            "β {beta}: βΔ = {}",
+            beta * (hw - hl)
+        );
+    }
+}

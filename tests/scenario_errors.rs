@@ -265,3 +265,21 @@ fn focus_names_responses_of_the_space() {
     let seq = SEQ.replacen("[space]", "focus = [\"a b\"]\n[space]", 1);
     assert_eq!(check(&seq).expect("valid").focus_responses.len(), 1);
 }
+
+/// A pair of an answer with itself trained nothing, silently; an unused
+/// NaN hyper-parameter passed whenever its loss was not chosen.
+#[test]
+fn self_pairs_and_unused_nan_hyper_parameters_are_refused() {
+    let text = "name = \"s\"\n[space]\nresponses = [\"A\", \"B\"]\n[reference]\nprobs = [0.5, 0.5]\n[reward]\nvalues = [1.0, 0.0]\n[data]\nkind = \"pairs\"\npairs = [[\"A\", \"B\"], [\"A\", \"A\"]]\n";
+    let e = dpo_lab::scenario::RawScenario::parse(text, "s")
+        .and_then(dpo_lab::scenario::Scenario::check)
+        .err()
+        .expect("refused");
+    assert!(e.to_string().starts_with("data.pairs[1]"), "{e}");
+    let text = "name = \"s\"\n[space]\nresponses = [\"A\", \"B\"]\n[reference]\nprobs = [0.5, 0.5]\n[reward]\nvalues = [1.0, 0.0]\n[data]\nkind = \"pairs\"\npairs = [[\"A\", \"B\"]]\n[train]\nloss = \"dpo\"\nrpo_alpha = nan\n";
+    let e = dpo_lab::scenario::RawScenario::parse(text, "s")
+        .and_then(dpo_lab::scenario::Scenario::check)
+        .err()
+        .expect("refused");
+    assert!(e.to_string().starts_with("train.rpo_alpha"), "{e}");
+}

@@ -291,6 +291,7 @@ pub const GUIDED: &[Lesson] = &[
             Tweak::AddOnline,
             Tweak::Annotator("reward-model"),
             Tweak::Annotator("bt"),
+            Tweak::Loss("rdpo"),
         ],
         predict: Some(Prediction {
             question: "The labellers prefer longer answers. What will offline DPO do to the mean length?",

@@ -32,7 +32,7 @@ use dpo_lab::scenario::{RawScenario, load_raw};
 use derivation::DerivationPanel;
 use experiments::ExperimentsPanel;
 use lessons::{GUIDED, LessonPanel};
-use session::Session;
+use session::{FrameBudget, Session};
 use settings::{Settings, SortBy, Tab};
 
 pub use export::EXPORT_DIR;
@@ -42,7 +42,7 @@ use toolbar::prompt_label;
 pub use window::{measure_frame_ms, run};
 
 /// Time per frame the app may spend training (the rest is drawing).
-const TRAIN_BUDGET: Duration = Duration::from_millis(8);
+const TRAIN_BUDGET: FrameBudget = FrameBudget::Time(Duration::from_millis(8));
 
 /// What a panel asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +181,9 @@ pub struct DpoLabApp {
     fps_frames: u32,
     fps_since: Instant,
     fps: f64,
+    /// What one frame may train: wall time in the window, a fixed number of
+    /// updates in tests.
+    budget: FrameBudget,
 }
 
 impl DpoLabApp {
@@ -237,7 +240,17 @@ impl DpoLabApp {
             fps_frames: 0,
             fps_since: Instant::now(),
             fps: 0.0,
+            budget: TRAIN_BUDGET,
         }
+    }
+
+    /// The same app with `budget` per frame in place of the window's 8 ms
+    /// (tests: a fixed number of updates, so no outcome depends on how fast
+    /// the machine is).
+    #[cfg(test)]
+    pub fn with_budget(mut self, budget: FrameBudget) -> Self {
+        self.budget = budget;
+        self
     }
 
     /// Whether training is running.
@@ -480,7 +493,7 @@ impl DpoLabApp {
                 } else {
                     self.settings.steps_per_frame
                 },
-                TRAIN_BUDGET,
+                self.budget,
             ) {
                 Ok(_) => {
                     if self.session.finished() {

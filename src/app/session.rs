@@ -4,6 +4,17 @@
 
 use std::time::{Duration, Instant};
 
+/// How much training one frame may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameBudget {
+    /// Stop once this much wall time is spent: the window keeps its frame
+    /// rate on any machine.
+    Time(Duration),
+    /// At most this many updates, whatever the clock says: tests drive the
+    /// app with it, so what a frame trains never depends on machine speed.
+    Updates(usize),
+}
+
 use dpo_lab::error::Result;
 use dpo_lab::method::MethodKind;
 use dpo_lab::metrics::Metrics;
@@ -204,11 +215,15 @@ impl Session {
 
     /// Up to `steps` updates of every run, stopping early when `budget`
     /// is spent, then fresh metrics. Returns the updates done per run.
-    pub fn advance(&mut self, steps: usize, budget: Duration) -> Result<usize> {
+    pub fn advance(&mut self, steps: usize, budget: FrameBudget) -> Result<usize> {
         for r in &mut self.runs {
             r.before_step.clear();
         }
         let start = Instant::now();
+        let (steps, time) = match budget {
+            FrameBudget::Time(t) => (steps, t),
+            FrameBudget::Updates(n) => (steps.min(n), Duration::MAX),
+        };
         let mut done = 0;
         while done < steps && !self.finished() {
             for r in &mut self.runs {
@@ -217,7 +232,7 @@ impl Session {
                 }
             }
             done += 1;
-            if start.elapsed() > budget {
+            if start.elapsed() > time {
                 break;
             }
         }
@@ -232,7 +247,7 @@ impl Session {
     /// motion: the bars show how they moved, the pairs used are listed).
     pub fn step_once(&mut self) -> Result<usize> {
         let before: Vec<Vec<f64>> = self.runs.iter().map(|r| r.log_probs.clone()).collect();
-        let done = self.advance(1, Duration::MAX)?;
+        let done = self.advance(1, FrameBudget::Updates(1))?;
         for (r, b) in self.runs.iter_mut().zip(before) {
             r.before_step = b;
         }

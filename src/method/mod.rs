@@ -140,7 +140,8 @@ pub trait Method: Send {
 
 /// `Σ_p w_p L_p` over `pairs`, with the gradient's coefficients
 /// `w_p·∂L_p/∂log π(y)` appended to `coefs` when given; returns the loss.
-/// `lengths[y]` is `|y|` in tokens for the per-token losses (an empty slice
+/// `lengths[y]` is `n(y)` in tokens, end token counted, for the losses
+/// that read lengths (an empty slice
 /// means 1 for every response: flat spaces). Losses of the margin alone
 /// take the fast path `±w_p ℓ'(h(y+) − h(y−))`, whose coefficients sum to
 /// zero; the others' sum is returned by [`coefficient_sum`].
@@ -199,6 +200,18 @@ pub fn pair_loss(
         0.0
     };
     let len = |y: usize| lengths.get(y).copied().unwrap_or(1.0);
+    // TRL's NLL is one token mean over the batch's chosen answers:
+    // Σ w·(−ℓ_w) / Σ w·n_w, written per pair as −ℓ_w/n̄_w.
+    let nll_tokens = if loss.has_nll() {
+        let (mut wn, mut ws) = (0.0, 0.0);
+        for p in pairs.iter().filter(|p| p.weight != 0.0) {
+            wn += p.weight * len(p.chosen);
+            ws += p.weight;
+        }
+        if ws > 0.0 { wn / ws } else { 1.0 }
+    } else {
+        1.0
+    };
     let mut total = 0.0;
     for &Pair {
         chosen: i,
@@ -216,6 +229,7 @@ pub fn pair_loss(
             ell_l: policy.log_prob(j),
             len_w: len(i),
             len_l: len(j),
+            nll_tokens,
             kl0,
         };
         let (v, gw, gl) = loss.eval(&x, beta);

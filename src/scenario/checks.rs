@@ -204,6 +204,14 @@ pub(super) fn data_spec(d: &RawData) -> Result<DataSpec> {
             let mut pairs = Vec::with_capacity(listed.len());
             for (k, p) in listed.into_iter().enumerate() {
                 match <[String; 2]>::try_from(p) {
+                    Ok([c, r]) if c == r => {
+                        return Err(Error::invalid(
+                            format!("data.pairs[{k}]"),
+                            format!(
+                                "pairs {c:?} with itself: a preference needs two different answers"
+                            ),
+                        ));
+                    }
                     Ok([c, r]) => pairs.push((c, r)),
                     Err(p) => {
                         return Err(Error::invalid(
@@ -488,14 +496,15 @@ pub(super) fn check_online(o: &RawOnline) -> Result<OnlineSettings> {
 }
 
 /// The loss family's hyper-parameters a `[train]` table gives (defaults for
-/// the rest); each loss checks the ones it uses.
+/// the rest); every one is checked, whether or not the loss reads it.
 pub(super) fn loss_params(t: &RawTrain) -> crate::loss::LossParams {
     let lp = crate::loss::LossParams::default();
     crate::loss::LossParams {
-        label_smoothing: t.label_smoothing.unwrap_or(lp.label_smoothing),
+        label_smoothing: t.label_smoothing.or(lp.label_smoothing),
         discopop_tau: t.discopop_tau.unwrap_or(lp.discopop_tau),
         simpo_gamma: t.simpo_gamma.unwrap_or(lp.simpo_gamma),
         rpo_alpha: t.rpo_alpha.unwrap_or(lp.rpo_alpha),
+        cpo_alpha: t.cpo_alpha.unwrap_or(lp.cpo_alpha),
         rdpo_alpha: t.rdpo_alpha.unwrap_or(lp.rdpo_alpha),
         dpop_lambda: t.dpop_lambda.unwrap_or(lp.dpop_lambda),
         orpo_lambda: t.orpo_lambda.unwrap_or(lp.orpo_lambda),

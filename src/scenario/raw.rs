@@ -297,7 +297,8 @@ pub struct RawTrain {
     /// `crate::loss::LossName`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss: Option<String>,
-    /// Label smoothing ε of `cdpo`, `robust` and `exo_pair` (default 0.1).
+    /// Label smoothing ε of `cdpo`, `robust`, `exo_pair`, `simpo` and `cpo`
+    /// (default 0, TRL's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_smoothing: Option<f64>,
     /// DiscoPOP's temperature τ (default 0.05).
@@ -309,6 +310,9 @@ pub struct RawTrain {
     /// RPO's NLL weight α (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rpo_alpha: Option<f64>,
+    /// CPO's NLL weight (TRL's `cpo_alpha`, default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpo_alpha: Option<f64>,
     /// R-DPO's length penalty α (default 0.05).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rdpo_alpha: Option<f64>,
