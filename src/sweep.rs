@@ -191,6 +191,9 @@ pub struct ResamplePoint {
     pub expected_reward: f64,
     /// Final `KL(π‖π*)`.
     pub kl_to_optimal: f64,
+    /// The final policy's mass on responses that no batch of the run drew
+    /// (mean over prompts): where the policy drifted unchecked.
+    pub unseen_mass: f64,
     /// Labels the annotator gave: `online.batch` per batch drawn,
     /// `1 + ⌊(steps − 1)/K⌋` batches.
     pub labels: u64,
@@ -238,6 +241,12 @@ pub fn resample_sweep(
                 ood_mass: out.final_metrics.ood_mass,
                 expected_reward: out.final_metrics.expected_reward,
                 kl_to_optimal: out.final_metrics.kl_to_optimal,
+                unseen_mass: out
+                    .prompts
+                    .iter()
+                    .map(|o| o.unseen_mass.unwrap_or(0.0))
+                    .sum::<f64>()
+                    / out.prompts.len() as f64,
                 labels: (batches * scenario.online.batch * scenario.prompts.len()) as u64,
             })
         })

@@ -567,6 +567,21 @@ impl Run {
         self.method_kind
     }
 
+    /// For methods that sample their own pairs (online DPO): the policy's
+    /// mass on the responses that no batch of the run has drawn — where a
+    /// stale batch lets it drift unchecked. `None` for the others.
+    pub fn unseen_mass(&self) -> Option<f64> {
+        let drawn = self.method.drawn()?;
+        let lp = self.policy.log_probs();
+        Some(
+            lp.iter()
+                .zip(drawn)
+                .filter(|(_, d)| !**d)
+                .map(|(l, _)| l.exp())
+                .sum(),
+        )
+    }
+
     /// The pairs the last step trained on, with their weights: online
     /// DPO's sampled batch as its annotator judged it (chosen first), an
     /// offline minibatch, or the whole data ([`Method::last_pairs`]).
@@ -605,6 +620,9 @@ pub struct Outcome {
     pub grad_norm: f64,
     /// How the run ended, when there is something to say ([`Run::warnings`]).
     pub warnings: Vec<String>,
+    /// For online DPO: the final policy's mass on responses no batch of the
+    /// run ever drew ([`Run::unseen_mass`]).
+    pub unseen_mass: Option<f64>,
 }
 
 /// One method trained on every prompt of a scenario.
@@ -729,6 +747,7 @@ pub fn train_watched(
         history,
         reward_model: run.reward_model.clone(),
         warnings: run.warnings(grad_norm),
+        unseen_mass: run.unseen_mass(),
         grad_norm,
     })
 }

@@ -93,7 +93,7 @@ fn flat_field_errors() {
     );
     fails(
         &format!("{FLAT}[train]\nbeta = -1.0\n"),
-        &["train.beta", "> 0", "-1"],
+        &["train.beta", "(0, 1e12]", "-1"],
     );
     fails(&format!("{FLAT}[train]\nbeta = nan\n"), &["train.beta"]);
     fails(&format!("{FLAT}[train]\nlr = 0.0\n"), &["train.lr"]);

@@ -301,7 +301,6 @@ fn trl_loss(name: &str, b: &Batch) -> D {
 /// A policy of the test's own: parameters and `log π(y)` for every
 /// response as dual numbers.
 trait Model {
-    fn params(&self) -> &[f64];
     fn params_mut(&mut self) -> &mut Vec<f64>;
     fn log_probs(&self) -> Vec<D>;
 }
@@ -312,9 +311,6 @@ struct Tabular {
 }
 
 impl Model for Tabular {
-    fn params(&self) -> &[f64] {
-        &self.theta
-    }
     fn params_mut(&mut self) -> &mut Vec<f64> {
         &mut self.theta
     }
@@ -377,9 +373,6 @@ impl Autoregressive {
 }
 
 impl Model for Autoregressive {
-    fn params(&self) -> &[f64] {
-        &self.theta
-    }
     fn params_mut(&mut self) -> &mut Vec<f64> {
         &mut self.theta
     }

@@ -338,8 +338,8 @@ fn resample_ui(ui: &mut egui::Ui, points: &[ResamplePoint]) {
             Dash::Solid,
         ),
         (
-            "OOD mass",
-            series(|p| p.ood_mass),
+            "mass never drawn",
+            series(|p| p.unseen_mass),
             color(Some(dpo_lab::method::MethodKind::Dpo)),
             Marker::Square,
             Dash::Dashed,
@@ -383,12 +383,13 @@ fn resample_ui(ui: &mut egui::Ui, points: &[ResamplePoint]) {
     egui::Grid::new("resample-table")
         .striped(true)
         .show(ui, |ui| {
-            for h in ["every", "OOD mass", "E r", "KL π*", "labels"] {
+            for h in ["every", "never drawn", "OOD mass", "E r", "KL π*", "labels"] {
                 ui.strong(h);
             }
             ui.end_row();
             for p in points {
                 ui.label(p.every.map_or("never".into(), |k| k.to_string()));
+                ui.label(num(p.unseen_mass));
                 ui.label(num(p.ood_mass));
                 ui.label(num(p.expected_reward));
                 ui.label(num(p.kl_to_optimal));

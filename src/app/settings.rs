@@ -322,6 +322,7 @@ fn default_methods(name: &str) -> (bool, bool, bool, bool) {
         }
         "over-optimisation" => (true, false, false, true),
         "length-bias" => (true, false, false, true),
+        "resampling" => (false, true, false, false),
         _ => (true, false, false, false),
     }
 }

@@ -32,15 +32,16 @@ pub(super) fn resample_cmd(common: &Common, every: &str, out: &mut dyn Write) ->
     )?;
     writeln!(
         out,
-        "{:>8} {:>10} {:>10} {:>10} {:>10}",
-        "every", "ood_mass", "E r", "KL π*", "labels"
+        "{:>8} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "every", "ood_mass", "unseen", "E r", "KL π*", "labels"
     )?;
     for p in &points {
         writeln!(
             out,
-            "{:>8} {:>10.5} {:>10.4} {:>10.4} {:>10}",
+            "{:>8} {:>10.5} {:>10.5} {:>10.4} {:>10.4} {:>10}",
             p.every.map_or("inf".to_string(), |k| k.to_string()),
             p.ood_mass,
+            p.unseen_mass,
             p.expected_reward,
             p.kl_to_optimal,
             p.labels

@@ -136,6 +136,12 @@ pub trait Method: Send {
     fn last_pairs(&self) -> &[Pair] {
         &[]
     }
+
+    /// For methods that sample their own pairs (online DPO): which
+    /// responses any batch of the run has drawn so far.
+    fn drawn(&self) -> Option<&[bool]> {
+        None
+    }
 }
 
 /// `Σ_p w_p L_p` over `pairs`, with the gradient's coefficients

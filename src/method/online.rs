@@ -69,6 +69,8 @@ pub struct OnlineDpo {
     scores: Vec<f64>,
     batch: Vec<Pair>,
     lengths: Vec<f64>,
+    /// Responses drawn by any batch so far.
+    drawn: Vec<bool>,
 }
 
 impl OnlineDpo {
@@ -87,8 +89,9 @@ impl OnlineDpo {
             resample_every,
             batch_size,
             annotator,
-            scores,
             batch: Vec::with_capacity(batch_size),
+            drawn: vec![false; scores.len()],
+            scores,
             lengths,
         }
     }
@@ -101,6 +104,9 @@ impl OnlineDpo {
         // then the labels.
         let mut draws = vec![0usize; 2 * self.batch_size];
         policy.sample_many(rng, &mut draws);
+        for &y in &draws {
+            self.drawn[y] = true;
+        }
         // The draws' scores in one tight loop (cache misses overlap).
         let scores: Vec<f64> = draws.iter().map(|&y| self.scores[y]).collect();
         for (pair, s) in draws.chunks_exact(2).zip(scores.chunks_exact(2)) {
@@ -162,5 +168,9 @@ impl Method for OnlineDpo {
 
     fn is_stochastic(&self) -> bool {
         true
+    }
+
+    fn drawn(&self) -> Option<&[bool]> {
+        Some(&self.drawn)
     }
 }

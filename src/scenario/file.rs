@@ -61,6 +61,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "over-optimisation.toml",
         include_str!("../../assets/scenarios/over-optimisation.toml"),
     ),
+    (
+        "resampling.toml",
+        include_str!("../../assets/scenarios/resampling.toml"),
+    ),
 ];
 
 /// The deepest nesting of tables (dotted headers or keys) and arrays a
