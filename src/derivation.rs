@@ -159,8 +159,10 @@ pub fn solution_set_curve(
 
 /// One gradient step, two ways (Ren & Sutherland 2024, "Learning dynamics
 /// of LLM finetuning"): the change of every probability after one step of
-/// size `lr` on the rejected term alone, `−log π(y_l)` pushed down (a
-/// negative gradient), and after one paired DPO step on `(y_w, y_l)`.
+/// size `lr` on the rejected half of the DPO step alone (`log π(y_l)`
+/// pushed down with the same coefficient `β·σ(−βΔ)` the pair gives it: a
+/// negative gradient of matched size), and after the whole paired DPO step
+/// on `(y_w, y_l)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Squeeze {
     /// `Δπ(y)` after the step on the rejected term alone.
@@ -202,8 +204,6 @@ pub fn squeeze(
             .map(|(l, b)| l.exp() - b)
             .collect::<Vec<f64>>()
     };
-    // Pushing log π(y_l) down: the loss +log π(y_l), coefficient +1.
-    let rejected_only = step(&[(rejected, 1.0)]);
     let mut coefs = Vec::new();
     crate::method::pair_loss(
         &[Pair::new(chosen, rejected, 1.0)],
@@ -213,6 +213,11 @@ pub fn squeeze(
         &[],
         Some(&mut coefs),
     );
+    // The rejected half alone, at the size the pair gives it: pushing
+    // log π(y_l) down with the pair's own coefficient.
+    let on_rejected: Vec<(usize, f64)> =
+        coefs.iter().copied().filter(|c| c.0 == rejected).collect();
+    let rejected_only = step(&on_rejected);
     let paired = step(&coefs);
     Squeeze {
         rejected_only,

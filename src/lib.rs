@@ -40,3 +40,8 @@ pub mod train;
 pub mod work;
 
 pub use error::{Error, Result};
+
+/// The README's Rust example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

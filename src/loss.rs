@@ -546,10 +546,7 @@ impl PairLoss {
     pub fn needs_lengths(&self) -> bool {
         matches!(
             self,
-            PairLoss::Ipo
-                | PairLoss::SigmoidNorm
-                | PairLoss::Simpo { .. }
-                | PairLoss::Rdpo { .. }
+            PairLoss::Ipo | PairLoss::SigmoidNorm | PairLoss::Simpo { .. } | PairLoss::Rdpo { .. }
         ) || self.has_nll()
     }
 

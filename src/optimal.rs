@@ -65,6 +65,22 @@ pub fn check_reward_scale(field: &str, reward: &[f64], beta: f64) -> Result<()> 
 /// before dividing by β: at β = 1e-4, `r/β` is ~1e4 and carries an absolute
 /// rounding error of ~1e-12, while `(r − r_max)/β` is small exactly where
 /// π* has its mass. `log Z` adds `r_max/β` back.
+///
+/// ```
+/// use dpo_lab::optimal::{objective, optimum};
+///
+/// let log_ref = [0.5f64, 0.3, 0.2].map(f64::ln);
+/// let reward = [-1.0, 0.0, 1.0];
+/// let beta = 0.5;
+/// let opt = optimum(&log_ref, &reward, beta);
+/// // π* ∝ π_ref·exp(r/β), normalised.
+/// let total: f64 = opt.log_policy.iter().map(|l| l.exp()).sum();
+/// assert!((total - 1.0).abs() < 1e-12);
+/// // J(π*) = β log Z, and π* beats the reference.
+/// let j_star = objective(&opt.log_policy, &log_ref, &reward, beta);
+/// assert!((j_star - beta * opt.log_partition).abs() < 1e-12);
+/// assert!(j_star > objective(&log_ref, &log_ref, &reward, beta));
+/// ```
 pub fn optimum(log_ref: &[f64], reward: &[f64], beta: f64) -> Optimum {
     let r_max = log_ref
         .iter()

@@ -86,6 +86,14 @@ pub struct GaoFit {
     pub beta: f64,
     /// Root-mean-square residual of the fit over the curve's points.
     pub rmse: f64,
+    /// The share of the gold curve's variance the fit explains,
+    /// `1 − SSE/SST` (a weak fit says little about where the curve goes).
+    pub r2: f64,
+    /// Where the fitted form peaks, `d*`, when that lies within the data's
+    /// range of `d`; `None` when it lies outside (a fitted peak beyond the
+    /// measured points is an extrapolation, not a finding) or the form
+    /// does not bend down.
+    pub fitted_peak: Option<f64>,
 }
 
 /// Which of Gao's forms.
@@ -212,10 +220,28 @@ pub fn fit_gao(points: &[CurvePoint], form: GaoForm) -> Option<GaoFit> {
         .iter()
         .map(|p| (p.gold - (alpha * p.sqrt_kl - beta * h(p.sqrt_kl))).powi(2))
         .sum();
+    let n = points.len() as f64;
+    let mean = points.iter().map(|p| p.gold).sum::<f64>() / n;
+    let sst: f64 = points.iter().map(|p| (p.gold - mean).powi(2)).sum();
+    let r2 = if sst > 0.0 { 1.0 - sse / sst } else { 0.0 };
+    // The form's stationary point: d(α − βd) at α/(2β); d(α − β ln d) at
+    // exp(α/β − 1). Only a downward bend (β > 0) has a peak.
+    let peak = match form {
+        GaoForm::BestOfN => alpha / (2.0 * beta),
+        GaoForm::Rl => (alpha / beta - 1.0).exp(),
+    };
+    let (lo, hi) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.sqrt_kl), hi.max(p.sqrt_kl))
+        });
+    let fitted_peak = (beta > 0.0 && peak.is_finite() && (lo..=hi).contains(&peak)).then_some(peak);
     Some(GaoFit {
         alpha,
         beta,
-        rmse: (sse / points.len() as f64).sqrt(),
+        rmse: (sse / n).sqrt(),
+        r2,
+        fitted_peak,
     })
 }
 

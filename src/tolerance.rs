@@ -43,6 +43,12 @@ pub const CONVERGED_GRAD_REL: f64 = 1e-3;
 /// ... or below this absolute value (a start that is already optimal).
 pub const CONVERGED_GRAD_ABS: f64 = 1e-9;
 
+/// A run whose gradient norm over its second half fell by less than this
+/// factor (it shrinks like 1/steps, not geometrically) is heading for a
+/// minimum at infinity, however small the gradient: its logits keep
+/// growing like log(steps), and more steps keep changing the policy.
+pub const SUBLINEAR_GRAD_RATIO: f64 = 0.25;
+
 /// Two consecutive updates whose cosine is below this point in opposite
 /// directions: the run oscillates instead of converging.
 pub const OSCILLATION_COSINE: f64 = -0.5;

@@ -24,7 +24,9 @@ use crate::optimal::{Optimum, optimum};
 use crate::policy::{GradBuffer, Policy, PolicyKind};
 use crate::problem::Problem;
 use crate::reward_model::{FitSettings, RewardModel, RewardModelKind};
-use crate::tolerance::{CONVERGED_GRAD_ABS, CONVERGED_GRAD_REL, MAX_PARAMETER, OSCILLATION_COSINE};
+use crate::tolerance::{
+    CONVERGED_GRAD_ABS, CONVERGED_GRAD_REL, MAX_PARAMETER, OSCILLATION_COSINE, SUBLINEAR_GRAD_RATIO,
+};
 
 /// Checked training settings (scenario `[train]`).
 #[derive(Debug, Clone, PartialEq)]
@@ -291,11 +293,30 @@ pub struct Run {
     initial_grad_norm: f64,
     /// The loss at the start (the divergence yardstick of every run).
     initial_loss: f64,
+    /// Gradient norm halfway through a deterministic run's schedule: how
+    /// fast the gradient vanishes tells a minimum at infinity.
+    mid_grad_norm: Option<f64>,
     reward_model: Option<RewardModel>,
 }
 
 impl Run {
     /// Builds the policy at `π_ref` (or at π* for `optimal`) and the method.
+    ///
+    /// ```
+    /// use dpo_lab::method::MethodKind;
+    /// use dpo_lab::scenario::{Overrides, Scenario};
+    /// use dpo_lab::train::Run;
+    ///
+    /// let s = Scenario::load("optimal-policy", &Overrides::default()).unwrap();
+    /// let mut run = Run::new(&s.run_config(MethodKind::Dpo)).unwrap();
+    /// let start = run.metrics().unwrap();
+    /// assert!((start.loss - 2f64.ln()).abs() < 1e-12); // log 2 at π_ref
+    /// while !run.finished() {
+    ///     run.step().unwrap();
+    /// }
+    /// // Population DPO heads for π*.
+    /// assert!(run.metrics().unwrap().kl_to_optimal < start.kl_to_optimal);
+    /// ```
     pub fn new(cfg: &RunConfig) -> Result<Self> {
         let problem = cfg.problem.clone();
         let beta = cfg.train.beta;
@@ -387,6 +408,7 @@ impl Run {
             last_loss: 0.0,
             initial_grad_norm: 0.0,
             initial_loss: 0.0,
+            mid_grad_norm: None,
             reward_model,
             problem,
             policy,
@@ -425,6 +447,9 @@ impl Run {
         self.optimizer.deltas(&self.grad, &mut self.deltas);
         let finite = self.policy.apply(&self.deltas);
         self.step += 1;
+        if self.step == self.steps / 2 && self.steps >= 4 && !self.method.is_stochastic() {
+            self.mid_grad_norm = Some(self.grad_norm());
+        }
         if !loss.is_finite() {
             return Err(self.diverged(format!("the loss is {loss}")));
         }
@@ -497,6 +522,17 @@ impl Run {
         let converged = grad_norm <= CONVERGED_GRAD_ABS
             || grad_norm <= CONVERGED_GRAD_REL * self.initial_grad_norm;
         if converged {
+            // A small gradient that only halves when the steps double is
+            // not convergence: the minimum is at infinity.
+            if let Some(mid) = self.mid_grad_norm
+                && grad_norm > CONVERGED_GRAD_ABS
+                && grad_norm > SUBLINEAR_GRAD_RATIO * mid
+            {
+                out.push(format!(
+                    "not converged: the minimum is at infinity — grad_norm fell only from {mid:.1e} to {grad_norm:.1e} over the second half of {} steps (like 1/steps, not geometrically): the logits keep growing like log(steps) and more steps keep changing the policy",
+                    self.step
+                ));
+            }
             return out;
         }
         let cosine = update_cosine(&self.prev_deltas, &self.deltas);
@@ -514,7 +550,8 @@ impl Run {
         out
     }
 
-    /// Every documented metric of the current policy; fails if one is not finite.
+    /// Every documented metric of the current policy; fails if one is not
+    /// finite (see [`Run::new`] for an example).
     pub fn metrics(&self) -> Result<Metrics> {
         let loss = self.method.current_loss(self.beta, &self.policy);
         let mut m = evaluate_policy(

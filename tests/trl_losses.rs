@@ -198,9 +198,8 @@ fn trl_loss(name: &str, b: &Batch) -> D {
         s.scale(1.0 / b.n_chosen.iter().sum::<f64>())
     };
     let avg = |x: &D, k: f64| x.scale(1.0 / k);
-    let smoothed = |u: D| -> D {
-        -(u.logsigmoid().scale(1.0 - EPS)) - (-u).logsigmoid().scale(EPS)
-    };
+    let smoothed =
+        |u: D| -> D { -(u.logsigmoid().scale(1.0 - EPS)) - (-u).logsigmoid().scale(EPS) };
     match name {
         "dpo" => per(&|i| -(delta(i).scale(beta).logsigmoid())),
         "hinge" => per(&|i| (-delta(i).scale(beta)).add_c(1.0).relu()),
@@ -227,11 +226,13 @@ fn trl_loss(name: &str, b: &Batch) -> D {
             -c.logsigmoid() - (-c).logsigmoid().scale(0.5) - (-r).logsigmoid().scale(0.5)
         }),
         "bco_pair" => per(&|i| -cl[i].scale(beta).logsigmoid() - (-rl[i].scale(beta)).logsigmoid()),
-        "sppo_hard" => per(&|i| {
-            cl[i].add_c(-0.5 / beta).sq() + rl[i].add_c(0.5 / beta).sq()
-        }),
-        "apo_zero" => per(&|i| (-cl[i].scale(beta).sigmoid()).add_c(1.0) + rl[i].scale(beta).sigmoid()),
-        "apo_down" => per(&|i| cl[i].scale(beta).sigmoid() + (-delta(i).scale(beta).sigmoid()).add_c(1.0)),
+        "sppo_hard" => per(&|i| cl[i].add_c(-0.5 / beta).sq() + rl[i].add_c(0.5 / beta).sq()),
+        "apo_zero" => {
+            per(&|i| (-cl[i].scale(beta).sigmoid()).add_c(1.0) + rl[i].scale(beta).sigmoid())
+        }
+        "apo_down" => {
+            per(&|i| cl[i].scale(beta).sigmoid() + (-delta(i).scale(beta).sigmoid()).add_c(1.0))
+        }
         "discopop" => per(&|i| {
             let logits = delta(i).scale(beta);
             let m = logits.scale(1.0 / TAU).sigmoid();
@@ -247,9 +248,8 @@ fn trl_loss(name: &str, b: &Batch) -> D {
         }),
         // CPOTrainer, loss_type "simpo" (average log-probs), cpo_alpha 0.
         "simpo" => per(&|i| {
-            let logits =
-                (avg(&b.chosen[i], b.n_chosen[i]) - avg(&b.rejected[i], b.n_rejected[i]))
-                    .add_c(-GAMMA / beta);
+            let logits = (avg(&b.chosen[i], b.n_chosen[i]) - avg(&b.rejected[i], b.n_rejected[i]))
+                .add_c(-GAMMA / beta);
             smoothed(logits.scale(beta))
         }),
         // CPOTrainer's defaults: loss_type "sigmoid" on summed log-probs
@@ -260,8 +260,12 @@ fn trl_loss(name: &str, b: &Batch) -> D {
         }
         // Park et al. 2024: max E[r − α|y|] − β KL.
         "rdpo" => per(&|i| {
-            -(delta(i).scale(beta) + D::constant(RDPO_ALPHA * (b.n_chosen[i] - b.n_rejected[i]), delta(i).g.len()))
-                .logsigmoid()
+            -(delta(i).scale(beta)
+                + D::constant(
+                    RDPO_ALPHA * (b.n_chosen[i] - b.n_rejected[i]),
+                    delta(i).g.len(),
+                ))
+            .logsigmoid()
         }),
         // Pal et al. 2024.
         "dpop" => per(&|i| {
@@ -277,8 +281,7 @@ fn trl_loss(name: &str, b: &Batch) -> D {
                     avg(&b.chosen[i], b.n_chosen[i]),
                     avg(&b.rejected[i], b.n_rejected[i]),
                 );
-                let log_odds = (w.clone() - l.clone())
-                    - ((-w.exp()).ln_1p() - (-l.exp()).ln_1p());
+                let log_odds = (w.clone() - l.clone()) - ((-w.exp()).ln_1p() - (-l.exp()).ln_1p());
                 log_odds.logsigmoid()
             });
             nll() - ratio.scale(ORPO_LAMBDA)
@@ -287,10 +290,18 @@ fn trl_loss(name: &str, b: &Batch) -> D {
         "kto" => {
             let mut all = Vec::new();
             for c in &cl {
-                all.push((-c.add_c(-b.kl).scale(beta).sigmoid()).add_c(1.0).scale(W_D));
+                all.push(
+                    (-c.add_c(-b.kl).scale(beta).sigmoid())
+                        .add_c(1.0)
+                        .scale(W_D),
+                );
             }
             for r in &rl {
-                all.push((-(-r.add_c(-b.kl)).scale(beta).sigmoid()).add_c(1.0).scale(W_U));
+                all.push(
+                    (-(-r.add_c(-b.kl)).scale(beta).sigmoid())
+                        .add_c(1.0)
+                        .scale(W_U),
+                );
             }
             mean(&all)
         }
@@ -588,7 +599,11 @@ fn seq_log_ref() -> (Vec<f64>, Vec<Vec<usize>>) {
     let vocab = ["x", "y"];
     for (y, seq) in seqs.iter().enumerate() {
         let name: Vec<&str> = seq.iter().map(|&t| vocab[t]).collect();
-        assert_eq!(s.problem.space.name(y), name.join(" "), "order of the space");
+        assert_eq!(
+            s.problem.space.name(y),
+            name.join(" "),
+            "order of the space"
+        );
     }
     (s.problem.log_ref.clone(), seqs)
 }

@@ -381,19 +381,23 @@ fn squeeze_ui(ui: &mut egui::Ui, session: &Session) {
         ui.label("The data has no pair of two different answers.");
         return;
     };
-    let Some(run) = session.runs.first() else {
-        ui.label("Select a method to train.");
-        return;
+    // The example is the lesson's: always from π_ref, whatever Play has
+    // trained since (the trained policy would teach another example).
+    let policy = match dpo_lab::policy::Policy::new(&session.scenario.policy, p) {
+        Ok(policy) => policy,
+        Err(e) => {
+            ui.label(format!("{e}"));
+            return;
+        }
     };
-    let policy = run.run.policy();
-    let sq = dpo_lab::derivation::squeeze(policy, w, l, session.scenario.train.beta(), 1.0);
+    let sq = dpo_lab::derivation::squeeze(&policy, w, l, session.scenario.train.beta(), 1.0);
     ui.label(format!(
-        "One step (lr 1) from {}'s current policy on the pair {:?} beats {:?}: pushing only the rejected answer down raises every other logit by its own probability, so the most likely answer gains most; the paired DPO step moves only the pair's two logits.",
-        method_label(run.kind),
+        "One step (lr 1) from π_ref on the pair {:?} beats {:?}: its rejected half alone (the same coefficient β·σ(−βΔ)) pushes the rejected answer down and raises every other logit by its own probability, so the most likely answer gains most; the whole paired DPO step moves only the pair's two logits.",
         p.space.name(w),
         p.space.name(l)
     ));
-    let mut shown = dpo_lab::metrics::top_k_by(p.len(), 8, |y| run.log_probs[y]);
+    let log_ref = &p.log_ref;
+    let mut shown = dpo_lab::metrics::top_k_by(p.len(), 8, |y| log_ref[y]);
     for y in [w, l] {
         if !shown.contains(&y) {
             shown.push(y);
@@ -402,8 +406,8 @@ fn squeeze_ui(ui: &mut egui::Ui, session: &Session) {
     egui::Grid::new("squeeze").striped(true).show(ui, |ui| {
         for h in [
             "answer",
-            "π now",
-            "Δπ, rejected term alone",
+            "π_ref",
+            "Δπ, rejected half alone",
             "Δπ, paired DPO step",
         ] {
             ui.strong(h);
@@ -418,7 +422,7 @@ fn squeeze_ui(ui: &mut egui::Ui, session: &Session) {
                 ""
             };
             ui.label(format!("{}{tag}", p.space.name(y)));
-            number(ui, run.log_probs[y].exp());
+            number(ui, log_ref[y].exp());
             number(ui, sq.rejected_only[y]);
             number(ui, sq.paired[y]);
             ui.end_row();

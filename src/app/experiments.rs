@@ -489,7 +489,16 @@ fn over_ui(ui: &mut egui::Ui, r: &Report, optimiser: usize) {
     for s in &r.sizes {
         let (c, _) = pick(s);
         let fit = c.fit.map_or("no fit".into(), |f| {
-            format!("α = {}, β = {}", num(f.alpha), num(f.beta))
+            format!(
+                "α = {}, β = {}, R² = {:.2}{}",
+                num(f.alpha),
+                num(f.beta),
+                f.r2,
+                f.fitted_peak.map_or_else(
+                    || ", its peak outside the data".to_string(),
+                    |d| format!(", fitted peak at d = {}", num(d))
+                )
+            )
         });
         ui.label(format!(
             "N = {}: gold peaks at d = {} with {}; ends at {} while the proxy ends at {}; fit {form}: {fit}",

@@ -28,10 +28,7 @@ fn harness(scenario: Option<&str>) -> Harness<'static, DpoLabApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 720.0))
         .with_step_dt(1.0 / 60.0)
-        .build_ui_state(
-            |ui, app: &mut DpoLabApp| app.frame(ui),
-            app(scenario),
-        )
+        .build_ui_state(|ui, app: &mut DpoLabApp| app.frame(ui), app(scenario))
 }
 
 fn slider<'a>(h: &'a Harness<'static, DpoLabApp>, label: &'a str) -> egui_kittest::Node<'a> {
@@ -422,10 +419,7 @@ fn readme_screenshots() {
             .with_size(egui::vec2(1280.0, 720.0))
             .with_step_dt(1.0 / 60.0)
             .wgpu()
-            .build_ui_state(
-                |ui, app: &mut DpoLabApp| app.frame(ui),
-                app(None),
-            );
+            .build_ui_state(|ui, app: &mut DpoLabApp| app.frame(ui), app(None));
         h.run_steps(1);
         pick_lesson(&mut h, GUIDED[lesson].title);
         wait_for_experiment(&mut h);
@@ -959,10 +953,7 @@ fn projector_layouts_keep_every_label_on_screen() {
                 .with_size(egui::vec2(w, hgt))
                 .with_step_dt(1.0 / 60.0);
             let builder = if shots { builder.wgpu() } else { builder };
-            let mut h = builder.build_ui_state(
-                |ui, app: &mut DpoLabApp| app.frame(ui),
-                app(None),
-            );
+            let mut h = builder.build_ui_state(|ui, app: &mut DpoLabApp| app.frame(ui), app(None));
             h.run_steps(1);
             for (i, lesson) in GUIDED.iter().enumerate() {
                 // Straight to the stop (at zoom 2 the picker's list is
@@ -1119,6 +1110,14 @@ fn projector_layouts_keep_every_label_on_screen() {
                             &["offline-vs-online (this run)", "win", "loss"][..],
                             Some(("(online DPO against offline DPO):", "step")),
                         ),
+                        _ if lesson.experiment
+                            == Some(super::experiments::Experiment::Resampling) =>
+                        {
+                            (
+                                &["KL(π || π*)", "mass never drawn", "never drawn"][..],
+                                Some(("mass never drawn", "resample every K steps")),
+                            )
+                        }
                         _ => (
                             &["N = 30", "N = 3000", "gold", "proxy"][..],
                             Some(("N = 3000", "d = √KL(π || π_ref)")),
@@ -1303,10 +1302,7 @@ fn the_file_dialog_falls_back_to_the_path_field_without_a_portal() {
 fn hovering_a_bar_shows_its_numbers_in_an_unclipped_tooltip() {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
-        .build_ui_state(
-            |ui, app: &mut DpoLabApp| app.frame(ui),
-            app(None),
-        );
+        .build_ui_state(|ui, app: &mut DpoLabApp| app.frame(ui), app(None));
     h.run_steps(1);
     pick_lesson(&mut h, "5 · OOD leak");
     h.run_steps(2);
@@ -1544,10 +1540,7 @@ fn the_zoom_buttons_stay_together_as_the_text_grows() {
     for (w, hgt) in [(1024.0, 768.0), (1280.0, 720.0)] {
         let mut h = Harness::builder()
             .with_size(egui::vec2(w, hgt))
-            .build_ui_state(
-                |ui, app: &mut DpoLabApp| app.frame(ui),
-                app(None),
-            );
+            .build_ui_state(|ui, app: &mut DpoLabApp| app.frame(ui), app(None));
         h.run_steps(3);
         let mut on_first_row = Vec::new();
         for _ in 0..10 {

@@ -11,7 +11,15 @@ use super::parse_items;
 
 fn fit_text(c: &Curve) -> String {
     match c.fit {
-        Some(f) => format!("α {:.4}  β {:.4}  (rmse {:.4})", f.alpha, f.beta, f.rmse),
+        Some(f) => format!(
+            "α {:.4}  β {:.4}  (R² {:.3}, rmse {:.4}; fitted peak {})",
+            f.alpha,
+            f.beta,
+            f.r2,
+            f.rmse,
+            f.fitted_peak
+                .map_or_else(|| "outside the data".to_string(), |d| format!("d {d:.3}"))
+        ),
         None => "no fit (every d is 0)".into(),
     }
 }

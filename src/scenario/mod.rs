@@ -159,6 +159,16 @@ impl Scenario {
     /// Errors name the setting by its scenario-file key; where the value
     /// came from a command-line flag, the key is followed by `(from
     /// --flag)`, e.g. `train.beta (from --beta): must be …`.
+    ///
+    /// ```
+    /// use dpo_lab::scenario::{Overrides, Scenario};
+    ///
+    /// let s = Scenario::load("ood-leak", &Overrides::default()).unwrap();
+    /// assert_eq!(s.problem.len(), 5);
+    /// let o = Overrides { beta: Some(-1.0), ..Overrides::default() };
+    /// let e = Scenario::load("ood-leak", &o).unwrap_err();
+    /// assert!(e.to_string().starts_with("train.beta"));
+    /// ```
     pub fn load(name_or_path: &str, overrides: &Overrides) -> Result<Self> {
         let mut raw = load_raw(name_or_path)?;
         raw.apply(overrides);
