@@ -28,19 +28,37 @@ pub const MAX_SAMPLED_PAIRS: usize = 10_000_000;
 /// plus `length_bonus` per token (`[data] length_bonus`, default 0; the
 /// length-bias lesson's annotator who likes long answers).
 pub fn annotator_labels(problem: &Problem, length_bonus: f64) -> Result<Vec<f64>> {
-    if !(length_bonus.is_finite() && length_bonus.abs() <= crate::reward::MAX_REWARD) {
-        return Err(Error::invalid(
+    check_length_bonus(length_bonus)?;
+    Ok((0..problem.len())
+        .map(|y| problem.reward[y] + length_bonus * problem.space.length(y) as f64)
+        .collect())
+}
+
+/// Checks the annotator's length bonus: finite, within the reward range
+/// (cheap: done before any reference or data is built).
+pub fn check_length_bonus(length_bonus: f64) -> Result<f64> {
+    if length_bonus.is_finite() && length_bonus.abs() <= crate::reward::MAX_REWARD {
+        Ok(length_bonus)
+    } else {
+        Err(Error::invalid(
             "data.length_bonus",
             format!(
                 "must be a finite number with |value| ≤ {:e}, got {}",
                 crate::reward::MAX_REWARD,
                 crate::numerics::show(length_bonus)
             ),
-        ));
+        ))
     }
-    Ok((0..problem.len())
-        .map(|y| problem.reward[y] + length_bonus * problem.space.length(y) as f64)
-        .collect())
+}
+
+/// The refusal of population data over too large a support.
+pub fn population_too_large(support: usize) -> Error {
+    Error::invalid(
+        "data.kind",
+        format!(
+            "\"population\" enumerates support² pairs and supports at most {MAX_POPULATION_SUPPORT} responses, this sampler has {support}: use kind = \"sampled\""
+        ),
+    )
 }
 
 /// The data kinds by name (scenario `[data] kind`).
@@ -150,6 +168,31 @@ impl PairData {
         }
     }
 
+    /// How many pairs [`PairData::build`] would make, without making them
+    /// (a sampler's support is counted, nothing else is built).
+    pub fn planned_pairs(problem: &Problem, spec: &DataSpec) -> Result<usize> {
+        Ok(match spec {
+            DataSpec::Population { sampler } => {
+                let mu = sampler_weights(problem, sampler.as_deref(), "data.sampler")?;
+                let support = mu.iter().filter(|&&m| m > 0.0).count();
+                if support > MAX_POPULATION_SUPPORT {
+                    // `build` refuses it with the right message.
+                    0
+                } else {
+                    support * support
+                }
+            }
+            DataSpec::Pairs(named) => named.len(),
+            DataSpec::Sampled { size, .. } => *size,
+        })
+    }
+
+    /// Bytes a data set of `pairs` pairs over `n` responses takes in memory
+    /// (the pairs, their cumulative weights, the support flags).
+    pub fn planned_bytes(pairs: usize, n: usize) -> u128 {
+        (pairs as u128) * (std::mem::size_of::<Pair>() as u128 + 8) + n as u128
+    }
+
     /// Builds the scenario's data. `label` is the labelling score ℓ.
     pub fn build(problem: &Problem, spec: &DataSpec, label: &[f64]) -> Result<Self> {
         let n = problem.len();
@@ -158,13 +201,7 @@ impl PairData {
                 let mu = sampler_weights(problem, sampler.as_deref(), "data.sampler")?;
                 let support: Vec<usize> = (0..n).filter(|&i| mu[i] > 0.0).collect();
                 if support.len() > MAX_POPULATION_SUPPORT {
-                    return Err(Error::invalid(
-                        "data.kind",
-                        format!(
-                            "\"population\" enumerates support² pairs and supports at most {MAX_POPULATION_SUPPORT} responses, this sampler has {}: use kind = \"sampled\"",
-                            support.len()
-                        ),
-                    ));
+                    return Err(population_too_large(support.len()));
                 }
                 let mut pairs = Vec::with_capacity(support.len() * support.len());
                 for &i in &support {

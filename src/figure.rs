@@ -222,6 +222,12 @@ pub fn write_figure(
         }
         Format::Png => {
             register_font();
+            // Open the file first: an I/O error (a missing folder, no
+            // permission) is then the system's own one-line message, not
+            // the PNG encoder's debug text.
+            if std::fs::metadata(path).map_or(true, |m| m.is_file()) {
+                std::fs::File::create(path).map_err(|e| fail(&e))?;
+            }
             let root = BitMapBackend::new(path, size).into_drawing_area();
             draw(&root, data, kind).map_err(|e| fail(&e))?;
             root.present().map_err(|e| fail(&e))

@@ -358,6 +358,17 @@ pub fn run_configs(scenario: &Scenario, sizes: &[usize], seeds: u64) -> Result<V
 /// Runs the experiment on the scenario's focused prompt for each pair
 /// count in `sizes`, averaged over `seeds` data draws.
 pub fn over_optimisation(scenario: &Scenario, sizes: &[usize], seeds: u64) -> Result<Report> {
+    over_optimisation_watched(scenario, sizes, seeds, &crate::train::Unwatched)
+}
+
+/// [`over_optimisation`] reporting each RLHF update to `progress`; a stop
+/// request ends it with [`Error::Interrupted`].
+pub fn over_optimisation_watched(
+    scenario: &Scenario,
+    sizes: &[usize],
+    seeds: u64,
+    progress: &dyn crate::train::Progress,
+) -> Result<Report> {
     let cfgs = run_configs(scenario, sizes, seeds)?;
     let problem = &scenario.problem;
     let log_ref = &problem.log_ref;
@@ -408,7 +419,13 @@ pub fn over_optimisation(scenario: &Scenario, sizes: &[usize], seeds: u64) -> Re
 
             let mut seed_rl = vec![measure(0.0, log_ref, log_ref, gold, &proxy, base)];
             while !run.finished() {
+                if progress.stop_requested() {
+                    return Err(Error::Interrupted {
+                        step: run.steps_done(),
+                    });
+                }
                 run.step()?;
+                progress.advance(1);
                 let k = run.steps_done();
                 if run.is_logged(k) {
                     let lp = run.policy().log_probs();

@@ -219,6 +219,10 @@ proptest! {
         let Some((code, out, err)) = outcome else {
             return Err(TestCaseError::fail(format!("hung (> 20 s) on {method}:\n{text}")));
         };
+        if std::env::var_os("DPO_LAB_FUZZ_TALLY").is_some() {
+            let warned = out.contains("\"warnings\": [\n") || out.contains("warning:");
+            println!("fuzz-case: {} exit {code:?} warned {warned}", args[0]);
+        }
         match code {
             Some(0) if command == 5 => {
                 prop_assert!(out.starts_with("wrote "), "{}", out);

@@ -376,3 +376,92 @@ fn csv_writes_through_symlinks_and_never_replaces_a_fifo() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// 50 prompts over population data on 2,000 responses allocated ~96 MB
+/// each before any check (6.6 GB, an abort under a 4 GiB limit): the
+/// data's memory is now estimated and refused before it is allocated.
+#[test]
+fn many_prompts_over_population_data_are_refused_before_allocation() {
+    let mut text = String::from(
+        "name = \"many\"\n[space]\nsize = 2000\n[reference]\nkind = \"dirichlet\"\nalpha = 1.0\nseed = 1\n[reward]\nkind = \"gaussian\"\nseed = 3\n[data]\nkind = \"population\"\n",
+    );
+    for k in 0..50 {
+        text.push_str(&format!("[[prompts]]\nname = \"p{k}\"\n"));
+    }
+    assert_file_error("many.toml", &text, "dpo", "prompts");
+}
+
+/// Every loss at extreme β and learning rates, on a flat and a sequence
+/// lesson: finite metrics, or a clean error — and a loss that ends far
+/// above its start is never silent (55 of 360 such runs once ended with at
+/// most "not converged … a larger learning rate would still change the
+/// policy"). Prints the tally by outcome.
+#[test]
+fn every_loss_at_extreme_beta_and_lr_is_finite_or_refused_and_never_silently_diverges() {
+    use dpo_lab::method::MethodKind;
+    use dpo_lab::scenario::{Overrides, Scenario};
+    use dpo_lab::train::Run;
+    use strum::VariantNames;
+    let (mut cases, mut refused, mut warned, mut clean) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    for scenario in ["ood-leak", "the-the-the"] {
+        for loss in dpo_lab::loss::LossName::VARIANTS {
+            for beta in [1e-4, 1e-2, 1.0, 1e2, 1e4, 1e12] {
+                for lr in [1e-3, 1.0, 1e3, 1e6] {
+                    cases += 1;
+                    let o = Overrides {
+                        beta: Some(beta),
+                        lr: Some(lr),
+                        loss: Some((*loss).to_string()),
+                        steps: Some(60),
+                        log_every: Some(0),
+                        ..Overrides::default()
+                    };
+                    let at = format!("{scenario} {loss} β {beta:e} lr {lr:e}");
+                    let Ok(s) = Scenario::load(scenario, &o) else {
+                        refused += 1;
+                        continue;
+                    };
+                    let run = Run::new(&s.run_config(MethodKind::Dpo)).and_then(|mut run| {
+                        let start = run.metrics()?.loss;
+                        while !run.finished() {
+                            run.step()?;
+                        }
+                        let end = run.metrics()?;
+                        Ok((start, end, run.warnings(run.grad_norm())))
+                    });
+                    match run {
+                        Err(e) => {
+                            refused += 1;
+                            if e.to_string().contains('\n') || e.to_string().is_empty() {
+                                failures.push(format!("{at}: error not one line: {e:?}"));
+                            }
+                        }
+                        Ok((start, end, warnings)) => {
+                            if !end.loss.is_finite() || !end.expected_reward.is_finite() {
+                                failures.push(format!("{at}: non-finite {end:?}"));
+                            }
+                            if dpo_lab::train::loss_diverged(start, end.loss) {
+                                if warnings.iter().any(|w| w.starts_with("diverged")) {
+                                    warned += 1;
+                                } else {
+                                    failures.push(format!(
+                                        "{at}: loss {start} → {} with warnings {warnings:?}",
+                                        end.loss
+                                    ));
+                                }
+                            } else {
+                                clean += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "{cases} cases: {refused} clean errors, {warned} divergences warned, {clean} finished, {} failures",
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

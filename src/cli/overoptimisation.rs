@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use dpo_lab::overoptimisation::{Curve, over_optimisation, run_configs};
+use dpo_lab::overoptimisation::{Curve, over_optimisation_watched, run_configs};
 use dpo_lab::scenario::{Overrides, Scenario};
 
 use super::parse_items;
@@ -35,8 +35,10 @@ pub(super) fn over_optimisation_cmd(
     let sizes: Vec<usize> = parse_items("--pairs", pairs, "integers", "an integer ≥ 1")?;
     let scenario = Scenario::load(scenario, &Overrides::default())?;
     let cfgs = run_configs(&scenario, &sizes, seeds)?;
-    dpo_lab::work::check(&dpo_lab::work::total(&cfgs), allow_long)?;
-    let report = over_optimisation(&scenario, &sizes, seeds)?;
+    // The work check, a progress bar for a second or more, and Ctrl-C.
+    let bar = super::progress::start_work(&cfgs, allow_long)?;
+    let report = over_optimisation_watched(&scenario, &sizes, seeds, &bar)?;
+    drop(bar);
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(());

@@ -34,19 +34,99 @@ pub(super) fn require<T: Clone>(field: &str, v: &Option<T>, why: &str) -> Result
 /// The most prompts a scenario may have.
 pub const MAX_PROMPTS: usize = 1000;
 
-/// One prompt's reference and reward, and the closed form's range check
-/// `|r|/β` (named after β, the setting a user changes).
+/// One prompt's reference and reward (the closed form's range check
+/// `|r|/β` follows for all prompts at once, named after `train.beta`).
 pub(super) fn check_problem(
     space: &ResponseSpace,
     reference: &RawReference,
     reward: &RawReward,
-    beta: f64,
 ) -> Result<Problem> {
     let log_ref = build_log_reference(space, &reference_spec(reference, space)?)?;
     let reward = build_reward(space, &reward_spec(reward, space)?)?;
     let problem = Problem::new(space.clone(), log_ref, reward)?;
-    crate::optimal::check_reward_scale("train.beta", &problem.reward, beta)?;
     Ok(problem)
+}
+
+/// The data checks that need no reference, reward or pairs, before any of
+/// them is built (on 20 M responses building the reference alone takes
+/// seconds): each prompt's data settings, its annotator's length bonus,
+/// and population data over a support that a full-support reference
+/// (uniform, Dirichlet) or the sampler already makes too large.
+pub(super) fn check_data_cheaply(raw: &RawScenario, space: &ResponseSpace) -> Result<()> {
+    let mut each = vec![(&raw.data, &raw.reference, None)];
+    for (k, p) in raw.prompts.iter().enumerate() {
+        each.push((
+            p.data.as_ref().unwrap_or(&raw.data),
+            p.reference.as_ref().unwrap_or(&raw.reference),
+            Some(k),
+        ));
+    }
+    for (data, reference, k) in each {
+        let prefixed = |e: Error| match (k, e) {
+            (Some(k), Error::Invalid { field, message }) => {
+                Error::invalid(format!("prompts[{k}].{field}"), message)
+            }
+            (_, e) => e,
+        };
+        crate::data::check_length_bonus(data.length_bonus.unwrap_or(0.0)).map_err(prefixed)?;
+        if let DataSpec::Population { sampler } = data_spec(data).map_err(prefixed)? {
+            let support = match &sampler {
+                Some(w) => w.iter().filter(|&&x| x > 0.0).count(),
+                None => match reference_spec(reference, space).map_err(prefixed)? {
+                    crate::reference::ReferenceSpec::Uniform
+                    | crate::reference::ReferenceSpec::Dirichlet { .. } => space.len(),
+                    _ => 0,
+                },
+            };
+            if support > crate::data::MAX_POPULATION_SUPPORT {
+                return Err(prefixed(crate::data::population_too_large(support)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The most memory the data of all prompts together may take: checked
+/// before any of it is allocated (a file of many prompts over population
+/// data would otherwise exhaust memory before any other check).
+pub const MAX_DATA_BYTES: u128 = 2 << 30;
+
+/// Refuses, before anything is allocated, data that would not fit in
+/// [`MAX_DATA_BYTES`] across all prompts.
+pub(super) fn check_data_memory(raw: &RawScenario, problems: &[Problem]) -> Result<()> {
+    let mut total: u128 = 0;
+    let mut largest = (0usize, 0usize);
+    for (k, problem) in problems.iter().enumerate() {
+        let data = if k == 0 {
+            &raw.data
+        } else {
+            raw.prompts[k - 1].data.as_ref().unwrap_or(&raw.data)
+        };
+        let spec = data_spec(data)?;
+        let pairs = PairData::planned_pairs(problem, &spec)?;
+        total += PairData::planned_bytes(pairs, problem.len());
+        if pairs > largest.1 {
+            largest = (k, pairs);
+        }
+    }
+    if total > MAX_DATA_BYTES {
+        let field = if problems.len() > 1 {
+            "prompts"
+        } else {
+            "data"
+        };
+        return Err(Error::invalid(
+            field,
+            format!(
+                "the preference data of {} prompt(s) would take {:.1} GB of memory (up to {} pairs for one prompt), more than the {} GB allowed: use fewer prompts, a smaller sampler support or kind = \"sampled\" with a smaller size",
+                problems.len(),
+                total as f64 / 1e9,
+                largest.1,
+                MAX_DATA_BYTES >> 30
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// One prompt's data, built last: it is the costly part.

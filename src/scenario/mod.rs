@@ -88,6 +88,7 @@ impl Scenario {
             ));
         }
         let space = check_space(&raw.space)?;
+        checks::check_data_cheaply(&raw, &space)?;
         let prefixed = |k: usize| {
             move |e: Error| match e {
                 Error::Invalid { field, message } => {
@@ -96,25 +97,30 @@ impl Scenario {
                 other => other,
             }
         };
-        let mut problems = vec![check_problem(
-            &space,
-            &raw.reference,
-            &raw.reward,
-            train.beta,
-        )?];
+        let mut problems = vec![check_problem(&space, &raw.reference, &raw.reward)?];
         for (k, p) in raw.prompts.iter().enumerate() {
             problems.push(
                 check_problem(
                     &space,
                     p.reference.as_ref().unwrap_or(&raw.reference),
                     p.reward.as_ref().unwrap_or(&raw.reward),
-                    train.beta,
                 )
                 .map_err(prefixed(k))?,
             );
         }
+        for (k, problem) in problems.iter().enumerate() {
+            crate::optimal::check_reward_scale("train.beta", &problem.reward, train.beta).map_err(
+                |e| match e {
+                    Error::Invalid { field, message } if k > 0 => {
+                        Error::invalid(field, format!("{message} (prompt {})", k + 1))
+                    }
+                    other => other,
+                },
+            )?;
+        }
         let policy = policy_kind(&raw.policy, &problems[0])?;
         let rlhf = check_rlhf(&raw.rlhf, &problems[0])?;
+        checks::check_data_memory(&raw, &problems)?;
         let mut prompts = Vec::with_capacity(problems.len());
         for (k, problem) in problems.into_iter().enumerate() {
             let (name, data) = if k == 0 {

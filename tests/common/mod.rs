@@ -72,6 +72,11 @@ pub fn assert_close(a: f64, b: f64, rel: f64, abs: f64, what: &str) {
 /// A proptest configuration with a fixed seed: every run of the suite
 /// draws the same cases (failures are also kept in proptest-regressions/).
 pub fn config(cases: u32) -> ProptestConfig {
+    // DPO_LAB_FUZZ_CASES=3000: a longer run than CI's, to probe.
+    let cases = std::env::var("DPO_LAB_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
     ProptestConfig {
         cases,
         rng_seed: proptest::test_runner::RngSeed::Fixed(0x05ee_dd90),
