@@ -273,13 +273,11 @@ fn self_pairs_and_unused_nan_hyper_parameters_are_refused() {
     let text = "name = \"s\"\n[space]\nresponses = [\"A\", \"B\"]\n[reference]\nprobs = [0.5, 0.5]\n[reward]\nvalues = [1.0, 0.0]\n[data]\nkind = \"pairs\"\npairs = [[\"A\", \"B\"], [\"A\", \"A\"]]\n";
     let e = dpo_lab::scenario::RawScenario::parse(text, "s")
         .and_then(dpo_lab::scenario::Scenario::check)
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(e.to_string().starts_with("data.pairs[1]"), "{e}");
     let text = "name = \"s\"\n[space]\nresponses = [\"A\", \"B\"]\n[reference]\nprobs = [0.5, 0.5]\n[reward]\nvalues = [1.0, 0.0]\n[data]\nkind = \"pairs\"\npairs = [[\"A\", \"B\"]]\n[train]\nloss = \"dpo\"\nrpo_alpha = nan\n";
     let e = dpo_lab::scenario::RawScenario::parse(text, "s")
         .and_then(dpo_lab::scenario::Scenario::check)
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(e.to_string().starts_with("train.rpo_alpha"), "{e}");
 }

@@ -99,6 +99,8 @@ impl std::ops::Sub for D {
 }
 impl std::ops::Mul for D {
     type Output = D;
+    // The product rule: (uv)' = u'v + uv'.
+    #[allow(clippy::suspicious_arithmetic_impl)]
     fn mul(self, o: D) -> D {
         D {
             v: self.v * o.v,

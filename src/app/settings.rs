@@ -294,6 +294,7 @@ impl Settings {
             annotator: Some(self.annotator.clone()),
             rlhf_optimizer: None,
             reward_model: None,
+            allow_long: false,
         });
         if raw
             .data

@@ -309,6 +309,7 @@ impl Common {
             annotator: self.annotator.clone(),
             rlhf_optimizer: self.rlhf_optimizer.clone(),
             reward_model: self.reward_model.clone(),
+            allow_long: self.allow_long,
         })
     }
 }

@@ -86,6 +86,29 @@ pub(super) fn check_data_cheaply(raw: &RawScenario, space: &ResponseSpace) -> Re
     Ok(())
 }
 
+/// The cost of building `raw` (its problems and sampled data), from sizes
+/// alone: nothing is allocated.
+pub(super) fn build_estimate(raw: &RawScenario) -> Result<crate::work::WorkEstimate> {
+    let space = check_space(&raw.space)?;
+    let mut sampled: u128 = 0;
+    for data in std::iter::once(&raw.data).chain(raw.prompts.iter().filter_map(|p| p.data.as_ref()))
+    {
+        if let Ok(DataSpec::Sampled { size, .. }) = data_spec(data) {
+            sampled += size as u128;
+        }
+    }
+    // A prompt without its own data inherits the first prompt's.
+    let inherited = raw.prompts.iter().filter(|p| p.data.is_none()).count() as u128;
+    if let Ok(DataSpec::Sampled { size, .. }) = data_spec(&raw.data) {
+        sampled += inherited * size as u128;
+    }
+    Ok(crate::work::build_estimate(
+        space.len() as u128,
+        1 + raw.prompts.len(),
+        sampled,
+    ))
+}
+
 /// The most memory the data of all prompts together may take: checked
 /// before any of it is allocated (a file of many prompts over population
 /// data would otherwise exhaust memory before any other check).

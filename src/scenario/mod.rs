@@ -178,6 +178,12 @@ impl Scenario {
     pub fn load(name_or_path: &str, overrides: &Overrides) -> Result<Self> {
         let mut raw = load_raw(name_or_path)?;
         raw.apply(overrides);
+        if !overrides.allow_long {
+            // Building a huge space and its sampled data takes seconds to
+            // minutes before any run's own estimate could refuse it.
+            crate::work::check(&checks::build_estimate(&raw)?, false)
+                .map_err(|e| overrides.name_flag(e))?;
+        }
         Scenario::check(raw).map_err(|e| overrides.name_flag(e))
     }
 

@@ -374,6 +374,9 @@ pub struct Overrides {
     pub rlhf_optimizer: Option<String>,
     /// `--reward-model`.
     pub reward_model: Option<String>,
+    /// `--allow-long`: build a scenario whose building alone is estimated
+    /// above the work limit.
+    pub allow_long: bool,
 }
 
 impl Overrides {
