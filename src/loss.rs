@@ -421,11 +421,13 @@ impl PairLoss {
             (0.0..1.0).contains(&eps),
             "in [0, 1)",
         )?;
+        // Below 1e-6 the derivative m(1−m)/τ overflows long before the
+        // policy moves: a divergence that would be blamed on the lr.
         let tau = check(
             "train.discopop_tau",
             p.discopop_tau,
-            p.discopop_tau > 0.0,
-            "a finite number > 0",
+            (1e-6..=1e6).contains(&p.discopop_tau),
+            "in [1e-6, 1e6]",
         )?;
         let gamma = check(
             "train.simpo_gamma",

@@ -63,10 +63,17 @@ pub fn sweep_configs(
                 if scale_lr && step_scales_with_beta(method, cfg.train.loss) {
                     let lr = base_lr * (base_beta / beta).powi(2);
                     if !(lr.is_finite() && lr > 0.0) {
+                        // The advice follows the cause: an overflow wants a
+                        // smaller lr, an underflow a larger one.
+                        let (field, fix) = if lr > 0.0 || lr.is_nan() {
+                            ("train.lr", "use a smaller lr")
+                        } else {
+                            ("train.beta", "the file's β is too far below the swept one")
+                        };
                         return Err(Error::invalid(
-                            "train.lr",
+                            field,
                             format!(
-                                "keeping lr·β² fixed gives lr = {base_lr:e}·({base_beta:e}/{beta:e})² = {lr:e} at β = {beta:e}, not a finite number > 0: use a smaller lr, a β closer to {base_beta:e}, or turn the lr scaling off"
+                                "keeping lr·β² fixed gives lr = {base_lr:e}·({base_beta:e}/{beta:e})² = {lr:e} at β = {beta:e}, not a finite number > 0: {fix}, a β closer to {base_beta:e}, or turn the lr scaling off (--no-lr-scaling)"
                             ),
                         ));
                     }

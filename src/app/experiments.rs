@@ -192,7 +192,8 @@ impl ExperimentsPanel {
     /// The tab.
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
         self.poll();
-        ui.horizontal(|ui| {
+        // Wrapped: the "computing …" label never pushes past the window.
+        ui.horizontal_wrapped(|ui| {
             for e in Experiment::ALL {
                 ui.selectable_value(&mut self.selected, e, e.title())
                     .on_hover_text(e.tooltip());
@@ -217,6 +218,15 @@ impl ExperimentsPanel {
         }
         ui.label(self.selected.tooltip());
         ui.separator();
+        // While the selected experiment computes, an older result (maybe of
+        // another scenario) would teach the wrong example: show none.
+        if self
+            .job
+            .as_ref()
+            .is_some_and(|(k, _, _)| *k == self.selected)
+        {
+            return;
+        }
         let Some((_, what, outcome)) = self.results.iter().find(|(k, _, _)| *k == self.selected)
         else {
             ui.label("Not computed yet: press Compute.");

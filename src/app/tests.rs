@@ -356,6 +356,49 @@ fn over_optimisation_stop_computes_and_shows_every_peak() {
     );
 }
 
+/// Stop 13 opens on its own experiment, computed on arrival on its own
+/// scenario: no result of another scenario is shown meanwhile, and the
+/// numbers are the library's.
+#[test]
+fn resampling_stop_computes_its_own_scenario_on_arrival() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    // Another scenario's resampling result first, to be sure it is not
+    // shown at the stop.
+    h.state_mut().experiments.selected = super::experiments::Experiment::Resampling;
+    let session = h.state().session().scenario.name().to_string();
+    assert_eq!(session, "optimal-policy");
+    pick_lesson(&mut h, "13 · Resample often");
+    assert_eq!(h.state().session().scenario.name(), "resampling");
+    assert!(
+        h.state().experiments.busy(),
+        "the stop starts its experiment"
+    );
+    assert!(
+        h.query_by_label_contains("Computed on").is_none(),
+        "no stale result while it computes"
+    );
+    wait_for_experiment(&mut h);
+    assert_eq!(h.state().experiments.error, None);
+    assert!(
+        h.query_by_label_contains("Computed on resampling")
+            .is_some()
+    );
+    let every =
+        dpo_lab::sweep::parse_every("every", dpo_lab::sweep::DEFAULT_EVERY).expect("parses");
+    let points = dpo_lab::sweep::resample_sweep(
+        &h.state().session().scenario,
+        &every,
+        &dpo_lab::train::Unwatched,
+    )
+    .expect("runs");
+    // Never resampling drifts onto answers no batch drew, as the stop says.
+    let never = points.last().expect("a point");
+    assert!(never.unseen_mass > points[0].unseen_mass);
+    assert!(never.kl_to_optimal > points[0].kl_to_optimal);
+    assert!(h.query_by_label("mass never drawn").is_some());
+}
+
 #[test]
 fn experiments_tab_computes_the_remedies_table_and_the_resampling_curve() {
     let mut h = harness(None);
