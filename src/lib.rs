@@ -15,6 +15,7 @@ pub mod data;
 pub mod derivation;
 pub mod error;
 pub mod export;
+#[cfg(feature = "figures")]
 pub mod figure;
 pub mod loss;
 pub mod method;
