@@ -251,7 +251,7 @@ pub const GUIDED: &[Lesson] = &[
         title: "6 · \"the the the\"",
         scenario: "the-the-the",
         tab: Tab::Overview,
-        notice: "Shared features move most of the mass out of the data, mostly onto 'the cat the'; 'the the the', the worst answer, gains most relative to its reference (log scale shows it). Then open Derivation: the DPO loss does not change when mass moves out of the data.",
+        notice: "Shared features move most of the mass out of the data, mostly onto 'the cat the'; 'the the the', the worst answer, gains most relative to its reference (the bars open in log scale to show it). Then open Derivation: the DPO loss does not change when mass moves out of the data.",
         experiment: None,
         try_this: &[
             Tweak::Policy("autoregressive"),

@@ -186,6 +186,16 @@ pub struct DpoLabApp {
     budget: FrameBudget,
 }
 
+/// Whether a pinned focus answer holds under 2 % of the reference: on a
+/// linear axis its bar would be a few pixels (stop 6's "the the the" is
+/// 0.0002 → 0.0137), so the bars start in log scale, as `figure` does.
+fn focus_is_tiny(session: &Session) -> bool {
+    let s = &session.scenario;
+    s.focus_responses
+        .iter()
+        .any(|&y| s.problem.log_ref[y].exp() < 0.02)
+}
+
 impl DpoLabApp {
     /// Opens `scenario` (a built-in name or a path), or the first lesson.
     /// A scenario that fails to load opens the first lesson with the error
@@ -205,9 +215,10 @@ impl DpoLabApp {
                 Some(0),
             ),
         };
-        let settings = Settings::from_scenario(&raw, None);
+        let mut settings = Settings::from_scenario(&raw, None);
         let session = Session::new(raw.clone(), &settings)
             .unwrap_or_else(|e| panic!("built-in scenario {} must check: {e}", raw.name));
+        settings.log_scale |= focus_is_tiny(&session);
         let pinned = session.scenario.focus_responses.clone();
         DpoLabApp {
             applied: settings.clone(),
@@ -272,9 +283,10 @@ impl DpoLabApp {
     }
 
     fn load(&mut self, raw: RawScenario, tab: Option<Tab>) {
-        let settings = Settings::from_scenario(&raw, Some(&self.settings));
+        let mut settings = Settings::from_scenario(&raw, Some(&self.settings));
         match Session::new(raw, &settings) {
             Ok(session) => {
+                settings.log_scale |= focus_is_tiny(&session);
                 self.applied = settings.clone();
                 self.settings = settings;
                 if let Some(tab) = tab {

@@ -399,6 +399,41 @@ fn resampling_stop_computes_its_own_scenario_on_arrival() {
     assert!(h.query_by_label("mass never drawn").is_some());
 }
 
+/// Stop 6's point is a bar of 0.0002 → 0.0137: the stop opens the bars in
+/// log scale, because a pinned focus answer holds under 2 % of the
+/// reference; a stop whose focus is large keeps the linear axis.
+#[test]
+fn a_tiny_focus_answer_opens_the_bars_in_log_scale() {
+    let mut h = harness(None);
+    h.run_steps(1);
+    assert!(!h.state().settings.log_scale, "the first stop is linear");
+    pick_lesson(&mut h, GUIDED[5].title);
+    assert_eq!(h.state().session().scenario.name(), "the-the-the");
+    let s = &h.state().session().scenario;
+    let tiny = s
+        .focus_responses
+        .iter()
+        .any(|&y| s.problem.log_ref[y].exp() < 0.02);
+    assert!(tiny, "the the the is under 2 % of the reference");
+    assert!(h.state().settings.log_scale);
+    h.run_steps(2);
+    assert!(
+        painted_texts(&h)
+            .iter()
+            .any(|(t, _)| t.contains("probability (log scale)")),
+        "the bars' axis says log scale"
+    );
+    pick_lesson(&mut h, GUIDED[9].title);
+    assert_eq!(
+        h.state().session().scenario.name(),
+        "likelihood-displacement"
+    );
+    assert!(
+        !h.state().settings.log_scale,
+        "a large focus keeps the linear axis"
+    );
+}
+
 #[test]
 fn experiments_tab_computes_the_remedies_table_and_the_resampling_curve() {
     let mut h = harness(None);
