@@ -87,201 +87,133 @@ pub const DEFAULT_LABEL_SMOOTHING: f64 = 0.0;
 /// EXO paper suggest 1e-3; TRL's default 0 makes the loss infinite).
 pub const EXO_DEFAULT_EPSILON: f64 = 1e-3;
 
-/// The losses by name (scenario `[train] loss`, `--loss`), with TRL's
-/// `loss_type` names as aliases where ours differ.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-    strum::VariantNames,
-    strum::EnumMessage,
+/// A preference loss with its hyper-parameters. Its discriminant enum is
+/// [`LossName`]: the losses by name (scenario `[train] loss`, `--loss`),
+/// with TRL's `loss_type` names as aliases where ours differ, and each
+/// formula as its message — one enum, so a loss cannot lose its name.
+#[derive(Debug, Clone, Copy, PartialEq, strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(LossName),
+    vis(pub),
+    derive(
+        Default,
+        strum::EnumString,
+        strum::IntoStaticStr,
+        strum::EnumIter,
+        strum::VariantNames,
+        strum::EnumMessage,
+    ),
+    doc = "The losses by name, with TRL's names as aliases (derived from [`PairLoss`])."
 )]
-pub enum LossName {
-    /// DPO.
-    #[default]
-    #[strum(
+pub enum PairLoss {
+    /// DPO: `−log σ(βΔ)`.
+    #[strum_discriminants(default)]
+    #[strum_discriminants(strum(
         to_string = "dpo",
         serialize = "sigmoid",
         message = "-log sigma(beta D) (TRL: sigmoid; Rafailov et al. 2023)"
-    )]
-    Dpo,
-    /// IPO.
-    #[strum(
-        to_string = "ipo",
-        message = "(mean-per-token D - 1/(2 beta))^2, n counting the end token (Azar et al. 2023)"
-    )]
-    Ipo,
-    /// Hinge.
-    #[strum(
-        to_string = "hinge",
-        serialize = "slic",
-        message = "max(0, 1 - beta D) (SLiC, Zhao et al. 2023)"
-    )]
-    Hinge,
-    /// Conservative DPO.
-    #[strum(
-        to_string = "cdpo",
-        serialize = "conservative",
-        message = "(1-e) softplus(-beta D) + e softplus(beta D), e = label_smoothing (TRL <= 0.28: sigmoid with label_smoothing; Mitchell 2023)"
-    )]
-    Cdpo,
-    /// Robust DPO.
-    #[strum(
-        to_string = "robust",
-        message = "[-(1-e) log sigma(beta D) + e log sigma(-beta D)] / (1 - 2e) (rDPO, Chowdhury et al. 2024)"
-    )]
-    Robust,
-    /// EXO.
-    #[strum(
-        to_string = "exo_pair",
-        message = "KL(q || labels) with q = sigma(+-beta D), 0 < e < 1 (EXO, Ji et al. 2024)"
-    )]
-    ExoPair,
-    /// NCA.
-    #[strum(
-        to_string = "nca_pair",
-        message = "-log sigma(beta rho_w) - 1/2 log sigma(-beta rho_w) - 1/2 log sigma(-beta rho_l) (NCA, Chen et al. 2024)"
-    )]
-    NcaPair,
-    /// BCO.
-    #[strum(
-        to_string = "bco_pair",
-        message = "-log sigma(beta rho_w) - log sigma(-beta rho_l) (BCO, Jung et al. 2024)"
-    )]
-    BcoPair,
-    /// SPPO.
-    #[strum(
-        to_string = "sppo_hard",
-        message = "(rho_w - 1/(2 beta))^2 + (rho_l + 1/(2 beta))^2 (SPPO, Wu et al. 2024)"
-    )]
-    SppoHard,
-    /// APO-zero.
-    #[strum(
-        to_string = "apo_zero",
-        message = "(1 - sigma(beta rho_w)) + sigma(beta rho_l) (APO, D'Oosterlinck et al. 2024)"
-    )]
-    ApoZero,
-    /// APO-down.
-    #[strum(
-        to_string = "apo_down",
-        message = "sigma(beta rho_w) + (1 - sigma(beta D)) (APO, D'Oosterlinck et al. 2024)"
-    )]
-    ApoDown,
-    /// DiscoPOP.
-    #[strum(
-        to_string = "discopop",
-        message = "(1-m)(-log sigma(z)) + m e^-z, z = beta D, m = sigma(z/tau) (Chris Lu et al. 2024)"
-    )]
-    Discopop,
-    /// Length-normalised DPO.
-    #[strum(
-        to_string = "sigmoid_norm",
-        message = "-log sigma(beta mean-per-token D), n counting the end token"
-    )]
-    SigmoidNorm,
-    /// Supervised fine-tuning on the chosen answers.
-    #[strum(
-        to_string = "sft",
-        message = "chosen NLL: sum of -log pi(y_w) over the batch / its chosen tokens (end tokens counted)"
-    )]
-    Sft,
-    /// SimPO.
-    #[strum(
-        to_string = "simpo",
-        message = "-(1-e) log sigma(u) - e log sigma(-u), u = beta (mean l_w - mean l_l) - gamma, reference-free (TRL: CPOTrainer loss_type simpo, cpo_alpha 0; Meng et al. 2024)"
-    )]
-    Simpo,
-    /// CPO.
-    #[strum(
-        to_string = "cpo",
-        message = "-(1-e) log sigma(beta (l_w - l_l)) - e log sigma(-beta (l_w - l_l)) + cpo_alpha * chosen NLL, reference-free (TRL: CPOTrainer defaults; Xu et al. 2024)"
-    )]
-    Cpo,
-    /// R-DPO.
-    #[strum(
-        to_string = "rdpo",
-        message = "-log sigma(beta D + alpha (n_w - n_l)) (R-DPO, Park et al. 2024: the length penalty of max E[r - alpha |y|])"
-    )]
-    Rdpo,
-    /// DPO-Positive.
-    #[strum(
-        to_string = "dpop",
-        message = "-log sigma(beta (D - lambda max(0, -rho_w))) (DPOP, Pal et al. 2024)"
-    )]
-    Dpop,
-    /// RPO.
-    #[strum(
-        to_string = "rpo",
-        message = "DPO + rpo_alpha * chosen NLL (TRL: loss_type [sigmoid, sft]; RPO, Liu et al. 2024)"
-    )]
-    Rpo,
-    /// ORPO.
-    #[strum(
-        to_string = "orpo",
-        message = "chosen NLL - lambda log sigma(log odds w - log odds l), odds of exp(mean-per-token l), reference-free (Hong et al. 2024; TRL's NLL also covers the prompt, which has no tokens here)"
-    )]
-    Orpo,
-    /// KTO.
-    #[strum(
-        to_string = "kto",
-        message = "[w_d (1 - sigma(beta (rho_w - z0))) + w_u (1 - sigma(beta (z0 - rho_l)))] / 2: a mean over 2N examples, z0 = max(0, KL(pi || pi_ref)) (Ethayarajh et al. 2024)"
-    )]
-    Kto,
-}
-
-/// A preference loss with its hyper-parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum PairLoss {
-    /// DPO: `−log σ(βΔ)`.
+    ))]
     Dpo,
     /// IPO: `(Δ̄ − 1/(2β))²` (per-token average, as TRL; the summed form on
     /// flat spaces).
+    #[strum_discriminants(strum(
+        to_string = "ipo",
+        message = "(mean-per-token D - 1/(2 beta))^2, n counting the end token (Azar et al. 2023)"
+    ))]
     Ipo,
     /// Hinge / SLiC: `max(0, 1 − βΔ)`.
+    #[strum_discriminants(strum(
+        to_string = "hinge",
+        serialize = "slic",
+        message = "max(0, 1 - beta D) (SLiC, Zhao et al. 2023)"
+    ))]
     Hinge,
     /// Conservative DPO: `(1−ε)·softplus(−βΔ) + ε·softplus(βΔ)`.
-    Conservative {
+    #[strum_discriminants(strum(
+        to_string = "cdpo",
+        serialize = "conservative",
+        message = "(1-e) softplus(-beta D) + e softplus(beta D), e = label_smoothing (TRL <= 0.28: sigmoid with label_smoothing; Mitchell 2023)"
+    ))]
+    Cdpo {
         /// Probability that a label is flipped, in [0, 1/2).
         epsilon: f64,
     },
     /// Robust DPO: `[−(1−ε)·log σ(βΔ) + ε·log σ(−βΔ)]/(1 − 2ε)`.
+    #[strum_discriminants(strum(
+        to_string = "robust",
+        message = "[-(1-e) log sigma(beta D) + e log sigma(-beta D)] / (1 - 2e) (rDPO, Chowdhury et al. 2024)"
+    ))]
     Robust {
         /// Label-noise rate, in [0, 1/2).
         epsilon: f64,
     },
     /// EXO: `q_w (log q_w − log(1−ε)) + q_l (log q_l − log ε)`,
     /// `q_w = σ(βΔ)`, `q_l = σ(−βΔ)`.
+    #[strum_discriminants(strum(
+        to_string = "exo_pair",
+        message = "KL(q || labels) with q = sigma(+-beta D), 0 < e < 1 (EXO, Ji et al. 2024)"
+    ))]
     ExoPair {
         /// In (0, 1).
         epsilon: f64,
     },
     /// NCA: `−log σ(βρ_w) − ½ log σ(−βρ_w) − ½ log σ(−βρ_l)`.
+    #[strum_discriminants(strum(
+        to_string = "nca_pair",
+        message = "-log sigma(beta rho_w) - 1/2 log sigma(-beta rho_w) - 1/2 log sigma(-beta rho_l) (NCA, Chen et al. 2024)"
+    ))]
     NcaPair,
     /// BCO: `−log σ(βρ_w) − log σ(−βρ_l)`.
+    #[strum_discriminants(strum(
+        to_string = "bco_pair",
+        message = "-log sigma(beta rho_w) - log sigma(-beta rho_l) (BCO, Jung et al. 2024)"
+    ))]
     BcoPair,
     /// SPPO (hard labels): `(ρ_w − 1/(2β))² + (ρ_l + 1/(2β))²`.
+    #[strum_discriminants(strum(
+        to_string = "sppo_hard",
+        message = "(rho_w - 1/(2 beta))^2 + (rho_l + 1/(2 beta))^2 (SPPO, Wu et al. 2024)"
+    ))]
     SppoHard,
     /// APO-zero: `(1 − σ(βρ_w)) + σ(βρ_l)`.
+    #[strum_discriminants(strum(
+        to_string = "apo_zero",
+        message = "(1 - sigma(beta rho_w)) + sigma(beta rho_l) (APO, D'Oosterlinck et al. 2024)"
+    ))]
     ApoZero,
     /// APO-down: `σ(βρ_w) + (1 − σ(βΔ))`.
+    #[strum_discriminants(strum(
+        to_string = "apo_down",
+        message = "sigma(beta rho_w) + (1 - sigma(beta D)) (APO, D'Oosterlinck et al. 2024)"
+    ))]
     ApoDown,
     /// DiscoPOP: `(1 − m)·(−log σ(z)) + m·e^(−z)`, `z = βΔ`, `m = σ(z/τ)`.
+    #[strum_discriminants(strum(
+        to_string = "discopop",
+        message = "(1-m)(-log sigma(z)) + m e^-z, z = beta D, m = sigma(z/tau) (Chris Lu et al. 2024)"
+    ))]
     Discopop {
         /// Temperature τ > 0.
         tau: f64,
     },
     /// `−log σ(βΔ̄)`.
+    #[strum_discriminants(strum(
+        to_string = "sigmoid_norm",
+        message = "-log sigma(beta mean-per-token D), n counting the end token"
+    ))]
     SigmoidNorm,
     /// TRL's `sft`: the batch NLL `−ℓ_w/n̄_w`.
+    #[strum_discriminants(strum(
+        to_string = "sft",
+        message = "chosen NLL: sum of -log pi(y_w) over the batch / its chosen tokens (end tokens counted)"
+    ))]
     Sft,
     /// SimPO: `−(1−ε)log σ(u) − ε log σ(−u)`, `u = β(ℓ̄_w − ℓ̄_l) − γ`
     /// (TRL's `CPOTrainer` with `loss_type="simpo"`, `cpo_alpha=0`).
+    #[strum_discriminants(strum(
+        to_string = "simpo",
+        message = "-(1-e) log sigma(u) - e log sigma(-u), u = beta (mean l_w - mean l_l) - gamma, reference-free (TRL: CPOTrainer loss_type simpo, cpo_alpha 0; Meng et al. 2024)"
+    ))]
     Simpo {
         /// Target margin γ.
         gamma: f64,
@@ -291,6 +223,10 @@ pub enum PairLoss {
     /// CPO: `−(1−ε)log σ(βz) − ε log σ(−βz) + α·NLL`, `z = ℓ_w − ℓ_l`
     /// (summed, not averaged: TRL's `CPOTrainer` with its default
     /// `loss_type="sigmoid"`).
+    #[strum_discriminants(strum(
+        to_string = "cpo",
+        message = "-(1-e) log sigma(beta (l_w - l_l)) - e log sigma(-beta (l_w - l_l)) + cpo_alpha * chosen NLL, reference-free (TRL: CPOTrainer defaults; Xu et al. 2024)"
+    ))]
     Cpo {
         /// `cpo_alpha`, the NLL weight.
         alpha: f64,
@@ -298,22 +234,38 @@ pub enum PairLoss {
         epsilon: f64,
     },
     /// R-DPO: `−log σ(βΔ + α(n_w − n_l))`.
+    #[strum_discriminants(strum(
+        to_string = "rdpo",
+        message = "-log sigma(beta D + alpha (n_w - n_l)) (R-DPO, Park et al. 2024: the length penalty of max E[r - alpha |y|])"
+    ))]
     Rdpo {
         /// Length penalty α ≥ 0.
         alpha: f64,
     },
     /// DPO-Positive: `−log σ(β(Δ − λ·max(0, −ρ_w)))`.
+    #[strum_discriminants(strum(
+        to_string = "dpop",
+        message = "-log sigma(beta (D - lambda max(0, -rho_w))) (DPOP, Pal et al. 2024)"
+    ))]
     Dpop {
         /// Penalty λ ≥ 0.
         lambda: f64,
     },
     /// RPO: `−log σ(βΔ) + α·(−ℓ_w/n̄_w)`.
+    #[strum_discriminants(strum(
+        to_string = "rpo",
+        message = "DPO + rpo_alpha * chosen NLL (TRL: loss_type [sigmoid, sft]; RPO, Liu et al. 2024)"
+    ))]
     Rpo {
         /// NLL weight α ≥ 0.
         alpha: f64,
     },
     /// ORPO: `−ℓ_w/n̄_w − λ·log σ(log odds_w − log odds_l)`, odds of
     /// `p = exp(ℓ̄)`.
+    #[strum_discriminants(strum(
+        to_string = "orpo",
+        message = "chosen NLL - lambda log sigma(log odds w - log odds l), odds of exp(mean-per-token l), reference-free (Hong et al. 2024; TRL's NLL also covers the prompt, which has no tokens here)"
+    ))]
     Orpo {
         /// Odds-ratio weight λ ≥ 0.
         lambda: f64,
@@ -321,6 +273,10 @@ pub enum PairLoss {
     /// KTO on paired data: chosen desirable, rejected undesirable, a mean
     /// over the 2N examples (so ½ per pair), `z₀ = max(0, KL(π‖π_ref))`
     /// held fixed within a step.
+    #[strum_discriminants(strum(
+        to_string = "kto",
+        message = "[w_d (1 - sigma(beta (rho_w - z0))) + w_u (1 - sigma(beta (z0 - rho_l)))] / 2: a mean over 2N examples, z0 = max(0, KL(pi || pi_ref)) (Ethayarajh et al. 2024)"
+    ))]
     Kto {
         /// Weight of desirable answers.
         desirable: f64,
@@ -456,7 +412,7 @@ impl PairLoss {
             LossName::Dpo => PairLoss::Dpo,
             LossName::Ipo => PairLoss::Ipo,
             LossName::Hinge => PairLoss::Hinge,
-            LossName::Cdpo => PairLoss::Conservative {
+            LossName::Cdpo => PairLoss::Cdpo {
                 epsilon: below_half()?,
             },
             LossName::Robust => PairLoss::Robust {
@@ -503,30 +459,7 @@ impl PairLoss {
 
     /// The loss's name.
     pub fn name(&self) -> &'static str {
-        let name = match self {
-            PairLoss::Dpo => LossName::Dpo,
-            PairLoss::Ipo => LossName::Ipo,
-            PairLoss::Hinge => LossName::Hinge,
-            PairLoss::Conservative { .. } => LossName::Cdpo,
-            PairLoss::Robust { .. } => LossName::Robust,
-            PairLoss::ExoPair { .. } => LossName::ExoPair,
-            PairLoss::NcaPair => LossName::NcaPair,
-            PairLoss::BcoPair => LossName::BcoPair,
-            PairLoss::SppoHard => LossName::SppoHard,
-            PairLoss::ApoZero => LossName::ApoZero,
-            PairLoss::ApoDown => LossName::ApoDown,
-            PairLoss::Discopop { .. } => LossName::Discopop,
-            PairLoss::SigmoidNorm => LossName::SigmoidNorm,
-            PairLoss::Sft => LossName::Sft,
-            PairLoss::Simpo { .. } => LossName::Simpo,
-            PairLoss::Cpo { .. } => LossName::Cpo,
-            PairLoss::Rdpo { .. } => LossName::Rdpo,
-            PairLoss::Dpop { .. } => LossName::Dpop,
-            PairLoss::Rpo { .. } => LossName::Rpo,
-            PairLoss::Orpo { .. } => LossName::Orpo,
-            PairLoss::Kto { .. } => LossName::Kto,
-        };
-        name.into()
+        LossName::from(self).into()
     }
 
     /// Whether the loss is a function of `Δ` alone (then `value`/`derivative`
@@ -536,7 +469,7 @@ impl PairLoss {
             self,
             PairLoss::Dpo
                 | PairLoss::Hinge
-                | PairLoss::Conservative { .. }
+                | PairLoss::Cdpo { .. }
                 | PairLoss::Robust { .. }
                 | PairLoss::ExoPair { .. }
                 | PairLoss::Discopop { .. }
@@ -584,7 +517,7 @@ impl PairLoss {
         match *self {
             PairLoss::Dpo
             | PairLoss::Hinge
-            | PairLoss::Conservative { .. }
+            | PairLoss::Cdpo { .. }
             | PairLoss::Robust { .. }
             | PairLoss::ExoPair { .. }
             | PairLoss::Discopop { .. } => {
@@ -706,7 +639,7 @@ impl PairLoss {
         match *self {
             PairLoss::Dpo => softplus(-beta * d),
             PairLoss::Hinge => (1.0 - beta * d).max(0.0),
-            PairLoss::Conservative { epsilon } => {
+            PairLoss::Cdpo { epsilon } => {
                 (1.0 - epsilon) * softplus(-beta * d) + epsilon * softplus(beta * d)
             }
             PairLoss::Robust { epsilon } => {
@@ -740,7 +673,7 @@ impl PairLoss {
                     0.0
                 }
             }
-            PairLoss::Conservative { epsilon } => {
+            PairLoss::Cdpo { epsilon } => {
                 -(1.0 - epsilon) * beta * sigmoid(-beta * d) + epsilon * beta * sigmoid(beta * d)
             }
             PairLoss::Robust { epsilon } => {
