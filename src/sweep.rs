@@ -33,6 +33,13 @@ pub struct SweepPoint {
     pub optimal_objective: f64,
 }
 
+/// The learning rate that keeps the effective step `lr·β²` of DPO-type
+/// losses on tabular logits when β moves from `beta_before` to `beta`
+/// (`sweep`, the app's β slider and the lesson grid use this one rule).
+pub fn lr_keeping_step(lr: f64, beta_before: f64, beta: f64) -> f64 {
+    lr * (beta_before / beta).powi(2)
+}
+
 /// Whether a method's step scales as `lr·β²`.
 pub fn step_scales_with_beta(method: MethodKind, loss: PairLoss) -> bool {
     match method {
@@ -61,7 +68,7 @@ pub fn sweep_configs(
             for cfg in &mut cfgs {
                 cfg.train = cfg.train.clone().with_beta(beta)?.with_log_every(0);
                 if scale_lr && step_scales_with_beta(method, cfg.train.loss) {
-                    let lr = base_lr * (base_beta / beta).powi(2);
+                    let lr = lr_keeping_step(base_lr, base_beta, beta);
                     if !(lr.is_finite() && lr > 0.0) {
                         // The advice follows the cause: an overflow wants a
                         // smaller lr, an underflow a larger one.

@@ -552,11 +552,22 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
     let p = &session.scenario.problem;
     let star = &session.optimum.log_policy;
     let here = dpo_lab::optimal::point(&session.optimum, &p.log_ref, &p.reward);
-    let in_data = &session.scenario.data.in_data;
-    let star_ood: f64 = (0..p.len())
-        .filter(|&y| !in_data[y])
-        .map(|y| star[y].exp())
-        .sum();
+    // π*'s own metrics, from the library (OOD mass, mean length).
+    let star_ratio: Vec<f64> = star
+        .iter()
+        .zip(&p.log_ref)
+        .map(|(a, b)| if *b == f64::NEG_INFINITY { 0.0 } else { a - b })
+        .collect();
+    let star_m = dpo_lab::metrics::evaluate(
+        p,
+        star,
+        &session.scenario.data,
+        star,
+        &star_ratio,
+        session.optimum.beta,
+        0.0,
+    );
+    let star_ood = star_m.ood_mass;
     let mut specs = vec![
         CurveSpec {
             title: "OOD mass",
@@ -604,10 +615,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
             optimum: None,
         },
     ];
-    if p.space.is_sequences() {
-        let star_len: f64 = (0..p.len())
-            .map(|y| star[y].exp() * p.space.length(y) as f64)
-            .sum();
+    if let Some(star_len) = star_m.mean_length {
         specs.push(CurveSpec {
             title: "mean length",
             unit: "tokens",

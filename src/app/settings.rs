@@ -187,7 +187,7 @@ impl Settings {
     /// does).
     pub fn keep_step_after_beta(&mut self, beta_before: f64) {
         if self.keep_step && self.beta.is_finite() && self.beta > 0.0 {
-            let scaled = self.lr * (beta_before / self.beta).powi(2);
+            let scaled = dpo_lab::sweep::lr_keeping_step(self.lr, beta_before, self.beta);
             if scaled.is_finite() && scaled > 0.0 {
                 self.lr = scaled;
                 self.lr_moved = true;
