@@ -699,7 +699,8 @@ impl DpoLabApp {
                 // A small window (a projector at 1024×768, or zoomed): the
                 // bars and one curve at a time, each large enough to read.
                 let compact = h < 560.0 || ui.available_width() < 640.0;
-                // Presenter mode: the bars alone, as large as the window.
+                // Presenter mode: a slide — the bars and the stop's key
+                // curve side by side, as large as the window.
                 let top = if self.presenter.is_some() {
                     (h - 150.0).max(120.0)
                 } else if compact {
@@ -745,7 +746,7 @@ impl DpoLabApp {
                         ghost,
                     },
                     top,
-                    if compact && self.presenter.is_none() {
+                    if compact || self.presenter.is_some() {
                         Some(&mut beside)
                     } else {
                         None
@@ -767,13 +768,20 @@ impl DpoLabApp {
                     }
                 };
                 if let Some(top) = self.session.runs.iter().find_map(|r| r.metrics.ood_top.as_ref().map(|t| (r.kind, t))) {
+                    // Tiny probabilities in exponent form (0.00000 says
+                    // nothing), no ratio where the reference is 0.
+                    let p = |v: f64| if v != 0.0 && v < 1e-4 { format!("{v:.2e}") } else { format!("{v:.5}") };
+                    let ratio = if top.1.reference > 0.0 {
+                        format!(", ×{:.2}", top.1.probability / top.1.reference)
+                    } else {
+                        String::new()
+                    };
                     info_line(ui, format!(
-                        "OOD top ({}): \"{}\" π = {:.5} (π_ref = {:.5}, ×{:.2}), implicit reward {:.3}",
+                        "OOD top ({}): \"{}\" π = {} (π_ref = {}{ratio}), implicit reward {:.3}",
                         session::method_label(top.0),
                         top.1.response,
-                        top.1.probability,
-                        top.1.reference,
-                        top.1.probability / top.1.reference,
+                        p(top.1.probability),
+                        p(top.1.reference),
                         top.1.implicit_reward
                     ));
                 }

@@ -546,6 +546,13 @@ struct CurveSpec {
     optimum: Option<f64>,
 }
 
+/// The titles of the session's curves, in order (a lesson's `key_curve`
+/// indexes them).
+#[cfg(test)]
+pub fn curve_titles(session: &Session) -> Vec<&'static str> {
+    curve_specs(session).iter().map(|c| c.title).collect()
+}
+
 /// The curve plots of this session: OOD mass, E r, KL, loss, TRL's rewards
 /// and logps, and the mean length on sequence spaces.
 fn curve_specs(session: &Session) -> Vec<CurveSpec> {
