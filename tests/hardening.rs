@@ -318,18 +318,21 @@ fn csv_writes_through_symlinks_and_never_replaces_a_fifo() {
     std::fs::write(&real, "old").expect("write");
     let link = dir.join("link.csv");
     std::os::unix::fs::symlink(&real, &link).expect("symlink");
-    let out = common::dpo_lab(&[
-        "run",
-        "--scenario",
-        p,
-        "--method",
-        "dpo",
-        "--steps",
-        "5",
-        "--csv",
-        link.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{out:?}");
+    let csv_to = |target: &std::path::Path| {
+        let out = common::dpo_lab(&[
+            "run",
+            "--scenario",
+            p,
+            "--method",
+            "dpo",
+            "--steps",
+            "5",
+            "--csv",
+            target.to_str().expect("utf-8"),
+        ]);
+        assert!(out.status.success(), "{out:?}");
+    };
+    csv_to(&link);
     let meta = std::fs::symlink_metadata(&link).expect("link");
     assert!(meta.file_type().is_symlink(), "the link was replaced");
     let text = std::fs::read_to_string(&real).expect("read");
@@ -345,18 +348,7 @@ fn csv_writes_through_symlinks_and_never_replaces_a_fifo() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read fifo"))
     };
-    let out = common::dpo_lab(&[
-        "run",
-        "--scenario",
-        p,
-        "--method",
-        "dpo",
-        "--steps",
-        "5",
-        "--csv",
-        fifo.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{out:?}");
+    csv_to(&fifo);
     let got = reader.join().expect("reader");
     assert!(got.starts_with("step,"), "{got}");
     let meta = std::fs::symlink_metadata(&fifo).expect("fifo");

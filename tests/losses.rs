@@ -11,18 +11,21 @@ use dpo_lab::tolerance::IDENTITY_ABS;
 use dpo_lab::tolerance::ROUNDING_ABS;
 use dpo_lab::train::train;
 
-fn one_pair(loss: &str, beta: f64, lr: f64, steps: u64, extra: &str) -> (f64, f64) {
+/// `(ρ_w, ρ_l)` after training `loss` on the one pair `(w, l)` of the
+/// scenario whose problem is `problem` (TOML tables before `[data]`).
+fn trained_pair(
+    problem: &str,
+    (w, l): (&str, &str),
+    loss: &str,
+    (beta, lr, steps): (f64, f64, u64),
+    extra: &str,
+) -> (f64, f64) {
     let text = format!(
         r#"name = "one-pair"
-[space]
-responses = ["A", "B"]
-[reference]
-probs = [0.6, 0.4]
-[reward]
-values = [1.0, 0.0]
+{problem}
 [data]
 kind = "pairs"
-pairs = [["A", "B"]]
+pairs = [["{w}", "{l}"]]
 [train]
 beta = {beta}
 lr = {lr}
@@ -35,9 +38,17 @@ log_every = 0
     let raw = RawScenario::parse(&text, "one-pair").expect("parses");
     let s = Scenario::check(raw).expect("checks");
     let out = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
-    let lp = &out.final_log_probs;
-    let lr_ = &s.problem.log_ref;
-    (lp[0] - lr_[0], lp[1] - lr_[1])
+    let at = |name: &str| {
+        let y = s.problem.space.index_of(name).expect("in the space");
+        out.final_log_probs[y] - s.problem.log_ref[y]
+    };
+    (at(w), at(l))
+}
+
+/// Two flat answers, A ≻ B.
+fn one_pair(loss: &str, beta: f64, lr: f64, steps: u64, extra: &str) -> (f64, f64) {
+    let problem = "[space]\nresponses = [\"A\", \"B\"]\n[reference]\nprobs = [0.6, 0.4]\n[reward]\nvalues = [1.0, 0.0]";
+    trained_pair(problem, ("A", "B"), loss, (beta, lr, steps), extra)
 }
 
 #[test]
@@ -113,37 +124,8 @@ fn robust_dpo_has_no_fixed_point_on_one_pair() {
 /// (vocab {x, y}, max_len 3, tabular policy): n counts the end token, so
 /// n_w = 3 and n_l = 2.
 fn one_sequence_pair(loss: &str, beta: f64, lr: f64, steps: u64, extra: &str) -> (f64, f64) {
-    let text = format!(
-        r#"name = "one-sequence-pair"
-[space]
-kind = "sequences"
-vocab = ["x", "y"]
-max_len = 3
-[reference]
-kind = "bigram"
-end = [0.4, 0.5]
-[reward]
-kind = "sequence"
-[data]
-kind = "pairs"
-pairs = [["x y", "x"]]
-[train]
-beta = {beta}
-lr = {lr}
-steps = {steps}
-loss = "{loss}"
-log_every = 0
-{extra}
-"#
-    );
-    let raw = RawScenario::parse(&text, "one-sequence-pair").expect("parses");
-    let s = Scenario::check(raw).expect("checks");
-    let out = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
-    let at = |name: &str| {
-        let y = s.problem.space.index_of(name).expect("in the space");
-        out.final_log_probs[y] - s.problem.log_ref[y]
-    };
-    (at("x y"), at("x"))
+    let problem = "[space]\nkind = \"sequences\"\nvocab = [\"x\", \"y\"]\nmax_len = 3\n[reference]\nkind = \"bigram\"\nend = [0.4, 0.5]\n[reward]\nkind = \"sequence\"";
+    trained_pair(problem, ("x y", "x"), loss, (beta, lr, steps), extra)
 }
 
 #[test]

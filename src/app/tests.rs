@@ -492,12 +492,23 @@ fn readme_screenshots() {
         (14, "screenshot-negative-chosen-rewards.png", 2000, None),
         (15, "screenshot-over-optimisation.png", 0, None),
     ];
-    for (lesson, file, steps, tab) in shots {
-        let mut h = Harness::builder()
-            .with_size(egui::vec2(1280.0, 720.0))
+    // A rendering harness of the given size, and a shot saved to assets/.
+    let shooter = |w: f32, hgt: f32| {
+        Harness::builder()
+            .with_size(egui::vec2(w, hgt))
             .with_step_dt(1.0 / 60.0)
             .wgpu()
-            .build_ui_state(|ui, app: &mut DpoLabApp| app.frame(ui), app(None));
+            .build_ui_state(|ui, app: &mut DpoLabApp| app.frame(ui), app(None))
+    };
+    let save = |h: &mut Harness<'static, DpoLabApp>, file: &str| {
+        let image = h.render().expect("software renderer available");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets")
+            .join(file);
+        image.save(&path).expect("write png");
+    };
+    for (lesson, file, steps, tab) in shots {
+        let mut h = shooter(1280.0, 720.0);
         h.run_steps(1);
         pick_lesson(&mut h, GUIDED[lesson].title);
         wait_for_experiment(&mut h);
@@ -513,19 +524,11 @@ fn readme_screenshots() {
             h.state_mut().derivation.shift = 0.5;
         }
         h.run_steps(3);
-        let image = h.render().expect("software renderer available");
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("assets")
-            .join(file);
-        image.save(&path).expect("write png");
+        save(&mut h, file);
     }
     // Present mode on a 1024×768 projector at stop 6: the bars and the key
     // curve, as a slide.
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1024.0, 768.0))
-        .with_step_dt(1.0 / 60.0)
-        .wgpu()
-        .build_ui_state(|ui, app: &mut DpoLabApp| app.frame(ui), app(None));
+    let mut h = shooter(1024.0, 768.0);
     h.run_steps(1);
     pick_lesson(&mut h, GUIDED[5].title);
     h.state_mut().settings.steps_per_frame = 50;
@@ -533,11 +536,7 @@ fn readme_screenshots() {
     h.run_steps(10);
     h.get_by_label("Present").click();
     h.run_steps(4);
-    let image = h.render().expect("software renderer available");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("assets")
-        .join("screenshot-present.png");
-    image.save(&path).expect("write png");
+    save(&mut h, "screenshot-present.png");
 }
 
 #[test]
