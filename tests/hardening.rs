@@ -457,3 +457,34 @@ fn every_loss_at_extreme_beta_and_lr_is_finite_or_refused_and_never_silently_div
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Misattributed errors: β's range check on a later prompt named
+/// `prompts[0].train.beta` without the flag; a tiny DiscoPOP τ diverged and
+/// blamed the learning rate; a huge length bonus on 20 M responses was
+/// refused only after the reference was built; 10⁸ cheap steps were
+/// accepted at an estimate of 12 s (real: ~160 s).
+#[test]
+fn errors_name_their_own_setting_and_cheap_ones_come_first() {
+    let prompts =
+        format!("{BASE}[[prompts]]\nname = \"second\"\nreward = {{ values = [5.0, 0.0] }}\n");
+    let path = write("prompts-beta.toml", &prompts);
+    let p = path.to_str().expect("utf-8");
+    assert_quick_error(
+        &[
+            "run",
+            "--scenario",
+            p,
+            "--method",
+            "dpo",
+            "--beta",
+            "1e-300",
+        ],
+        "train.beta (from --beta)",
+    );
+    let tau = format!("{BASE}[train]\nloss = \"discopop\"\ndiscopop_tau = 1e-300\n");
+    assert_file_error("tau.toml", &tau, "dpo", "train.discopop_tau");
+    let bonus = "name = \"b\"\n[space]\nsize = 20000000\n[reference]\nkind = \"dirichlet\"\nalpha = 1.0\nseed = 1\n[reward]\nkind = \"gaussian\"\nseed = 3\n[data]\nkind = \"sampled\"\nsize = 10\nlength_bonus = -1e300\n";
+    assert_file_error("bonus.toml", bonus, "dpo", "data.length_bonus");
+    let steps = format!("{BASE}[train]\nsteps = 100000000\n");
+    assert_file_error("steps.toml", &steps, "rlhf", "train.steps");
+}
