@@ -60,6 +60,38 @@ pub fn build_estimate(responses: u128, prompts: usize, sampled_pairs: u128) -> W
     }
 }
 
+/// The cost of `count` exact head-to-head comparisons over `responses`
+/// answers (a sort by reward and a pass with binary searches each).
+pub fn comparisons(responses: usize, count: usize) -> WorkEstimate {
+    let n = responses as f64;
+    let ops = count as f64 * n * (4.0 * n.log2().max(1.0) + 20.0) * cache_factor(n);
+    let mut drivers = Vec::new();
+    if ops > 1e9 {
+        drivers.push(format!(
+            "{count} exact comparison(s) over {responses} responses (space, --seeds)"
+        ));
+    }
+    WorkEstimate {
+        ops,
+        seconds: ops * NS_PER_OP * 1e-9,
+        drivers,
+    }
+}
+
+impl WorkEstimate {
+    /// This estimate and `other` together.
+    pub fn plus(mut self, other: WorkEstimate) -> WorkEstimate {
+        self.ops += other.ops;
+        self.seconds += other.seconds;
+        for d in other.drivers {
+            if !self.drivers.contains(&d) {
+                self.drivers.push(d);
+            }
+        }
+        self
+    }
+}
+
 /// An estimate of one run's cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkEstimate {

@@ -58,7 +58,20 @@ impl Progress for Bar {
 
 /// Refuses long work (unless `--allow-long`) and returns its progress bar.
 pub(super) fn start_work(cfgs: &[RunConfig], allow_long: bool) -> Result<Bar> {
-    let estimate = dpo_lab::work::total(cfgs);
+    start_work_with(cfgs, None, allow_long)
+}
+
+/// [`start_work`] with work beyond the runs themselves (`compare`'s exact
+/// comparisons) counted in the estimate.
+pub(super) fn start_work_with(
+    cfgs: &[RunConfig],
+    extra: Option<WorkEstimate>,
+    allow_long: bool,
+) -> Result<Bar> {
+    let mut estimate = dpo_lab::work::total(cfgs);
+    if let Some(e) = extra {
+        estimate = estimate.plus(e);
+    }
     dpo_lab::work::check(&estimate, allow_long)?;
     Ok(Bar::new(cfgs, &estimate))
 }

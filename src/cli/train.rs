@@ -146,8 +146,13 @@ pub(super) fn compare_cmd(
     let margin = parse_number("--tie-margin", margin)?;
     let overrides = common.overrides(true)?;
     let scenario = Scenario::load(&common.scenario, &overrides)?;
-    let bar = start_work(
+    let comparisons = dpo_lab::work::comparisons(
+        scenario.problem.len(),
+        seeds.min(MAX_SEEDS) as usize * scenario.prompts.len(),
+    );
+    let bar = super::progress::start_work_with(
         &compare_configs(&scenario, ma, mb, seeds.min(MAX_SEEDS)),
+        Some(comparisons),
         common.allow_long,
     )?;
     let report =
