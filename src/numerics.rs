@@ -100,6 +100,27 @@ pub fn show(v: f64) -> String {
     }
 }
 
+/// `π = p (π_ref = q, ×p/q)` for a probability beside its reference, with
+/// `decimals` decimals; a tiny nonzero probability (under 1e-4, where the
+/// decimals would print only zeros) in exponent form with `decimals − 3`
+/// digits, and no ratio where the reference is 0. The command line's and
+/// the app's `ood_top` lines.
+pub fn probability_beside_reference(p: f64, reference: f64, decimals: usize) -> String {
+    let text = |v: f64| {
+        if v != 0.0 && v < 1e-4 {
+            format!("{v:.*e}", decimals.saturating_sub(3))
+        } else {
+            format!("{v:.decimals$}")
+        }
+    };
+    let ratio = if reference > 0.0 {
+        format!(", ×{:.2}", p / reference)
+    } else {
+        String::new()
+    };
+    format!("π = {} (π_ref = {}{ratio})", text(p), text(reference))
+}
+
 /// A tick label with at most 4 significant digits, trailing zeros dropped
 /// (`0.8`, `1`, `0.0137`), and no "-0".
 pub fn tick(v: f64) -> String {

@@ -47,17 +47,11 @@ pub fn build_estimate(responses: u128, prompts: usize, sampled_pairs: u128) -> W
     let n = responses as f64;
     let ops = n * prompts as f64 * SETUP_PER_RESPONSE
         + sampled_pairs as f64 * SETUP_PER_PAIR * cache_factor(n);
-    let mut drivers = Vec::new();
-    if ops > 1e9 {
-        drivers.push(format!(
+    WorkEstimate::driven(ops, || {
+        format!(
             "building {prompts} prompt(s) over {responses} responses with {sampled_pairs} sampled pairs (space, prompts, data.size)"
-        ));
-    }
-    WorkEstimate {
-        ops,
-        seconds: ops * NS_PER_OP * 1e-9,
-        drivers,
-    }
+        )
+    })
 }
 
 /// The cost of `count` exact head-to-head comparisons over `responses`
@@ -65,20 +59,34 @@ pub fn build_estimate(responses: u128, prompts: usize, sampled_pairs: u128) -> W
 pub fn comparisons(responses: usize, count: usize) -> WorkEstimate {
     let n = responses as f64;
     let ops = count as f64 * n * (4.0 * n.log2().max(1.0) + 20.0) * cache_factor(n);
-    let mut drivers = Vec::new();
-    if ops > 1e9 {
-        drivers.push(format!(
-            "{count} exact comparison(s) over {responses} responses (space, --seeds)"
-        ));
-    }
-    WorkEstimate {
-        ops,
-        seconds: ops * NS_PER_OP * 1e-9,
-        drivers,
-    }
+    WorkEstimate::driven(ops, || {
+        format!("{count} exact comparison(s) over {responses} responses (space, --seeds)")
+    })
 }
 
 impl WorkEstimate {
+    /// `ops` counted operations, with the settings that drive them.
+    pub fn new(ops: f64, drivers: Vec<String>) -> WorkEstimate {
+        WorkEstimate {
+            ops,
+            seconds: ops * NS_PER_OP * 1e-9,
+            drivers,
+        }
+    }
+
+    /// `ops` operations, naming `driver` when they alone are worth a second
+    /// or more (10⁹ operations).
+    fn driven(ops: f64, driver: impl FnOnce() -> String) -> WorkEstimate {
+        WorkEstimate::new(
+            ops,
+            if ops > 1e9 {
+                vec![driver()]
+            } else {
+                Vec::new()
+            },
+        )
+    }
+
     /// This estimate and `other` together.
     pub fn plus(mut self, other: WorkEstimate) -> WorkEstimate {
         self.ops += other.ops;
@@ -252,31 +260,15 @@ pub fn estimate(cfg: &RunConfig) -> WorkEstimate {
             ));
         }
     }
-    WorkEstimate {
-        ops,
-        seconds: ops * NS_PER_OP * 1e-9,
-        drivers,
-    }
+    WorkEstimate::new(ops, drivers)
 }
 
 /// Sums the estimates of several runs (prompts, seeds, β values, methods).
 pub fn total<'a>(cfgs: impl IntoIterator<Item = &'a RunConfig>) -> WorkEstimate {
-    let mut sum = WorkEstimate {
-        ops: 0.0,
-        seconds: 0.0,
-        drivers: Vec::new(),
-    };
-    for cfg in cfgs {
-        let e = estimate(cfg);
-        sum.ops += e.ops;
-        sum.seconds += e.seconds;
-        for d in e.drivers {
-            if !sum.drivers.contains(&d) {
-                sum.drivers.push(d);
-            }
-        }
-    }
-    sum
+    cfgs.into_iter()
+        .fold(WorkEstimate::new(0.0, Vec::new()), |sum, cfg| {
+            sum.plus(estimate(cfg))
+        })
 }
 
 /// Refuses work estimated above [`LIMIT_SECONDS`] unless `allow_long`.

@@ -768,20 +768,11 @@ impl DpoLabApp {
                     }
                 };
                 if let Some(top) = self.session.runs.iter().find_map(|r| r.metrics.ood_top.as_ref().map(|t| (r.kind, t))) {
-                    // Tiny probabilities in exponent form (0.00000 says
-                    // nothing), no ratio where the reference is 0.
-                    let p = |v: f64| if v != 0.0 && v < 1e-4 { format!("{v:.2e}") } else { format!("{v:.5}") };
-                    let ratio = if top.1.reference > 0.0 {
-                        format!(", ×{:.2}", top.1.probability / top.1.reference)
-                    } else {
-                        String::new()
-                    };
                     info_line(ui, format!(
-                        "OOD top ({}): \"{}\" π = {} (π_ref = {}{ratio}), implicit reward {:.3}",
+                        "OOD top ({}): \"{}\" {}, implicit reward {:.3}",
                         session::method_label(top.0),
                         top.1.response,
-                        p(top.1.probability),
-                        p(top.1.reference),
+                        dpo_lab::numerics::probability_beside_reference(top.1.probability, top.1.reference, 5),
                         top.1.implicit_reward
                     ));
                 }

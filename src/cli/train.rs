@@ -96,26 +96,11 @@ pub(super) fn print_run_table(
         )?;
     }
     if let Some(top) = &o.final_metrics.ood_top {
-        // Tiny probabilities in exponent form (a 6-decimal 0.000000 says
-        // nothing); no ratio where the reference is 0.
-        let p = |v: f64| {
-            if v != 0.0 && v < 1e-4 {
-                format!("{v:.3e}")
-            } else {
-                format!("{v:.6}")
-            }
-        };
-        let ratio = if top.reference > 0.0 {
-            format!(", ×{:.2}", top.probability / top.reference)
-        } else {
-            String::new()
-        };
         writeln!(
             out,
-            "  ood_top              {:?}: π = {} (π_ref = {}{ratio}), implicit reward β·h = {:.4}",
+            "  ood_top              {:?}: {}, implicit reward β·h = {:.4}",
             top.response,
-            p(top.probability),
-            p(top.reference),
+            dpo_lab::numerics::probability_beside_reference(top.probability, top.reference, 6),
             top.implicit_reward
         )?;
     }
