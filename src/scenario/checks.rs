@@ -47,32 +47,31 @@ pub(super) fn check_problem(
     Ok(problem)
 }
 
+/// Names an error of prompt `k` (0: the file's own tables; `k ≥ 1`:
+/// `prompts[k − 1]`) by its key in the file.
+pub(super) fn in_prompt(k: usize) -> impl Fn(Error) -> Error {
+    move |e| match e {
+        Error::Invalid { field, message } if k > 0 => {
+            Error::invalid(format!("prompts[{}].{field}", k - 1), message)
+        }
+        other => other,
+    }
+}
+
 /// The data checks that need no reference, reward or pairs, before any of
 /// them is built (on 20 M responses building the reference alone takes
 /// seconds): each prompt's data settings, its annotator's length bonus,
 /// and population data over a support that a full-support reference
 /// (uniform, Dirichlet) or the sampler already makes too large.
 pub(super) fn check_data_cheaply(raw: &RawScenario, space: &ResponseSpace) -> Result<()> {
-    let mut each = vec![(&raw.data, &raw.reference, None)];
-    for (k, p) in raw.prompts.iter().enumerate() {
-        each.push((
-            p.data.as_ref().unwrap_or(&raw.data),
-            p.reference.as_ref().unwrap_or(&raw.reference),
-            Some(k),
-        ));
-    }
-    for (data, reference, k) in each {
-        let prefixed = |e: Error| match (k, e) {
-            (Some(k), Error::Invalid { field, message }) => {
-                Error::invalid(format!("prompts[{k}].{field}"), message)
-            }
-            (_, e) => e,
-        };
-        crate::data::check_length_bonus(data.length_bonus.unwrap_or(0.0)).map_err(prefixed)?;
-        if let DataSpec::Population { sampler } = data_spec(data).map_err(prefixed)? {
+    for k in 0..=raw.prompts.len() {
+        let (reference, _, data) = raw.prompt_tables(k);
+        let prefixed = in_prompt(k);
+        crate::data::check_length_bonus(data.length_bonus.unwrap_or(0.0)).map_err(&prefixed)?;
+        if let DataSpec::Population { sampler } = data_spec(data).map_err(&prefixed)? {
             let support = match &sampler {
                 Some(w) => w.iter().filter(|&&x| x > 0.0).count(),
-                None => match reference_spec(reference, space).map_err(prefixed)? {
+                None => match reference_spec(reference, space).map_err(&prefixed)? {
                     crate::reference::ReferenceSpec::Uniform
                     | crate::reference::ReferenceSpec::Dirichlet { .. } => space.len(),
                     _ => 0,
@@ -90,18 +89,12 @@ pub(super) fn check_data_cheaply(raw: &RawScenario, space: &ResponseSpace) -> Re
 /// alone: nothing is allocated.
 pub(super) fn build_estimate(raw: &RawScenario) -> Result<crate::work::WorkEstimate> {
     let space = check_space(&raw.space)?;
-    let mut sampled: u128 = 0;
-    for data in std::iter::once(&raw.data).chain(raw.prompts.iter().filter_map(|p| p.data.as_ref()))
-    {
-        if let Ok(DataSpec::Sampled { size, .. }) = data_spec(data) {
-            sampled += size as u128;
-        }
-    }
-    // A prompt without its own data inherits the first prompt's.
-    let inherited = raw.prompts.iter().filter(|p| p.data.is_none()).count() as u128;
-    if let Ok(DataSpec::Sampled { size, .. }) = data_spec(&raw.data) {
-        sampled += inherited * size as u128;
-    }
+    let sampled: u128 = (0..=raw.prompts.len())
+        .filter_map(|k| match data_spec(raw.prompt_tables(k).2) {
+            Ok(DataSpec::Sampled { size, .. }) => Some(size as u128),
+            _ => None,
+        })
+        .sum();
     Ok(crate::work::build_estimate(
         space.len() as u128,
         1 + raw.prompts.len(),
@@ -120,12 +113,7 @@ pub(super) fn check_data_memory(raw: &RawScenario, problems: &[Problem]) -> Resu
     let mut total: u128 = 0;
     let mut largest = (0usize, 0usize);
     for (k, problem) in problems.iter().enumerate() {
-        let data = if k == 0 {
-            &raw.data
-        } else {
-            raw.prompts[k - 1].data.as_ref().unwrap_or(&raw.data)
-        };
-        let spec = data_spec(data)?;
+        let spec = data_spec(raw.prompt_tables(k).2)?;
         let pairs = PairData::planned_pairs(problem, &spec)?;
         total += PairData::planned_bytes(pairs, problem.len());
         if pairs > largest.1 {

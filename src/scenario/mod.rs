@@ -89,25 +89,12 @@ impl Scenario {
         }
         let space = check_space(&raw.space)?;
         checks::check_data_cheaply(&raw, &space)?;
-        let prefixed = |k: usize| {
-            move |e: Error| match e {
-                Error::Invalid { field, message } => {
-                    Error::invalid(format!("prompts[{k}].{field}"), message)
-                }
-                other => other,
-            }
-        };
-        let mut problems = vec![check_problem(&space, &raw.reference, &raw.reward)?];
-        for (k, p) in raw.prompts.iter().enumerate() {
-            problems.push(
-                check_problem(
-                    &space,
-                    p.reference.as_ref().unwrap_or(&raw.reference),
-                    p.reward.as_ref().unwrap_or(&raw.reward),
-                )
-                .map_err(prefixed(k))?,
-            );
-        }
+        let problems = (0..=raw.prompts.len())
+            .map(|k| {
+                let (reference, reward, _) = raw.prompt_tables(k);
+                check_problem(&space, reference, reward).map_err(checks::in_prompt(k))
+            })
+            .collect::<Result<Vec<_>>>()?;
         for (k, problem) in problems.iter().enumerate() {
             crate::optimal::check_reward_scale("train.beta", &problem.reward, train.beta).map_err(
                 |e| match e {
@@ -123,23 +110,14 @@ impl Scenario {
         checks::check_data_memory(&raw, &problems)?;
         let mut prompts = Vec::with_capacity(problems.len());
         for (k, problem) in problems.into_iter().enumerate() {
-            let (name, data) = if k == 0 {
-                ("prompt 1".to_string(), &raw.data)
-            } else {
-                let p = &raw.prompts[k - 1];
-                (
-                    p.name
-                        .clone()
-                        .unwrap_or_else(|| format!("prompt {}", k + 1)),
-                    p.data.as_ref().unwrap_or(&raw.data),
-                )
-            };
-            let prompt = check_prompt_data(name, problem, data);
-            prompts.push(if k == 0 {
-                prompt?
-            } else {
-                prompt.map_err(prefixed(k - 1))?
-            });
+            let name = k
+                .checked_sub(1)
+                .and_then(|i| raw.prompts[i].name.clone())
+                .unwrap_or_else(|| format!("prompt {}", k + 1));
+            prompts.push(
+                check_prompt_data(name, problem, raw.prompt_tables(k).2)
+                    .map_err(checks::in_prompt(k))?,
+            );
         }
         let first = prompts[0].clone();
         let focus_responses = check_focus(&raw.focus, &first.problem)?;

@@ -414,6 +414,19 @@ impl Overrides {
 }
 
 impl RawScenario {
+    /// Prompt `k`'s tables (0: the file's own; `k ≥ 1`: `prompts[k − 1]`,
+    /// which inherits any table it does not give): reference, reward, data.
+    pub fn prompt_tables(&self, k: usize) -> (&RawReference, &RawReward, &RawData) {
+        match k.checked_sub(1).and_then(|i| self.prompts.get(i)) {
+            None => (&self.reference, &self.reward, &self.data),
+            Some(p) => (
+                p.reference.as_ref().unwrap_or(&self.reference),
+                p.reward.as_ref().unwrap_or(&self.reward),
+                p.data.as_ref().unwrap_or(&self.data),
+            ),
+        }
+    }
+
     /// Parses TOML text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
         let fail = |message: String| Error::File {
