@@ -886,12 +886,36 @@ fn likelihood_displacement_both_fall_and_the_opposite_answer_takes_the_mass() {
             ensure(prob(&s2, &o2, "No") > 0.25, || {
                 format!("{loss}: π(No) = {}", prob(&s2, &o2, "No"))
             })?;
-            ensure(prob(&s2, &o2, "Yes") < 0.3, || {
-                format!("{loss}: π(Yes) = {}", prob(&s2, &o2, "Yes"))
-            })?;
+            // DPOP's λ = 50 overshoots: past the claim's 400 steps π(Yes)
+            // swings back up (checked below), so its bound holds there.
+            if loss == "rpo" || p.steps <= 2.0 {
+                ensure(prob(&s2, &o2, "Yes") < 0.3, || {
+                    format!("{loss}: π(Yes) = {}", prob(&s2, &o2, "Yes"))
+                })?;
+            }
         }
         Ok(())
     });
+    // The text's caveat: at 1,000 steps (β 0.1) DPOP's π(Yes) is back above
+    // 0.3 while its π(No) stays above the reference.
+    let long = Overrides {
+        loss: Some("dpop".into()),
+        steps: Some(1000),
+        log_every: Some(0),
+        ..Overrides::default()
+    };
+    let s = Scenario::load(name, &long).expect("loads");
+    let out = train(&s.run_config(MethodKind::Dpo), |_, _| {}).expect("trains");
+    assert!(
+        prob(&s, &out, "Yes") > 0.3,
+        "π(Yes) {}",
+        prob(&s, &out, "Yes")
+    );
+    assert!(
+        prob(&s, &out, "No") > 0.25,
+        "π(No) {}",
+        prob(&s, &out, "No")
+    );
 }
 
 #[test]
