@@ -338,6 +338,14 @@ where
             vec![(x, y + r + 1), (x + r + 1, y - r), (x - r - 1, y - r)],
             c.filled(),
         ))?,
+        Marker::TriangleRight => area.draw(&Polygon::new(
+            vec![(x + r + 1, y), (x - r, y - r - 1), (x - r, y + r + 1)],
+            c.filled(),
+        ))?,
+        Marker::TriangleLeft => area.draw(&Polygon::new(
+            vec![(x - r - 1, y), (x + r, y - r - 1), (x + r, y + r + 1)],
+            c.filled(),
+        ))?,
         Marker::Plus => {
             area.draw(&PathElement::new(
                 vec![(x - r, y), (x + r, y)],

@@ -33,6 +33,7 @@ pub mod remedies;
 pub mod report;
 pub mod reward;
 pub mod reward_model;
+pub mod rlvr;
 pub mod scenario;
 pub mod space;
 pub mod sweep;

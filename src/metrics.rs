@@ -56,6 +56,9 @@ pub struct Metrics {
     pub ood_top: Option<OodTop>,
     /// Method-specific extras (e.g. `objective/kl`), in order.
     pub extra: Vec<(String, f64)>,
+    /// A verifier reward's `p_correct`, `pass_at_k` and
+    /// `zero_variance_groups`; `None` for other rewards.
+    pub verifier: Option<crate::rlvr::VerifierMetrics>,
 }
 
 /// Responses per chunk of the parallel evaluation. Fixed, so the partial
@@ -335,8 +338,23 @@ impl Metrics {
         if let Some(l) = self.mean_length {
             v.push(("mean_length".into(), l));
         }
+        if let Some(vm) = &self.verifier {
+            v.push(("p_correct".into(), vm.p_correct));
+            v.push(("zero_variance_groups".into(), vm.zero_variance_groups));
+        }
         v.extend(self.extra.iter().cloned());
         v
+    }
+
+    /// `pass_at_k` as `(column, value)`: `pass@1`, `pass@8`, … (CSV and
+    /// tables; JSON has the object).
+    pub fn pass_at_columns(&self) -> Vec<(String, f64)> {
+        self.verifier.as_ref().map_or_else(Vec::new, |v| {
+            v.pass_at_k
+                .iter()
+                .map(|(k, p)| (format!("pass@{k}"), *p))
+                .collect()
+        })
     }
 
     /// The average over prompts (metrics are averaged over prompts).
@@ -371,6 +389,11 @@ impl Metrics {
                 .enumerate()
                 .map(|(k, (name, _))| (name.clone(), avg(&|m| m.extra[k].1)))
                 .collect(),
+            verifier: parts[0].verifier.as_ref().map(|_| {
+                let vs: Vec<&crate::rlvr::VerifierMetrics> =
+                    parts.iter().filter_map(|m| m.verifier.as_ref()).collect();
+                crate::rlvr::VerifierMetrics::mean(&vs)
+            }),
         }
     }
 
@@ -380,6 +403,12 @@ impl Metrics {
             .into_iter()
             .find(|(_, v)| !v.is_finite())
             .map(|(k, _)| k)
+            .or_else(|| {
+                self.pass_at_columns()
+                    .into_iter()
+                    .find(|(_, v)| !v.is_finite())
+                    .map(|(k, _)| k)
+            })
             .or_else(|| {
                 self.ood_top
                     .as_ref()
@@ -393,6 +422,14 @@ impl Metrics {
         let mut map = Map::new();
         for (k, v) in self.scalars() {
             map.insert(k, json!(v));
+        }
+        if let Some(vm) = &self.verifier {
+            let pass: Map<String, Value> = vm
+                .pass_at_k
+                .iter()
+                .map(|(k, p)| (k.to_string(), json!(p)))
+                .collect();
+            map.insert("pass_at_k".into(), Value::Object(pass));
         }
         map.insert(
             "ood_top".into(),

@@ -10,13 +10,15 @@ use crate::method::MethodKind;
 pub type SeriesKind = Option<MethodKind>;
 
 /// Every series, in legend order.
-pub const ALL: [SeriesKind; 6] = [
+pub const ALL: [SeriesKind; 8] = [
     None,
     Some(MethodKind::Optimal),
     Some(MethodKind::Dpo),
     Some(MethodKind::OnlineDpo),
     Some(MethodKind::Ipo),
     Some(MethodKind::Rlhf),
+    Some(MethodKind::Grpo),
+    Some(MethodKind::Rloo),
 ];
 
 /// The series' colour as RGB.
@@ -28,6 +30,8 @@ pub fn rgb(kind: SeriesKind) -> [u8; 3] {
         Some(MethodKind::OnlineDpo) => [0, 114, 178], // blue
         Some(MethodKind::Ipo) => [204, 121, 167],     // reddish purple
         Some(MethodKind::Rlhf) => [230, 159, 0],      // orange
+        Some(MethodKind::Grpo) => [86, 180, 233],     // sky blue
+        Some(MethodKind::Rloo) => [160, 140, 0],      // yellow, darkened to read on white
     }
 }
 
@@ -47,6 +51,10 @@ pub enum Marker {
     TriangleDown,
     /// RLHF.
     Plus,
+    /// GRPO: a triangle pointing right.
+    TriangleRight,
+    /// RLOO: a triangle pointing left.
+    TriangleLeft,
 }
 
 /// The series' marker.
@@ -58,6 +66,8 @@ pub fn marker(kind: SeriesKind) -> Marker {
         Some(MethodKind::OnlineDpo) => Marker::Triangle,
         Some(MethodKind::Ipo) => Marker::TriangleDown,
         Some(MethodKind::Rlhf) => Marker::Plus,
+        Some(MethodKind::Grpo) => Marker::TriangleRight,
+        Some(MethodKind::Rloo) => Marker::TriangleLeft,
     }
 }
 
@@ -91,6 +101,8 @@ pub fn label(kind: SeriesKind) -> &'static str {
         Some(MethodKind::Ipo) => "IPO",
         Some(MethodKind::Rlhf) => "RLHF",
         Some(MethodKind::Optimal) => "π*",
+        Some(MethodKind::Grpo) => "GRPO",
+        Some(MethodKind::Rloo) => "RLOO",
     }
 }
 

@@ -14,6 +14,9 @@ pub struct Problem {
     pub log_ref: Vec<f64>,
     /// `r(y)` for every response.
     pub reward: Vec<f64>,
+    /// For a verifier reward (`[reward] kind = "verifier"`): which
+    /// responses are correct (reward 1); `None` for other rewards.
+    pub correct: Option<Vec<bool>>,
 }
 
 impl Problem {
@@ -63,7 +66,14 @@ impl Problem {
             space,
             log_ref,
             reward,
+            correct: None,
         })
+    }
+
+    /// Marks the reward as a verifier's: correct where it is 1.
+    pub fn with_verifier(mut self) -> Self {
+        self.correct = Some(self.reward.iter().map(|&r| r == 1.0).collect());
+        self
     }
 
     /// Number of responses.

@@ -29,6 +29,14 @@ pub enum RewardSpec {
     },
     /// The sequence score above.
     Sequence(SequenceReward),
+    /// A verifier: 1 for a correct response, 0 otherwise.
+    Verifier {
+        /// Names of the correct responses.
+        correct: Vec<String>,
+        /// Sequence spaces: every response whose last token is this one is
+        /// correct too.
+        ends_with: Option<String>,
+    },
 }
 
 /// Order-dependent sequence reward.
@@ -97,6 +105,44 @@ pub fn build_reward(space: &ResponseSpace, spec: &RewardSpec) -> Result<Vec<f64>
                 .map_err(|e| Error::invalid("reward.std", format!("{e}")))?;
             let mut rng = rand::rngs::StdRng::seed_from_u64(*seed);
             Ok((0..n).map(|_| normal.sample(&mut rng)).collect())
+        }
+        RewardSpec::Verifier { correct, ends_with } => {
+            let mut r = vec![0.0; n];
+            for (k, name) in correct.iter().enumerate() {
+                let Some(i) = space.index_of(name) else {
+                    return Err(Error::invalid(
+                        format!("reward.correct[{k}]"),
+                        format!("{name:?} is not a response of the space"),
+                    ));
+                };
+                r[i] = 1.0;
+            }
+            if let Some(t) = ends_with {
+                if !space.is_sequences() {
+                    return Err(Error::invalid(
+                        "reward.ends_with",
+                        "needs a sequence space (space.kind = \"sequences\"); list the correct answers in `correct`",
+                    ));
+                }
+                let Some(tok) = space.vocab().iter().position(|v| v == t) else {
+                    return Err(Error::invalid(
+                        "reward.ends_with",
+                        format!("{t:?} is not a token of the vocabulary"),
+                    ));
+                };
+                for (y, ry) in r.iter_mut().enumerate() {
+                    if space.last_token(y) == tok {
+                        *ry = 1.0;
+                    }
+                }
+            }
+            if !r.contains(&1.0) {
+                return Err(Error::invalid(
+                    "reward.correct",
+                    "names no correct response: give `correct = [...]` (or `ends_with` on sequences)",
+                ));
+            }
+            Ok(r)
         }
         RewardSpec::Sequence(s) => {
             if !space.is_sequences() {

@@ -43,7 +43,11 @@ pub fn lr_keeping_step(lr: f64, beta_before: f64, beta: f64) -> f64 {
 /// Whether a method's step scales as `lr·β²`.
 pub fn step_scales_with_beta(method: MethodKind, loss: PairLoss) -> bool {
     match method {
-        MethodKind::Ipo | MethodKind::Optimal | MethodKind::Rlhf => false,
+        MethodKind::Ipo
+        | MethodKind::Optimal
+        | MethodKind::Rlhf
+        | MethodKind::Grpo
+        | MethodKind::Rloo => false,
         MethodKind::Dpo | MethodKind::OnlineDpo => loss.step_scales_with_beta(),
     }
 }

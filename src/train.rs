@@ -15,8 +15,8 @@ use crate::data::PairData;
 use crate::error::{Error, Result};
 use crate::loss::PairLoss;
 use crate::method::{
-    Annotator, Method, MethodKind, OfflinePairs, OnlineDpo, Ppo, PpoSettings, RlhfExact,
-    StepContext,
+    Annotator, Grpo, Method, MethodKind, OfflinePairs, OnlineDpo, Ppo, PpoSettings, RlhfExact,
+    Rloo, StepContext,
 };
 use crate::metrics::{Metrics, evaluate_policy};
 use crate::optim::{Optimizer, OptimizerKind};
@@ -253,6 +253,8 @@ pub struct RunConfig {
     pub online: OnlineSettings,
     /// RLHF and reward-model settings.
     pub rlhf: RlhfSettings,
+    /// GRPO, RLOO and pass@k settings.
+    pub rlvr: crate::rlvr::RlvrSettings,
     /// The method.
     pub method: MethodKind,
 }
@@ -297,6 +299,11 @@ pub struct Run {
     /// fast the gradient vanishes tells a minimum at infinity.
     mid_grad_norm: Option<f64>,
     reward_model: Option<RewardModel>,
+    /// The `k` of `pass_at_k`.
+    pass_at: Vec<u64>,
+    /// The `G` of `zero_variance_groups`: the method's group, or GRPO's
+    /// for methods that draw none.
+    group_size: usize,
 }
 
 impl Run {
@@ -388,6 +395,33 @@ impl Run {
                 };
                 (Policy::new(&cfg.policy, &problem)?, method, cfg.train.steps)
             }
+            MethodKind::Grpo => {
+                let s = &cfg.rlvr.grpo;
+                if s.expected
+                    && let Some(why) =
+                        crate::rlvr::grpo_expected_refusal(s, problem.correct.is_some())
+                {
+                    return Err(Error::invalid("grpo.expected", why));
+                }
+                (
+                    Policy::new(&cfg.policy, &problem)?,
+                    Box::new(Grpo::new(problem.clone(), s.clone())),
+                    cfg.train.steps,
+                )
+            }
+            MethodKind::Rloo => {
+                let s = &cfg.rlvr.rloo;
+                if s.expected
+                    && let Some(why) = crate::rlvr::rloo_expected_refusal(s)
+                {
+                    return Err(Error::invalid("rloo.expected", why));
+                }
+                (
+                    Policy::new(&cfg.policy, &problem)?,
+                    Box::new(Rloo::new(problem.clone(), s.clone())),
+                    cfg.train.steps,
+                )
+            }
         };
         let n_params = policy.num_params();
         let lr = cfg.effective_lr();
@@ -410,6 +444,11 @@ impl Run {
             initial_loss: 0.0,
             mid_grad_norm: None,
             reward_model,
+            pass_at: cfg.rlvr.pass_at.clone(),
+            group_size: match cfg.method {
+                MethodKind::Rloo => cfg.rlvr.rloo.num_generations,
+                _ => cfg.rlvr.grpo.num_generations,
+            },
             problem,
             policy,
             method,
@@ -489,7 +528,8 @@ impl Run {
             .loss_gradient(self.beta, &self.policy, &mut coefs);
         let mut grad = GradBuffer::new(self.policy.num_params());
         self.policy.accumulate_grad(&coefs, total, &mut grad);
-        grad.entries().map(|(_, g)| g * g).sum::<f64>().sqrt()
+        // `+ 0.0` turns the −0 of an empty sum's root into 0.
+        grad.entries().map(|(_, g)| g * g).sum::<f64>().sqrt() + 0.0
     }
 
     /// One-line notes on how the run ended: a deterministic run whose
@@ -563,6 +603,14 @@ impl Run {
             loss,
         );
         m.extra = self.method.extra_metrics();
+        if let Some(correct) = &self.problem.correct {
+            m.verifier = Some(crate::rlvr::VerifierMetrics::of(
+                &self.policy.log_probs(),
+                correct,
+                &self.pass_at,
+                self.group_size,
+            ));
+        }
         if let Some(what) = m.first_non_finite() {
             return Err(self.diverged(format!("{what} is no longer finite")));
         }
@@ -624,6 +672,12 @@ impl Run {
     /// offline minibatch, or the whole data ([`Method::last_pairs`]).
     pub fn last_pairs(&self) -> &[crate::data::Pair] {
         self.method.last_pairs()
+    }
+
+    /// The group of answers the last GRPO or RLOO step trained on (empty
+    /// for other methods and for expected updates).
+    pub fn last_group(&self) -> &[usize] {
+        self.method.last_group()
     }
 
     /// The reward model this run fit (RLHF, reward-model annotator).

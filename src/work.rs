@@ -238,6 +238,40 @@ pub fn estimate(cfg: &RunConfig) -> WorkEstimate {
                 ops += steps * n * 8.0;
             }
         }
+        MethodKind::Grpo | MethodKind::Rloo => {
+            let (g, expected, per_token) = match cfg.method {
+                MethodKind::Grpo => {
+                    let s = &cfg.rlvr.grpo;
+                    (
+                        s.num_generations,
+                        s.expected,
+                        s.beta != 0.0 || s.num_iterations > 1,
+                    )
+                }
+                _ => {
+                    let s = &cfg.rlvr.rloo;
+                    (s.num_generations, s.expected, false)
+                }
+            };
+            let len = cfg.problem.space.max_len().max(1) as f64;
+            // Every step reads log π of the whole space (the exact
+            // expectation, the prefix masses of per-token terms, or the
+            // metrics of the draw) and draws G answers.
+            policy_ops(n, &mut ops);
+            let per_step = if expected || per_token {
+                n * len * 4.0
+            } else {
+                n + g as f64 * (n.log2().max(1.0) + len)
+            };
+            ops += steps * per_step;
+            if steps * per_step > 1e9 {
+                drivers.push(format!(
+                    "{} steps × {} responses (train.steps, space)",
+                    cfg.train.steps,
+                    cfg.problem.len()
+                ));
+            }
+        }
         MethodKind::Optimal => {}
     }
 

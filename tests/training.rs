@@ -65,6 +65,7 @@ fn population_dpo_reaches_pi_star_on_random_problems() {
             train: load("optimal-policy", Overrides::default()).train,
             online: load("optimal-policy", Overrides::default()).online,
             rlhf: load("optimal-policy", Overrides::default()).rlhf,
+            rlvr: Default::default(),
             method: MethodKind::Dpo,
         };
         let mut cfg = cfg;

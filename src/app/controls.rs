@@ -177,6 +177,14 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         rebuild |= ui.checkbox(&mut s.online, "online DPO").changed();
         rebuild |= ui.checkbox(&mut s.ipo, "IPO").changed();
         rebuild |= ui.checkbox(&mut s.rlhf, "RLHF").changed();
+        rebuild |= ui
+            .checkbox(&mut s.grpo, "GRPO")
+            .on_hover_text("GRPO on the true reward: groups of G answers")
+            .changed();
+        rebuild |= ui
+            .checkbox(&mut s.rloo, "RLOO")
+            .on_hover_text("RLOO on the true reward: leave-one-out baseline")
+            .changed();
     });
     if rebuild {
         out.push(Command::Rebuild);

@@ -69,6 +69,22 @@ pub fn paint_marker(painter: &egui::Painter, c: Pos2, r: f32, marker: Marker, co
             ];
             painter.add(Shape::convex_polygon(pts, col, Stroke::NONE));
         }
+        Marker::TriangleRight => {
+            let pts = vec![
+                c + Vec2::new(r * 1.15, 0.0),
+                c + Vec2::new(-r * 0.8, -r * 1.1),
+                c + Vec2::new(-r * 0.8, r * 1.1),
+            ];
+            painter.add(Shape::convex_polygon(pts, col, Stroke::NONE));
+        }
+        Marker::TriangleLeft => {
+            let pts = vec![
+                c + Vec2::new(-r * 1.15, 0.0),
+                c + Vec2::new(r * 0.8, r * 1.1),
+                c + Vec2::new(r * 0.8, -r * 1.1),
+            ];
+            painter.add(Shape::convex_polygon(pts, col, Stroke::NONE));
+        }
         Marker::Plus => {
             painter.line_segment([c + Vec2::new(-r, 0.0), c + Vec2::new(r, 0.0)], stroke);
             painter.line_segment([c + Vec2::new(0.0, -r), c + Vec2::new(0.0, r)], stroke);
@@ -147,6 +163,8 @@ pub fn shape_of(marker: Marker) -> MarkerShape {
         Marker::Triangle => MarkerShape::Up,
         Marker::TriangleDown => MarkerShape::Down,
         Marker::Plus => MarkerShape::Plus,
+        Marker::TriangleRight => MarkerShape::Right,
+        Marker::TriangleLeft => MarkerShape::Left,
     }
 }
 

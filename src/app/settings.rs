@@ -80,6 +80,10 @@ pub struct Settings {
     pub ipo: bool,
     /// RLHF on.
     pub rlhf: bool,
+    /// GRPO on.
+    pub grpo: bool,
+    /// RLOO on.
+    pub rloo: bool,
     /// Show π_ref bars.
     pub show_reference: bool,
     /// Show π* bars.
@@ -110,7 +114,10 @@ impl Settings {
         // The library's defaults: one place for what an omitted key means.
         let d = TrainSettings::default();
         let od = OnlineSettings::default();
-        let (dpo, online, ipo, rlhf) = default_methods(&raw.name);
+        // The file's `methods` (checked with the scenario; DPO if unreadable).
+        let methods = dpo_lab::scenario::check_methods(&raw.methods)
+            .unwrap_or_else(|_| vec![MethodKind::Dpo]);
+        let on = |m: MethodKind| methods.contains(&m);
         let view = keep_view.cloned();
         let name =
             |v: &Option<String>, default: &'static str| v.clone().unwrap_or_else(|| default.into());
@@ -138,10 +145,12 @@ impl Settings {
             annotator: name(&raw.online.annotator, od.annotator().name()),
             policy: name(&raw.policy.kind, PolicyClass::default().into()),
             seed: t.seed.unwrap_or(d.seed()),
-            dpo,
-            online,
-            ipo,
-            rlhf,
+            dpo: on(MethodKind::Dpo),
+            online: on(MethodKind::OnlineDpo),
+            ipo: on(MethodKind::Ipo),
+            rlhf: on(MethodKind::Rlhf),
+            grpo: on(MethodKind::Grpo),
+            rloo: on(MethodKind::Rloo),
             show_reference: true,
             show_optimum: true,
             show_ghost: view.as_ref().is_none_or(|v| v.show_ghost),
@@ -261,6 +270,12 @@ impl Settings {
         if self.rlhf {
             m.push(MethodKind::Rlhf);
         }
+        if self.grpo {
+            m.push(MethodKind::Grpo);
+        }
+        if self.rloo {
+            m.push(MethodKind::Rloo);
+        }
         m
     }
 
@@ -294,7 +309,7 @@ impl Settings {
             annotator: Some(self.annotator.clone()),
             rlhf_optimizer: None,
             reward_model: None,
-            allow_long: false,
+            ..Overrides::default()
         });
         if raw
             .data
@@ -308,22 +323,5 @@ impl Settings {
         if self.data_kind == <&str>::from(DataKind::Sampled) {
             raw.data.size = Some(self.data_size);
         }
-    }
-}
-
-/// Which methods each built-in lesson runs by default.
-fn default_methods(name: &str) -> (bool, bool, bool, bool) {
-    match name {
-        "ood-leak" | "the-the-the" | "offline-vs-online" | "large-space" => {
-            (true, true, false, false)
-        }
-        "deterministic-preferences" => (true, false, true, false),
-        "likelihood-displacement" | "squeezing" | "negative-chosen-rewards" => {
-            (true, false, false, false)
-        }
-        "over-optimisation" => (true, false, false, true),
-        "length-bias" => (true, false, false, true),
-        "resampling" => (false, true, false, false),
-        _ => (true, false, false, false),
     }
 }

@@ -1453,6 +1453,18 @@ fn painted_markers(h: &Harness<'static, DpoLabApp>) -> Vec<(&'static str, egui::
             (3, 2, 1) => "triangle down",
             (4, 2, 2) => "square",
             (4, 1, 1) => "diamond",
+            // A point sideways: its apex is the vertex in the middle.
+            (3, 1, 1) => {
+                let apex = pts
+                    .iter()
+                    .find(|p| !near(p.y, lo) && !near(p.y, hi))
+                    .map_or(0.0, |p| p.x);
+                if pts.iter().all(|p| p.x <= apex + 0.01) {
+                    "triangle right"
+                } else {
+                    "triangle left"
+                }
+            }
             _ => "other",
         }
     }
@@ -1496,6 +1508,8 @@ fn every_series_is_drawn_with_its_own_marker_not_only_its_colour() {
         s.online = true;
         s.ipo = true;
         s.rlhf = true;
+        s.grpo = true;
+        s.rloo = true;
         s.steps = 40;
         s.steps_per_frame = 40;
     }
@@ -1511,6 +1525,8 @@ fn every_series_is_drawn_with_its_own_marker_not_only_its_colour() {
         dpo_lab::palette::Marker::Triangle => "triangle up",
         dpo_lab::palette::Marker::TriangleDown => "triangle down",
         dpo_lab::palette::Marker::Plus => "plus",
+        dpo_lab::palette::Marker::TriangleRight => "triangle right",
+        dpo_lab::palette::Marker::TriangleLeft => "triangle left",
     };
     let kinds = dpo_lab::palette::ALL;
     let painted = painted_markers(&h);

@@ -51,6 +51,8 @@ pub fn measure_frame_ms(
     s.online = methods.contains(&MethodKind::OnlineDpo);
     s.ipo = methods.contains(&MethodKind::Ipo);
     s.rlhf = methods.contains(&MethodKind::Rlhf);
+    s.grpo = methods.contains(&MethodKind::Grpo);
+    s.rloo = methods.contains(&MethodKind::Rloo);
     s.steps = 1_000_000;
     s.steps_per_frame = 1;
     let ctx = egui::Context::default();

@@ -222,6 +222,24 @@ pub struct Common {
     /// RLHF and the reward-model annotator: the reward model's class.
     #[arg(long = "reward-model", value_parser = choice::<dpo_lab::reward_model::RewardModelClass>())]
     reward_model: Option<String>,
+    /// GRPO and RLOO: answers drawn per prompt per step, G (TRL's
+    /// `num_generations`).
+    #[arg(long = "num-generations")]
+    num_generations: Option<u64>,
+    /// GRPO: how the per-token losses are aggregated (TRL's `loss_type`).
+    #[arg(long = "grpo-loss-type", value_parser = choice::<dpo_lab::rlvr::GrpoLossType>())]
+    grpo_loss_type: Option<String>,
+    /// GRPO: how advantages are scaled (TRL's `scale_rewards`).
+    #[arg(long = "scale-rewards", value_parser = choice::<dpo_lab::rlvr::ScaleRewards>())]
+    scale_rewards: Option<String>,
+    /// GRPO and RLOO: train on the exact expected update over the group's
+    /// draws instead of sampled groups (where it has a closed form).
+    #[arg(long)]
+    expected: bool,
+    /// A verifier reward's pass@k: the k, comma-separated (default
+    /// 1,8,64,256).
+    #[arg(long = "pass-at")]
+    pass_at: Option<String>,
     /// Run even when the work estimated from the settings exceeds the
     /// limit (30 s on a 2-core machine).
     #[arg(long = "allow-long")]
@@ -309,6 +327,15 @@ impl Common {
             annotator: self.annotator.clone(),
             rlhf_optimizer: self.rlhf_optimizer.clone(),
             reward_model: self.reward_model.clone(),
+            num_generations: self.num_generations,
+            grpo_loss_type: self.grpo_loss_type.clone(),
+            scale_rewards: self.scale_rewards.clone(),
+            expected: self.expected,
+            pass_at: self
+                .pass_at
+                .as_deref()
+                .map(|s| parse_items("--pass-at", s, "integers", "an integer ≥ 1"))
+                .transpose()?,
             allow_long: self.allow_long,
         })
     }

@@ -4,10 +4,12 @@
 //! the loop. Each step the method returns its loss at the current policy and
 //! the coefficients `c_y` of its gradient `Σ_y c_y ∂log π(y)/∂θ`.
 
+mod grpo;
 mod offline;
 mod online;
 mod rlhf;
 
+pub use grpo::{Grpo, Rloo};
 pub use offline::OfflinePairs;
 pub use online::{Annotator, OnlineDpo};
 pub use rlhf::{Ppo, PpoSettings, RlhfExact, clipped_surrogate, value_loss};
@@ -49,16 +51,26 @@ pub enum MethodKind {
     /// The closed form with the true reward; no training.
     #[strum(message = "the closed form pi* with the true reward, no training")]
     Optimal,
+    /// GRPO (TRL's GRPOTrainer) on the true reward: groups of G answers.
+    #[strum(
+        message = "GRPO on the true (verifier) reward: groups of G answers, group-relative advantages"
+    )]
+    Grpo,
+    /// RLOO (TRL's RLOOTrainer) on the true reward: leave-one-out baseline.
+    #[strum(message = "RLOO on the true (verifier) reward: G answers, leave-one-out baseline")]
+    Rloo,
 }
 
 impl MethodKind {
     /// Every method, in the order the app and tables show them.
-    pub const ALL: [MethodKind; 5] = [
+    pub const ALL: [MethodKind; 7] = [
         MethodKind::Optimal,
         MethodKind::Dpo,
         MethodKind::OnlineDpo,
         MethodKind::Ipo,
         MethodKind::Rlhf,
+        MethodKind::Grpo,
+        MethodKind::Rloo,
     ];
 
     /// Parses a method name.
@@ -134,6 +146,12 @@ pub trait Method: Send {
     /// online DPO's sampled and judged batch); empty for methods that train
     /// on no pairs (RLHF, π*).
     fn last_pairs(&self) -> &[Pair] {
+        &[]
+    }
+
+    /// For methods that draw groups of answers (GRPO, RLOO): the group
+    /// the last step trained on; empty for the others.
+    fn last_group(&self) -> &[usize] {
         &[]
     }
 

@@ -16,6 +16,7 @@ use crate::problem::Problem;
 use crate::reference::{BigramReference, ReferenceSpec, build_log_reference};
 use crate::reward::{RewardSpec, SequenceReward, build_reward};
 use crate::reward_model::{FitSettings, RewardModelClass, RewardModelKind};
+use crate::rlvr::{GrpoSettings, RlooSettings, RlvrSettings, check_generations, check_pass_at};
 use crate::space::ResponseSpace;
 use crate::train::{OnlineSettings, RlhfOptimizer, RlhfOptimizerName, RlhfSettings, TrainSettings};
 
@@ -42,9 +43,15 @@ pub(super) fn check_problem(
     reward: &RawReward,
 ) -> Result<Problem> {
     let log_ref = build_log_reference(space, &reference_spec(reference, space)?)?;
-    let reward = build_reward(space, &reward_spec(reward, space)?)?;
+    let spec = reward_spec(reward, space)?;
+    let verifier = matches!(spec, RewardSpec::Verifier { .. });
+    let reward = build_reward(space, &spec)?;
     let problem = Problem::new(space.clone(), log_ref, reward)?;
-    Ok(problem)
+    Ok(if verifier {
+        problem.with_verifier()
+    } else {
+        problem
+    })
 }
 
 /// Names an error of prompt `k` (0: the file's own tables; `k ≥ 1`:
@@ -243,7 +250,7 @@ pub(super) fn reward_spec(r: &RawReward, space: &ResponseSpace) -> Result<Reward
         (None, None) => {
             return Err(Error::invalid(
                 "reward",
-                "give `values = [...]` or `kind = \"gaussian\" | \"sequence\"`",
+                "give `values = [...]` or `kind = \"gaussian\" | \"sequence\" | \"verifier\"`",
             ));
         }
     };
@@ -270,11 +277,15 @@ pub(super) fn reward_spec(r: &RawReward, space: &ResponseSpace) -> Result<Reward
                 overrides: r.overrides.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             })
         }
+        "verifier" => RewardSpec::Verifier {
+            correct: r.correct.clone().unwrap_or_default(),
+            ends_with: r.ends_with.clone(),
+        },
         other => {
             return Err(Error::invalid(
                 "reward.kind",
                 format!(
-                    "unknown kind {other:?}: expected \"explicit\", \"gaussian\" or \"sequence\""
+                    "unknown kind {other:?}: expected \"explicit\", \"gaussian\", \"sequence\" or \"verifier\""
                 ),
             ));
         }
@@ -557,6 +568,99 @@ pub(super) fn check_train(t: &RawTrain) -> Result<TrainSettings> {
         seed: t.seed.unwrap_or(d.seed),
         log_every,
         loss,
+    })
+}
+
+/// A clip range: finite and in `[0, 10]`.
+fn clip_range(field: &str, v: f64) -> Result<f64> {
+    if v.is_finite() && (0.0..=10.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!(
+                "must be a number in [0, 10], got {}",
+                crate::numerics::show(v)
+            ),
+        ))
+    }
+}
+
+/// A KL coefficient: finite and in `[0, 1e6]`.
+fn kl_coefficient(field: &str, v: f64) -> Result<f64> {
+    if v.is_finite() && (0.0..=1e6).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Error::invalid(
+            field,
+            format!(
+                "must be a number in [0, 1e6] (0: no KL term), got {}",
+                crate::numerics::show(v)
+            ),
+        ))
+    }
+}
+
+fn iterations(field: &str, v: u64) -> Result<usize> {
+    if !(1..=1000).contains(&v) {
+        return Err(Error::invalid(
+            field,
+            format!("must be an integer in [1, 1000], got {v}"),
+        ));
+    }
+    Ok(v as usize)
+}
+
+/// `[grpo]`, `[rloo]` and `train.pass_at`.
+pub(super) fn check_rlvr(g: &RawGrpo, r: &RawRloo, t: &RawTrain) -> Result<RlvrSettings> {
+    let d = RlvrSettings::default();
+    let epsilon = clip_range("grpo.epsilon", g.epsilon.unwrap_or(d.grpo.epsilon))?;
+    let grpo = GrpoSettings {
+        num_generations: match g.num_generations {
+            Some(v) => check_generations("grpo.num_generations", v)?,
+            None => d.grpo.num_generations,
+        },
+        loss_type: match &g.loss_type {
+            Some(k) => parse_choice("grpo.loss_type", "loss type", k)?,
+            None => d.grpo.loss_type,
+        },
+        scale_rewards: match &g.scale_rewards {
+            Some(k) => parse_choice("grpo.scale_rewards", "scaling", k)?,
+            None => d.grpo.scale_rewards,
+        },
+        beta: kl_coefficient("grpo.beta", g.beta.unwrap_or(d.grpo.beta))?,
+        epsilon,
+        epsilon_high: clip_range("grpo.epsilon_high", g.epsilon_high.unwrap_or(epsilon))?,
+        num_iterations: iterations(
+            "grpo.num_iterations",
+            g.num_iterations.unwrap_or(d.grpo.num_iterations as u64),
+        )?,
+        expected: g.expected.unwrap_or(false),
+    };
+    let epsilon = clip_range("rloo.epsilon", r.epsilon.unwrap_or(d.rloo.epsilon))?;
+    let rloo = RlooSettings {
+        num_generations: match r.num_generations {
+            Some(v) => check_generations("rloo.num_generations", v)?,
+            None => d.rloo.num_generations,
+        },
+        beta: kl_coefficient("rloo.beta", r.beta.unwrap_or(d.rloo.beta))?,
+        epsilon,
+        epsilon_high: clip_range("rloo.epsilon_high", r.epsilon_high.unwrap_or(epsilon))?,
+        num_iterations: iterations(
+            "rloo.num_iterations",
+            r.num_iterations.unwrap_or(d.rloo.num_iterations as u64),
+        )?,
+        normalize_advantages: r.normalize_advantages.unwrap_or(false),
+        expected: r.expected.unwrap_or(false),
+    };
+    let pass_at = match &t.pass_at {
+        Some(ks) => check_pass_at("train.pass_at", ks)?,
+        None => d.pass_at,
+    };
+    Ok(RlvrSettings {
+        grpo,
+        rloo,
+        pass_at,
     })
 }
 

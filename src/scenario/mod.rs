@@ -67,8 +67,12 @@ pub struct Scenario {
     pub online: OnlineSettings,
     /// RLHF settings.
     pub rlhf: RlhfSettings,
+    /// GRPO, RLOO and pass@k settings.
+    pub rlvr: crate::rlvr::RlvrSettings,
     /// The lesson's focus responses (`focus = [...]`), as indices.
     pub focus_responses: Vec<usize>,
+    /// The methods the app opens with (`methods = [...]`; default DPO).
+    pub methods: Vec<MethodKind>,
 }
 
 impl Scenario {
@@ -81,6 +85,7 @@ impl Scenario {
         // then the problems, then sizes of tables, and the data last.
         let train = check_train(&raw.train)?;
         let online = check_online(&raw.online)?;
+        let rlvr = check_rlvr(&raw.grpo, &raw.rloo, &raw.train)?;
         if raw.prompts.len() > MAX_PROMPTS {
             return Err(Error::invalid(
                 "prompts",
@@ -121,6 +126,7 @@ impl Scenario {
         }
         let first = prompts[0].clone();
         let focus_responses = check_focus(&raw.focus, &first.problem)?;
+        let methods = check_methods(&raw.methods)?;
         Ok(Scenario {
             raw,
             problem: first.problem,
@@ -133,7 +139,9 @@ impl Scenario {
             train,
             online,
             rlhf,
+            rlvr,
             focus_responses,
+            methods,
         })
     }
 
@@ -236,6 +244,7 @@ impl Scenario {
             train,
             online: self.online.clone(),
             rlhf: self.rlhf.clone(),
+            rlvr: self.rlvr.clone(),
             method,
         }
     }
@@ -268,6 +277,32 @@ fn check_focus(names: &[String], problem: &Problem) -> Result<Vec<usize>> {
             ));
         }
         out.push(y);
+    }
+    Ok(out)
+}
+
+/// `methods = [...]`: trainable methods by their command-line names, no
+/// repeats (π* is always shown, so `optimal` is not one); default `dpo`.
+pub fn check_methods(names: &[String]) -> Result<Vec<MethodKind>> {
+    if names.is_empty() {
+        return Ok(vec![MethodKind::Dpo]);
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for (k, name) in names.iter().enumerate() {
+        let m: MethodKind = crate::names::parse_choice(&format!("methods[{k}]"), "method", name)?;
+        if m == MethodKind::Optimal {
+            return Err(Error::invalid(
+                format!("methods[{k}]"),
+                "π* is always shown beside the runs: list trainable methods only",
+            ));
+        }
+        if out.contains(&m) {
+            return Err(Error::invalid(
+                format!("methods[{k}]"),
+                format!("{name:?} is listed twice"),
+            ));
+        }
+        out.push(m);
     }
     Ok(out)
 }

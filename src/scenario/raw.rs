@@ -31,6 +31,10 @@ pub struct RawScenario {
     /// slots of its bar chart and highlights them (names from the space).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub focus: Vec<String>,
+    /// The methods the app runs side by side when the scenario opens
+    /// (command-line names; default `["dpo"]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
     /// The response space.
     pub space: RawSpace,
     /// The reference policy.
@@ -52,6 +56,12 @@ pub struct RawScenario {
     /// RLHF and reward-model settings.
     #[serde(default)]
     pub rlhf: RawRlhf,
+    /// GRPO settings (TRL's `GRPOConfig` names).
+    #[serde(default)]
+    pub grpo: RawGrpo,
+    /// RLOO settings (TRL's `RLOOConfig` names).
+    #[serde(default)]
+    pub rloo: RawRloo,
     /// More prompts over the same space (`[[prompts]]`): each may replace
     /// the reference, reward and data; what it omits comes from the
     /// top-level tables. Without it the scenario has one prompt.
@@ -115,6 +125,63 @@ pub struct RawRlhf {
     /// PPO: value-baseline step size (default 0.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_lr: Option<f64>,
+}
+
+/// `[grpo]`: TRL's `GRPOConfig` keys the simulator reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrpo {
+    /// Answers per prompt per step, G (default 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_generations: Option<u64>,
+    /// `grpo`, `bnpo`, `dr_grpo` or `dapo` (default `dapo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_type: Option<String>,
+    /// `group`, `batch` or `none` (default `group`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_rewards: Option<String>,
+    /// Per-token KL coefficient (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    /// Lower clip range (default 0.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon: Option<f64>,
+    /// Upper clip range (default: `epsilon`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon_high: Option<f64>,
+    /// Updates per drawn group (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_iterations: Option<u64>,
+    /// Train on the exact expected update (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<bool>,
+}
+
+/// `[rloo]`: TRL's `RLOOConfig` keys the simulator reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRloo {
+    /// Answers per prompt per step (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_generations: Option<u64>,
+    /// KL coefficient of the reward penalty (default 0.05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    /// Lower clip range (default 0.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon: Option<f64>,
+    /// Upper clip range (default: `epsilon`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon_high: Option<f64>,
+    /// Updates per drawn group (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_iterations: Option<u64>,
+    /// Standardise advantages over the batch (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize_advantages: Option<bool>,
+    /// Train on the exact expected update (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<bool>,
 }
 
 /// `[space]`.
@@ -209,6 +276,12 @@ pub struct RawReward {
     /// Sequence: named responses' rewards.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub overrides: std::collections::BTreeMap<String, f64>,
+    /// Verifier: the correct responses' names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correct: Option<Vec<String>>,
+    /// Verifier on sequences: responses ending with this token are correct.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_with: Option<String>,
 }
 
 /// `[data]`.
@@ -293,6 +366,10 @@ pub struct RawTrain {
     /// History every K steps (default steps/50, at least 1; 0 = none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_every: Option<u64>,
+    /// The k of the `pass_at_k` metric of a verifier reward (default
+    /// 1, 8, 64, 256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_at: Option<Vec<u64>>,
     /// Pair loss of `dpo` and `online-dpo` (default `dpo`; every name in
     /// `crate::loss::LossName`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -374,6 +451,16 @@ pub struct Overrides {
     pub rlhf_optimizer: Option<String>,
     /// `--reward-model`.
     pub reward_model: Option<String>,
+    /// `--num-generations` (GRPO's and RLOO's G).
+    pub num_generations: Option<u64>,
+    /// `--grpo-loss-type`.
+    pub grpo_loss_type: Option<String>,
+    /// `--scale-rewards`.
+    pub scale_rewards: Option<String>,
+    /// `--expected` (GRPO and RLOO).
+    pub expected: bool,
+    /// `--pass-at`.
+    pub pass_at: Option<Vec<u64>>,
     /// `--allow-long`: build a scenario whose building alone is estimated
     /// above the work limit.
     pub allow_long: bool,
@@ -397,6 +484,13 @@ impl Overrides {
             "online.annotator" => set(self.annotator.is_some(), "--annotator"),
             "rlhf.optimizer" => set(self.rlhf_optimizer.is_some(), "--rlhf-optimizer"),
             "rlhf.reward_model" => set(self.reward_model.is_some(), "--reward-model"),
+            "grpo.num_generations" | "rloo.num_generations" => {
+                set(self.num_generations.is_some(), "--num-generations")
+            }
+            "grpo.loss_type" => set(self.grpo_loss_type.is_some(), "--grpo-loss-type"),
+            "grpo.scale_rewards" => set(self.scale_rewards.is_some(), "--scale-rewards"),
+            "grpo.expected" | "rloo.expected" => set(self.expected, "--expected"),
+            "train.pass_at" => set(self.pass_at.is_some(), "--pass-at"),
             _ => None,
         }
     }
@@ -489,6 +583,21 @@ impl RawScenario {
         }
         if o.reward_model.is_some() {
             self.rlhf.reward_model = o.reward_model.clone();
+        }
+        self.grpo.num_generations = o.num_generations.or(self.grpo.num_generations);
+        self.rloo.num_generations = o.num_generations.or(self.rloo.num_generations);
+        if o.grpo_loss_type.is_some() {
+            self.grpo.loss_type = o.grpo_loss_type.clone();
+        }
+        if o.scale_rewards.is_some() {
+            self.grpo.scale_rewards = o.scale_rewards.clone();
+        }
+        if o.expected {
+            self.grpo.expected = Some(true);
+            self.rloo.expected = Some(true);
+        }
+        if o.pass_at.is_some() {
+            self.train.pass_at = o.pass_at.clone();
         }
     }
 
