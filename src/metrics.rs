@@ -341,6 +341,12 @@ impl Metrics {
         if let Some(vm) = &self.verifier {
             v.push(("p_correct".into(), vm.p_correct));
             v.push(("zero_variance_groups".into(), vm.zero_variance_groups));
+            if let Some(l) = vm.mean_length_correct {
+                v.push(("mean_length_correct".into(), l));
+            }
+            if let Some(l) = vm.mean_length_wrong {
+                v.push(("mean_length_wrong".into(), l));
+            }
         }
         v.extend(self.extra.iter().cloned());
         v

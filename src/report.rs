@@ -166,6 +166,8 @@ impl RunReport {
                     .zip(many)
                     .map(|(p, o)| json!({
                         "prompt": p.name,
+                        "final": o.final_metrics.to_json(),
+                        "grad_norm": o.grad_norm,
                         "policy": policy_value(&p.problem.space, &o.final_log_probs)
                     }))
                     .collect::<Vec<_>>()

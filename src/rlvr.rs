@@ -128,12 +128,14 @@ impl Default for GrpoSettings {
     }
 }
 
-/// Checked RLOO settings (scenario `[rloo]`), TRL's names and defaults.
+/// Checked RLOO settings (scenario `[rloo]`, each key it omits from
+/// `[grpo]`), TRL's names. Defaults are `[grpo]`'s — G 8, β 0 — where TRL's
+/// `RLOOConfig` has 2 and 0.05 (docs/rlvr.md).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RlooSettings {
-    /// Answers per prompt per step, `G ≥ 2` (default 2).
+    /// Answers per prompt per step, `G ≥ 2` (default 8).
     pub num_generations: usize,
-    /// The KL coefficient of the reward penalty (default 0.05).
+    /// The KL coefficient of the reward penalty (default 0).
     pub beta: f64,
     /// Lower clip range ε (default 0.2).
     pub epsilon: f64,
@@ -148,11 +150,11 @@ pub struct RlooSettings {
 }
 
 impl Default for RlooSettings {
-    /// TRL's `RLOOConfig` defaults.
+    /// `[grpo]`'s defaults (see the type's note).
     fn default() -> Self {
         RlooSettings {
-            num_generations: 2,
-            beta: 0.05,
+            num_generations: 8,
+            beta: 0.0,
             epsilon: 0.2,
             epsilon_high: 0.2,
             num_iterations: 1,
@@ -301,16 +303,48 @@ pub struct VerifierMetrics {
     pub pass_at_k: Vec<(u64, f64)>,
     /// `p^G + (1 − p)^G` for the run's group size `G`.
     pub zero_variance_groups: f64,
+    /// Sequence spaces: the expected length (content tokens) of a correct
+    /// answer and of a wrong one, `E[|y| | correct]`, `E[|y| | wrong]`
+    /// (`None` for flat spaces; 0 where that side has no probability).
+    pub mean_length_correct: Option<f64>,
+    /// See `mean_length_correct`.
+    pub mean_length_wrong: Option<f64>,
 }
 
 impl VerifierMetrics {
-    /// The metrics of the policy `log_pi`.
-    pub fn of(log_pi: &[f64], correct: &[bool], ks: &[u64], g: usize) -> Self {
+    /// The metrics of the policy `log_pi` over `space`.
+    pub fn of(
+        space: &ResponseSpace,
+        log_pi: &[f64],
+        correct: &[bool],
+        ks: &[u64],
+        g: usize,
+    ) -> Self {
         let (p, q) = correct_mass(log_pi, correct);
+        let (mut lc, mut mc, mut lw, mut mw) = (0.0, 0.0, 0.0, 0.0);
+        if space.is_sequences() {
+            for (y, (&lp, &c)) in log_pi.iter().zip(correct).enumerate() {
+                if lp > f64::NEG_INFINITY {
+                    let pi = lp.exp();
+                    let len = space.length(y) as f64;
+                    if c {
+                        lc += pi * len;
+                        mc += pi;
+                    } else {
+                        lw += pi * len;
+                        mw += pi;
+                    }
+                }
+            }
+        }
+        let seq = space.is_sequences();
+        let cond = |l: f64, m: f64| seq.then(|| if m > 0.0 { l / m } else { 0.0 });
         VerifierMetrics {
             p_correct: p,
             pass_at_k: ks.iter().map(|&k| (k, pass_at_k(q, k))).collect(),
             zero_variance_groups: zero_variance(p, q, g),
+            mean_length_correct: cond(lc, mc),
+            mean_length_wrong: cond(lw, mw),
         }
     }
 
@@ -326,8 +360,16 @@ impl VerifierMetrics {
                 .map(|(i, &(k, _))| (k, parts.iter().map(|m| m.pass_at_k[i].1).sum::<f64>() / n))
                 .collect(),
             zero_variance_groups: parts.iter().map(|m| m.zero_variance_groups).sum::<f64>() / n,
+            mean_length_correct: mean_of(parts.iter().map(|m| m.mean_length_correct)),
+            mean_length_wrong: mean_of(parts.iter().map(|m| m.mean_length_wrong)),
         }
     }
+}
+
+/// The mean of the values that exist (`None` if none does).
+fn mean_of(xs: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let v: Vec<f64> = xs.flatten().collect();
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
 /// The binomial probabilities `P(K = j)`, `j = 0..=n`, of `K ~ Bin(n, p)`

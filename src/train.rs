@@ -605,6 +605,7 @@ impl Run {
         m.extra = self.method.extra_metrics();
         if let Some(correct) = &self.problem.correct {
             m.verifier = Some(crate::rlvr::VerifierMetrics::of(
+                &self.problem.space,
                 &self.policy.log_probs(),
                 correct,
                 &self.pass_at,

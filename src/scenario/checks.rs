@@ -637,21 +637,44 @@ pub(super) fn check_rlvr(g: &RawGrpo, r: &RawRloo, t: &RawTrain) -> Result<RlvrS
         )?,
         expected: g.expected.unwrap_or(false),
     };
-    let epsilon = clip_range("rloo.epsilon", r.epsilon.unwrap_or(d.rloo.epsilon))?;
+    // `[rloo]` inherits every key it does not give from `[grpo]`: one
+    // table configures the group methods (docs/rlvr.md says where TRL's
+    // RLOOConfig defaults differ).
+    let field = |key: &str, own: bool| {
+        if own {
+            format!("rloo.{key}")
+        } else {
+            format!("grpo.{key}")
+        }
+    };
+    let epsilon = clip_range(
+        &field("epsilon", r.epsilon.is_some()),
+        r.epsilon.or(g.epsilon).unwrap_or(d.grpo.epsilon),
+    )?;
     let rloo = RlooSettings {
-        num_generations: match r.num_generations {
-            Some(v) => check_generations("rloo.num_generations", v)?,
-            None => d.rloo.num_generations,
+        num_generations: match r.num_generations.or(g.num_generations) {
+            Some(v) => {
+                check_generations(&field("num_generations", r.num_generations.is_some()), v)?
+            }
+            None => d.grpo.num_generations,
         },
-        beta: kl_coefficient("rloo.beta", r.beta.unwrap_or(d.rloo.beta))?,
+        beta: kl_coefficient(
+            &field("beta", r.beta.is_some()),
+            r.beta.or(g.beta).unwrap_or(d.grpo.beta),
+        )?,
         epsilon,
-        epsilon_high: clip_range("rloo.epsilon_high", r.epsilon_high.unwrap_or(epsilon))?,
+        epsilon_high: clip_range(
+            &field("epsilon_high", r.epsilon_high.is_some()),
+            r.epsilon_high.or(g.epsilon_high).unwrap_or(epsilon),
+        )?,
         num_iterations: iterations(
-            "rloo.num_iterations",
-            r.num_iterations.unwrap_or(d.rloo.num_iterations as u64),
+            &field("num_iterations", r.num_iterations.is_some()),
+            r.num_iterations
+                .or(g.num_iterations)
+                .unwrap_or(d.grpo.num_iterations as u64),
         )?,
         normalize_advantages: r.normalize_advantages.unwrap_or(false),
-        expected: r.expected.unwrap_or(false),
+        expected: r.expected.or(g.expected).unwrap_or(false),
     };
     let pass_at = match &t.pass_at {
         Some(ks) => check_pass_at("train.pass_at", ks)?,

@@ -65,6 +65,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "resampling.toml",
         include_str!("../../assets/scenarios/resampling.toml"),
     ),
+    (
+        "grpo-length-bias.toml",
+        include_str!("../../assets/scenarios/grpo-length-bias.toml"),
+    ),
+    (
+        "grpo-difficulty.toml",
+        include_str!("../../assets/scenarios/grpo-difficulty.toml"),
+    ),
+    (
+        "grpo-zero-signal.toml",
+        include_str!("../../assets/scenarios/grpo-zero-signal.toml"),
+    ),
 ];
 
 /// The deepest nesting of tables (dotted headers or keys) and arrays a

@@ -157,14 +157,16 @@ pub struct RawGrpo {
     pub expected: Option<bool>,
 }
 
-/// `[rloo]`: TRL's `RLOOConfig` keys the simulator reads.
+/// `[rloo]`: TRL's `RLOOConfig` keys the simulator reads; each key it
+/// omits comes from `[grpo]` (so one `[grpo]` table configures both group
+/// methods), then from `[grpo]`'s defaults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRloo {
-    /// Answers per prompt per step (default 2).
+    /// Answers per prompt per step (default: `[grpo]`'s, 8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_generations: Option<u64>,
-    /// KL coefficient of the reward penalty (default 0.05).
+    /// KL coefficient of the reward penalty (default: `[grpo]`'s, 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beta: Option<f64>,
     /// Lower clip range (default 0.2).
@@ -584,8 +586,10 @@ impl RawScenario {
         if o.reward_model.is_some() {
             self.rlhf.reward_model = o.reward_model.clone();
         }
-        self.grpo.num_generations = o.num_generations.or(self.grpo.num_generations);
-        self.rloo.num_generations = o.num_generations.or(self.rloo.num_generations);
+        if o.num_generations.is_some() {
+            self.grpo.num_generations = o.num_generations;
+            self.rloo.num_generations = None;
+        }
         if o.grpo_loss_type.is_some() {
             self.grpo.loss_type = o.grpo_loss_type.clone();
         }
@@ -594,7 +598,7 @@ impl RawScenario {
         }
         if o.expected {
             self.grpo.expected = Some(true);
-            self.rloo.expected = Some(true);
+            self.rloo.expected = None;
         }
         if o.pass_at.is_some() {
             self.train.pass_at = o.pass_at.clone();
