@@ -144,8 +144,8 @@ fn grpo_difficulty_std_scaling_weights_extreme_prompts_up() {
         };
         let (group, none) = (at_ref("group")?, at_ref("none")?);
         let ratio: Vec<f64> = group.iter().zip(&none).map(|(g, n)| g.1 / n.1).collect();
-        // Prompt 1 is the balanced one.
-        ensure(ratio[1] > ratio[0] && ratio[2] > ratio[0], || {
+        // Prompt 1 is the hard one, 2 the balanced one, 3 the easy one.
+        ensure(ratio[0] > ratio[1] && ratio[2] > ratio[1], || {
             format!("gradient-norm ratios group/none {ratio:?} for {names:?}")
         })?;
         let start: Vec<f64> = group.iter().map(|x| x.0).collect();
@@ -155,7 +155,7 @@ fn grpo_difficulty_std_scaling_weights_extreme_prompts_up() {
             MethodKind::Grpo,
         )?;
         let rloo = per_prompt(&s, MethodKind::Rloo)?;
-        let gain = |v: &[(f64, f64)]| v[1].0 - start[1];
+        let gain = |v: &[(f64, f64)]| v[0].0 - start[0];
         let factor = if p.steps == 1.0 { 10.0 } else { 1.5 };
         ensure(
             gain(&scaled) >= factor * gain(&unscaled) && gain(&scaled) >= factor * gain(&rloo),
@@ -227,7 +227,7 @@ fn grpo_zero_signal_groups_throttle_the_hard_prompt() {
         }
         Ok(())
     });
-    // More answers per group rescue the hard prompt (index 1).
+    // More answers per group rescue the hard prompt (the first).
     let mut points = Vec::new();
     for steps in step_factors() {
         for seed in rate_seeds() {
@@ -241,7 +241,7 @@ fn grpo_zero_signal_groups_throttle_the_hard_prompt() {
     check_rate(name, 0.8, &points, |p| {
         let hard = |g: u64| -> Result<f64, String> {
             let s = edited(name, p, |r| r.grpo.num_generations = Some(g));
-            Ok(per_prompt(&s, MethodKind::Grpo)?[1].0)
+            Ok(per_prompt(&s, MethodKind::Grpo)?[0].0)
         };
         let (small, big) = (hard(8)?, hard(32)?);
         ensure(big > small, || {
@@ -250,11 +250,10 @@ fn grpo_zero_signal_groups_throttle_the_hard_prompt() {
     });
     check_grid(name, &grid(false), |p| {
         let hard_history = |g: u64| {
-            let mut s = edited(name, p, |r| {
+            let s = edited(name, p, |r| {
                 r.grpo.num_generations = Some(g);
                 r.grpo.expected = Some(true);
             });
-            s.focus_prompt(1).expect("a hard prompt");
             every_step(&s, MethodKind::Grpo)
         };
         let (small, big) = (hard_history(8), hard_history(32));

@@ -165,6 +165,31 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
     );
 
     ui.separator();
+    ui.heading("GRPO and RLOO");
+    rebuild |= ui
+        .add(
+            egui::Slider::new(&mut s.num_generations, 2..=256)
+                .logarithmic(true)
+                .text("answers per group"),
+        )
+        .on_hover_text("G: answers drawn per prompt and step (TRL's num_generations)")
+        .changed();
+    rebuild |= combo(
+        ui,
+        "GRPO loss type",
+        &mut s.grpo_loss_type,
+        &choices::<dpo_lab::rlvr::GrpoLossType>(),
+        "how GRPO averages its per-token losses",
+    );
+    rebuild |= combo(
+        ui,
+        "reward scaling",
+        &mut s.scale_rewards,
+        &choices::<dpo_lab::rlvr::ScaleRewards>(),
+        "whether GRPO divides advantages by the group's standard deviation",
+    );
+
+    ui.separator();
     ui.heading("Methods");
     ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut s.show_reference, "π_ref");

@@ -68,6 +68,8 @@ pub enum Quantity {
     KlToOptimal(MethodKind),
     /// The mean response length (sequence spaces).
     MeanLength(MethodKind),
+    /// The mean length of a correct answer (verifier, sequence spaces).
+    MeanLengthCorrect(MethodKind),
 }
 
 /// The answers every prediction offers.
@@ -83,7 +85,8 @@ impl Quantity {
             | Quantity::RewardsChosen(m)
             | Quantity::ExpectedReward(m)
             | Quantity::KlToOptimal(m)
-            | Quantity::MeanLength(m) => m,
+            | Quantity::MeanLength(m)
+            | Quantity::MeanLengthCorrect(m) => m,
         }
     }
 
@@ -99,6 +102,7 @@ impl Quantity {
             Quantity::ExpectedReward(_) => metrics.expected_reward,
             Quantity::KlToOptimal(_) => metrics.kl_to_optimal,
             Quantity::MeanLength(_) => metrics.mean_length?,
+            Quantity::MeanLengthCorrect(_) => metrics.verifier.as_ref()?.mean_length_correct?,
         })
     }
 
@@ -137,6 +141,12 @@ pub enum Tweak {
     ResampleEvery(u64),
     /// Runs online DPO beside the other methods.
     AddOnline,
+    /// GRPO's loss aggregation.
+    GrpoLossType(&'static str),
+    /// GRPO's advantage scaling.
+    ScaleRewards(&'static str),
+    /// GRPO's and RLOO's group size.
+    NumGenerations(u64),
 }
 
 impl Tweak {
@@ -149,6 +159,9 @@ impl Tweak {
             Tweak::Annotator(a) => format!("annotator {a}"),
             Tweak::ResampleEvery(k) => format!("resample every {k}"),
             Tweak::AddOnline => "add online DPO".into(),
+            Tweak::GrpoLossType(t) => format!("GRPO loss {t}"),
+            Tweak::ScaleRewards(t) => format!("reward scaling {t}"),
+            Tweak::NumGenerations(g) => format!("{g} answers per group"),
         }
     }
 
@@ -165,6 +178,9 @@ impl Tweak {
             Tweak::Annotator(a) => s.annotator = a.into(),
             Tweak::ResampleEvery(k) => s.resample_every = k,
             Tweak::AddOnline => s.online = true,
+            Tweak::GrpoLossType(t) => s.grpo_loss_type = t.into(),
+            Tweak::ScaleRewards(t) => s.scale_rewards = t.into(),
+            Tweak::NumGenerations(g) => s.num_generations = g,
         }
     }
 }
@@ -413,6 +429,47 @@ pub const GUIDED: &[Lesson] = &[
         key_curve: 0,
         derivation: Section::ClosedForm,
     },
+    Lesson {
+        title: "17 · GRPO's length bias",
+        scenario: "grpo-length-bias",
+        tab: Tab::Overview,
+        notice: "GRPO (loss type grpo) divides each answer's loss by its own length: right answers get shorter, wrong ones longer. RLOO and the loss type dr_grpo do not divide by the length: lengths stay where they started.",
+        experiment: None,
+        try_this: &[Tweak::GrpoLossType("dr_grpo"), Tweak::GrpoLossType("grpo")],
+        predict: Some(Prediction {
+            question: "Right and wrong answers start equally long. What will GRPO do to the mean length of its right answers?",
+            quantity: Quantity::MeanLengthCorrect(MethodKind::Grpo),
+            assumes: None,
+        }),
+        key_curve: 6,
+        derivation: Section::ClosedForm,
+    },
+    Lesson {
+        title: "18 · GRPO's difficulty bias",
+        scenario: "grpo-difficulty",
+        tab: Tab::Overview,
+        notice: "The hard prompt (right 3% of the time): dividing by the group's standard deviation multiplies its rare right answers' advantage by almost 3, and it takes off. Try reward scaling none: it barely moves, as under RLOO.",
+        experiment: None,
+        try_this: &[Tweak::ScaleRewards("none"), Tweak::ScaleRewards("group")],
+        predict: Some(Prediction {
+            question: "GRPO divides each group's advantages by its standard deviation. What will it do to the hard prompt's chance of a right answer?",
+            quantity: Quantity::ExpectedReward(MethodKind::Grpo),
+            assumes: None,
+        }),
+        key_curve: 1,
+        derivation: Section::ClosedForm,
+    },
+    Lesson {
+        title: "19 · Zero-signal groups",
+        scenario: "grpo-zero-signal",
+        tab: Tab::Overview,
+        notice: "The hard prompt is right 1% of the time: 92% of its groups of 8 are all wrong, carry no advantage and move nothing, so it stays stuck. With 32 answers per group only 72% are, and it gets going.",
+        experiment: None,
+        try_this: &[Tweak::NumGenerations(32), Tweak::NumGenerations(8)],
+        predict: None,
+        key_curve: 1,
+        derivation: Section::ClosedForm,
+    },
 ];
 
 /// The lesson panel's own state.
@@ -448,28 +505,60 @@ impl LessonPanel {
             // on a projector.
             .height(900.0)
             .show_ui(ui, |ui| {
-                ui.label(egui::RichText::new("Guided order").strong());
-                for (i, l) in GUIDED.iter().enumerate() {
-                    if ui
-                        .selectable_label(self.current == Some(i), l.title)
-                        .clicked()
-                    {
-                        out.push(Command::Guided(i));
+                // Columns of at most ten, so every stop shows at once: egui
+                // caps a popup's height near 60 % of the screen.
+                ui.horizontal_top(|ui| {
+                    for (c, chunk) in GUIDED.chunks(10).enumerate() {
+                        if c > 0 {
+                            ui.separator();
+                        }
+                        ui.vertical(|ui| {
+                            if c == 0 {
+                                ui.label(egui::RichText::new("Guided order").strong());
+                            } else {
+                                ui.label("");
+                            }
+                            for (k, l) in chunk.iter().enumerate() {
+                                let i = 10 * c + k;
+                                if ui
+                                    .selectable_label(self.current == Some(i), l.title)
+                                    .clicked()
+                                {
+                                    out.push(Command::Guided(i));
+                                }
+                            }
+                        });
                     }
-                }
-                ui.separator();
-                ui.label(egui::RichText::new("All scenarios").strong());
-                for raw in builtins() {
-                    if ui
-                        .selectable_label(
-                            self.current.is_none() && loaded_name == raw.name,
-                            &raw.name,
-                        )
-                        .clicked()
-                    {
-                        out.push(Command::Load(raw.name.clone()));
+                });
+            });
+        let all = builtins();
+        egui::ComboBox::from_label("Built-in")
+            .selected_text(if self.current.is_none() {
+                loaded_name
+            } else {
+                "choose…"
+            })
+            .show_ui(ui, |ui| {
+                ui.horizontal_top(|ui| {
+                    for (c, chunk) in all.chunks(all.len().div_ceil(2)).enumerate() {
+                        if c > 0 {
+                            ui.separator();
+                        }
+                        ui.vertical(|ui| {
+                            for raw in chunk {
+                                if ui
+                                    .selectable_label(
+                                        self.current.is_none() && loaded_name == raw.name,
+                                        &raw.name,
+                                    )
+                                    .clicked()
+                                {
+                                    out.push(Command::Load(raw.name.clone()));
+                                }
+                            }
+                        });
                     }
-                }
+                });
             });
         if let Some(i) = self.current {
             if ui

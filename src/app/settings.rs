@@ -82,6 +82,12 @@ pub struct Settings {
     pub rlhf: bool,
     /// GRPO on.
     pub grpo: bool,
+    /// GRPO's `loss_type`.
+    pub grpo_loss_type: String,
+    /// GRPO's `scale_rewards`.
+    pub scale_rewards: String,
+    /// GRPO's and RLOO's group size G.
+    pub num_generations: u64,
     /// RLOO on.
     pub rloo: bool,
     /// Show π_ref bars.
@@ -114,6 +120,7 @@ impl Settings {
         // The library's defaults: one place for what an omitted key means.
         let d = TrainSettings::default();
         let od = OnlineSettings::default();
+        let rd = dpo_lab::rlvr::RlvrSettings::default();
         // The file's `methods` (checked with the scenario; DPO if unreadable).
         let methods = dpo_lab::scenario::check_methods(&raw.methods)
             .unwrap_or_else(|_| vec![MethodKind::Dpo]);
@@ -150,6 +157,12 @@ impl Settings {
             ipo: on(MethodKind::Ipo),
             rlhf: on(MethodKind::Rlhf),
             grpo: on(MethodKind::Grpo),
+            grpo_loss_type: name(&raw.grpo.loss_type, rd.grpo.loss_type.into()),
+            scale_rewards: name(&raw.grpo.scale_rewards, rd.grpo.scale_rewards.into()),
+            num_generations: raw
+                .grpo
+                .num_generations
+                .unwrap_or(rd.grpo.num_generations as u64),
             rloo: on(MethodKind::Rloo),
             show_reference: true,
             show_optimum: true,
@@ -229,6 +242,11 @@ impl Settings {
             before.resample_every as f64,
             self.resample_every as f64,
         );
+        num(
+            "answers per group",
+            before.num_generations as f64,
+            self.num_generations as f64,
+        );
         num("seed", before.seed as f64, self.seed as f64);
         num(
             "prompt",
@@ -245,6 +263,16 @@ impl Settings {
         text("data", &before.data_kind, &self.data_kind);
         text("annotator", &before.annotator, &self.annotator);
         text("policy", &before.policy, &self.policy);
+        text(
+            "GRPO loss type",
+            &before.grpo_loss_type,
+            &self.grpo_loss_type,
+        );
+        text(
+            "GRPO reward scaling",
+            &before.scale_rewards,
+            &self.scale_rewards,
+        );
         let names = |m: Vec<MethodKind>| {
             m.into_iter()
                 .map(super::session::method_label)
@@ -309,6 +337,16 @@ impl Settings {
             annotator: Some(self.annotator.clone()),
             rlhf_optimizer: None,
             reward_model: None,
+            // Only what the user changed overrides the file's own tables
+            // (`[rloo]` keys it sets itself stay).
+            num_generations: (raw
+                .grpo
+                .num_generations
+                .unwrap_or(dpo_lab::rlvr::RlvrSettings::default().grpo.num_generations as u64)
+                != self.num_generations)
+                .then_some(self.num_generations),
+            grpo_loss_type: Some(self.grpo_loss_type.clone()),
+            scale_rewards: Some(self.scale_rewards.clone()),
             ..Overrides::default()
         });
         if raw
