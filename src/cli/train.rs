@@ -83,9 +83,21 @@ pub(super) fn print_run_table(
     for (k, v) in o.final_metrics.scalars() {
         writeln!(out, "  {k:<20} {v:.6}")?;
     }
+    for (k, v) in o.final_metrics.pass_at_columns() {
+        writeln!(out, "  {k:<20} {v:.6}")?;
+    }
     writeln!(out, "  {:<20} {:.3e}", "grad_norm", o.grad_norm)?;
     if o.prompts.len() > 1 {
         writeln!(out, "  (metrics averaged over {} prompts)", o.prompts.len())?;
+        for (p, po) in scenario.prompts.iter().zip(&o.prompts) {
+            if let Some(v) = &po.final_metrics.verifier {
+                writeln!(
+                    out,
+                    "  {:<20} p_correct {:.6}, zero_variance_groups {:.6}, grad_norm {:.3e}",
+                    p.name, v.p_correct, v.zero_variance_groups, po.grad_norm
+                )?;
+            }
+        }
     }
     if let Some(rm) = &o.prompts[0].reward_model {
         let m = rm.final_metrics();

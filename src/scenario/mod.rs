@@ -115,10 +115,11 @@ impl Scenario {
         checks::check_data_memory(&raw, &problems)?;
         let mut prompts = Vec::with_capacity(problems.len());
         for (k, problem) in problems.into_iter().enumerate() {
-            let name = k
-                .checked_sub(1)
-                .and_then(|i| raw.prompts[i].name.clone())
-                .unwrap_or_else(|| format!("prompt {}", k + 1));
+            let name = match k.checked_sub(1) {
+                None => raw.prompt_name.clone(),
+                Some(i) => raw.prompts[i].name.clone(),
+            }
+            .unwrap_or_else(|| format!("prompt {}", k + 1));
             prompts.push(
                 check_prompt_data(name, problem, raw.prompt_tables(k).2)
                     .map_err(checks::in_prompt(k))?,

@@ -31,6 +31,10 @@ pub struct RawScenario {
     /// slots of its bar chart and highlights them (names from the space).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub focus: Vec<String>,
+    /// The name of the first prompt, the one the top-level tables describe
+    /// (default `prompt 1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_name: Option<String>,
     /// The methods the app runs side by side when the scenario opens
     /// (command-line names; default `["dpo"]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
