@@ -92,12 +92,8 @@ fn grpo_length_bias_right_answers_shorten_wrong_ones_lengthen() {
                 r.grpo.expected = Some(false);
                 r.grpo.loss_type = Some(loss.into());
             });
-            let start = lengths(
-                &Run::new(&s.run_config(MethodKind::Grpo))
-                    .unwrap()
-                    .metrics()
-                    .unwrap(),
-            );
+            let run = Run::new(&s.run_config(MethodKind::Grpo)).map_err(|e| e.to_string())?;
+            let start = lengths(&run.metrics().map_err(|e| e.to_string())?);
             let out = dpo_lab::train::train(&s.run_config(MethodKind::Grpo), |_, _| {})
                 .map_err(|e| e.to_string())?;
             Ok::<_, String>((start, lengths(&out.final_metrics)))
