@@ -174,6 +174,12 @@ impl RunReport {
             ),
         };
         fin.insert("grad_norm".into(), json!(outcome.grad_norm));
+        if outcome.final_metrics.verifier.is_some() {
+            fin.insert(
+                "pass_at_k_crossover".into(),
+                json!(pass_at_k_crossover(scenario, outcome)),
+            );
+        }
         fin.insert("policy".into(), policy);
         let reward_model = outcome
             .prompts
@@ -210,6 +216,21 @@ impl RunReport {
             ches: ChesReport::of(scenario, outcome)?,
         })
     }
+}
+
+/// For a verifier reward: the smallest k at which the trained policies'
+/// pass@k, averaged over prompts, falls below π_ref's
+/// ([`crate::rlvr::pass_at_k_crossover`]); `None` when it never does or the
+/// reward is no verifier's.
+pub fn pass_at_k_crossover(scenario: &Scenario, outcome: &MultiOutcome) -> Option<u64> {
+    let mut trained = Vec::new();
+    let mut reference = Vec::new();
+    for (p, o) in scenario.prompts.iter().zip(&outcome.prompts) {
+        let correct = p.problem.correct.as_ref()?;
+        trained.push(crate::rlvr::correct_mass(&o.final_log_probs, correct).1);
+        reference.push(crate::rlvr::correct_mass(&p.problem.log_ref, correct).1);
+    }
+    crate::rlvr::pass_at_k_crossover(&trained, &reference)
 }
 
 /// π* on the reward–KL plane, as `sweep` reports it.

@@ -289,6 +289,38 @@ pub fn pass_at_k(q: f64, k: u64) -> f64 {
     }
 }
 
+/// The smallest `k ≥ 1` at which pass@k averaged over prompts falls below
+/// the reference's: `trained[i]` and `reference[i]` are prompt `i`'s wrong
+/// mass `q` under the trained policy and under π_ref. Searched by doubling
+/// up to 2⁴⁰, then by bisection inside the first doubling step that is
+/// below (the first crossing if the two curves cross once there); `None`
+/// if pass@k never falls below.
+pub fn pass_at_k_crossover(trained: &[f64], reference: &[f64]) -> Option<u64> {
+    let n = trained.len() as f64;
+    let mean = |qs: &[f64], k: u64| qs.iter().map(|&q| pass_at_k(q, k)).sum::<f64>() / n;
+    let below = |k: u64| mean(trained, k) < mean(reference, k);
+    if below(1) {
+        return Some(1);
+    }
+    let mut hi = 2u64;
+    while !below(hi) {
+        if hi >= MAX_PASS_AT {
+            return None;
+        }
+        hi *= 2;
+    }
+    let mut lo = hi / 2;
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if below(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi)
+}
+
 /// The probability that a group of `g` draws is all right or all wrong.
 pub fn zero_variance(p: f64, q: f64, g: usize) -> f64 {
     p.powi(g as i32) + q.powi(g as i32)

@@ -255,6 +255,9 @@ pub struct RunConfig {
     pub rlhf: RlhfSettings,
     /// GRPO, RLOO and pass@k settings.
     pub rlvr: crate::rlvr::RlvrSettings,
+    /// Whether the prompts share one log-linear policy's parameters
+    /// (`[policy] shared = true`; [`train_shared`]).
+    pub shared: bool,
     /// The method.
     pub method: MethodKind,
 }
@@ -470,6 +473,18 @@ impl Run {
 
     /// One update. Fails if a parameter stops being finite.
     pub fn step(&mut self) -> Result<()> {
+        let loss = self.compute_grad();
+        std::mem::swap(&mut self.deltas, &mut self.prev_deltas);
+        self.optimizer.deltas(&self.grad, &mut self.deltas);
+        let deltas = std::mem::take(&mut self.deltas);
+        let done = self.apply_update(&deltas, loss);
+        self.deltas = deltas;
+        done
+    }
+
+    /// The method's gradient at the current policy, into `self.grad`
+    /// (the first half of a step); returns the step's loss.
+    fn compute_grad(&mut self) -> f64 {
         let mut ctx = StepContext {
             beta: self.beta,
             step: self.step,
@@ -482,9 +497,13 @@ impl Run {
         self.grad.clear();
         self.policy
             .accumulate_grad(&self.coefs, total, &mut self.grad);
-        std::mem::swap(&mut self.deltas, &mut self.prev_deltas);
-        self.optimizer.deltas(&self.grad, &mut self.deltas);
-        let finite = self.policy.apply(&self.deltas);
+        loss
+    }
+
+    /// Applies `deltas` to the policy and checks it (the second half of a
+    /// step).
+    fn apply_update(&mut self, deltas: &[(usize, f64)], loss: f64) -> Result<()> {
+        let finite = self.policy.apply(deltas);
         self.step += 1;
         if self.step == self.steps / 2 && self.steps >= 4 && !self.method.is_stochastic() {
             self.mid_grad_norm = Some(self.grad_norm());
@@ -496,8 +515,7 @@ impl Run {
             return Err(self.diverged("a policy parameter is no longer finite".into()));
         }
         // Only the touched parameters can have grown.
-        if let Some(big) = self
-            .deltas
+        if let Some(big) = deltas
             .iter()
             .map(|&(k, _)| self.policy.param(k))
             .find(|p| p.abs() > MAX_PARAMETER)
@@ -507,6 +525,19 @@ impl Run {
             )));
         }
         Ok(())
+    }
+
+    /// The gradient of the reported loss at the current policy, added to
+    /// `grad` times `weight`.
+    fn add_loss_gradient(&self, weight: f64, grad: &mut GradBuffer) {
+        let mut coefs = Vec::new();
+        let total = self
+            .method
+            .loss_gradient(self.beta, &self.policy, &mut coefs);
+        for c in coefs.iter_mut() {
+            c.1 *= weight;
+        }
+        self.policy.accumulate_grad(&coefs, total * weight, grad);
     }
 
     fn diverged(&self, what: String) -> Error {
@@ -733,7 +764,9 @@ pub struct MultiOutcome {
     pub warnings: Vec<String>,
 }
 
-/// Trains every configuration (one per prompt) and averages the metrics.
+/// Trains every configuration (one per prompt) and averages the metrics;
+/// prompts whose log-linear policy shares its parameters
+/// (`RunConfig::shared`) train together ([`train_shared`]).
 pub fn train_prompts(cfgs: &[RunConfig]) -> Result<MultiOutcome> {
     train_prompts_watched(cfgs, &Unwatched)
 }
@@ -757,10 +790,13 @@ impl Progress for Unwatched {}
 /// [`train_prompts`] reporting to `progress`; a stop request ends it with
 /// [`Error::Interrupted`].
 pub fn train_prompts_watched(cfgs: &[RunConfig], progress: &dyn Progress) -> Result<MultiOutcome> {
-    let prompts: Vec<Outcome> = cfgs
-        .iter()
-        .map(|c| train_watched(c, |_, _| {}, progress))
-        .collect::<Result<_>>()?;
+    let prompts: Vec<Outcome> = if cfgs.first().is_some_and(|c| c.shared) {
+        train_shared(cfgs, progress)?
+    } else {
+        cfgs.iter()
+            .map(|c| train_watched(c, |_, _| {}, progress))
+            .collect::<Result<_>>()?
+    };
     let finals: Vec<Metrics> = prompts.iter().map(|o| o.final_metrics.clone()).collect();
     let history = (0..prompts[0].history.len())
         .map(|i| {
@@ -789,6 +825,84 @@ pub fn train_prompts_watched(cfgs: &[RunConfig], progress: &dyn Progress) -> Res
         warnings,
         prompts,
     })
+}
+
+/// Prompts that share one log-linear policy's parameters θ
+/// (`[policy] shared = true`): each prompt keeps its own reference, method
+/// and draws (seed `train.seed + k`), and every step takes one optimiser
+/// step on θ along the mean of the prompts' gradients — TRL's batch mean
+/// over prompts — so training on some prompts moves the others. Each
+/// prompt's outcome reports its own metrics; `grad_norm` is the norm of
+/// the joint gradient, and no convergence notes are given (a prompt's own
+/// gradient need not vanish at the joint optimum).
+pub fn train_shared(cfgs: &[RunConfig], progress: &dyn Progress) -> Result<Vec<Outcome>> {
+    let mut runs: Vec<Run> = cfgs.iter().map(Run::new).collect::<Result<_>>()?;
+    let n_params = runs[0].policy.num_params();
+    if runs.iter().any(|r| r.policy.num_params() != n_params) {
+        return Err(Error::invalid(
+            "policy.shared",
+            "every prompt's policy must have the same features to share parameters",
+        ));
+    }
+    let weight = 1.0 / runs.len() as f64;
+    let mut optimizer = Optimizer::new(cfgs[0].train.optimizer, cfgs[0].effective_lr(), n_params);
+    let mut grad = GradBuffer::new(n_params);
+    let mut deltas = Vec::new();
+    let mut histories: Vec<Vec<(usize, Metrics)>> = vec![Vec::new(); runs.len()];
+    let log = |runs: &[Run], histories: &mut [Vec<(usize, Metrics)>]| -> Result<()> {
+        let k = runs[0].steps_done();
+        if runs[0].is_logged(k) {
+            for (r, h) in runs.iter().zip(histories.iter_mut()) {
+                h.push((k, r.metrics()?));
+            }
+        }
+        Ok(())
+    };
+    log(&runs, &mut histories)?;
+    while !runs[0].finished() {
+        if progress.stop_requested() {
+            return Err(Error::Interrupted {
+                step: runs[0].steps_done(),
+            });
+        }
+        grad.clear();
+        let mut losses = Vec::with_capacity(runs.len());
+        for r in runs.iter_mut() {
+            losses.push(r.compute_grad());
+            for (k, g) in r.grad.entries() {
+                grad.add(k, weight * g);
+            }
+        }
+        optimizer.deltas(&grad, &mut deltas);
+        for (r, loss) in runs.iter_mut().zip(losses) {
+            r.apply_update(&deltas, loss)?;
+        }
+        progress.advance(runs.len());
+        log(&runs, &mut histories)?;
+    }
+    let mut joint = GradBuffer::new(n_params);
+    for r in &runs {
+        r.add_loss_gradient(weight, &mut joint);
+    }
+    let grad_norm = joint.entries().map(|(_, g)| g * g).sum::<f64>().sqrt() + 0.0;
+    runs.iter()
+        .zip(histories)
+        .map(|(r, history)| {
+            let final_metrics = match history.last() {
+                Some((k, m)) if *k == r.steps_done() => m.clone(),
+                _ => r.metrics()?,
+            };
+            Ok(Outcome {
+                final_metrics,
+                final_log_probs: r.policy().log_probs(),
+                history,
+                reward_model: r.reward_model.clone(),
+                warnings: Vec::new(),
+                unseen_mass: r.unseen_mass(),
+                grad_norm,
+            })
+        })
+        .collect()
 }
 
 /// Runs the whole schedule; `observer` sees every logged step.

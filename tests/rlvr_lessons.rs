@@ -264,3 +264,74 @@ fn grpo_zero_signal_groups_throttle_the_hard_prompt() {
         Ok(())
     });
 }
+
+/// `(pass@1, pass@256)` averaged over prompts, the last prompt's
+/// `p_correct`, and the crossover k, of a trained run; and the same of π_ref.
+type PassAtK = ((f64, f64, f64), (f64, f64, f64), Option<u64>);
+
+fn pass_at_k_of(s: &Scenario, kind: MethodKind) -> Result<PassAtK, String> {
+    let out = train_prompts(&s.run_configs(kind)).map_err(|e| e.to_string())?;
+    let v = out.final_metrics.verifier.as_ref().expect("verifier");
+    let at = |k: u64| {
+        v.pass_at_k
+            .iter()
+            .find(|x| x.0 == k)
+            .map(|x| x.1)
+            .expect("k listed")
+    };
+    let last = out.prompts.last().expect("prompts");
+    let rare = last
+        .final_metrics
+        .verifier
+        .as_ref()
+        .expect("verifier")
+        .p_correct;
+    let n = s.prompts.len() as f64;
+    let mut reference = (0.0, 0.0, 0.0);
+    for p in &s.prompts {
+        let correct = p.problem.correct.as_ref().expect("verifier");
+        let (pc, q) = dpo_lab::rlvr::correct_mass(&p.problem.log_ref, correct);
+        reference.0 += pc / n;
+        reference.1 += dpo_lab::rlvr::pass_at_k(q, 256) / n;
+        reference.2 = pc;
+    }
+    Ok((
+        (at(1), at(256), rare),
+        reference,
+        dpo_lab::report::pass_at_k_crossover(s, &out),
+    ))
+}
+
+#[test]
+fn rlvr_pass_at_k_sharpens_pass_at_1_and_starves_the_rare_strategy() {
+    let name = "rlvr-pass-at-k";
+    let claim = |s: &Scenario, kind: MethodKind| -> Result<(), String> {
+        let (t, r, cross) = pass_at_k_of(s, kind)?;
+        ensure(
+            t.0 > r.0 && t.1 < r.1 && cross.is_some() && t.2 < r.2,
+            || {
+                format!(
+                    "{kind:?}: pass@1 {} (π_ref {}), pass@256 {} (π_ref {}), rare prompt's p {} (π_ref {}), crossover {cross:?}",
+                    t.0, r.0, t.1, r.1, t.2, r.2
+                )
+            },
+        )
+    };
+    check_grid(name, &grid(false), |p| {
+        let s = edited(name, p, |_| {});
+        claim(&s, MethodKind::Grpo)?;
+        claim(&s, MethodKind::Rloo)
+    });
+    let points: Vec<Point> = rate_seeds()
+        .into_iter()
+        .map(|seed| Point {
+            seed,
+            beta: 1.0,
+            steps: 1.0,
+        })
+        .collect();
+    check_rate(name, 0.8, &points, |p| {
+        let s = edited(name, p, |r| r.grpo.expected = Some(false));
+        claim(&s, MethodKind::Grpo)
+    });
+}

@@ -66,6 +66,7 @@ fn population_dpo_reaches_pi_star_on_random_problems() {
             online: load("optimal-policy", Overrides::default()).online,
             rlhf: load("optimal-policy", Overrides::default()).rlhf,
             rlvr: Default::default(),
+            shared: false,
             method: MethodKind::Dpo,
         };
         let mut cfg = cfg;
@@ -467,4 +468,49 @@ fn ipo_steps_do_not_scale_with_beta_online_either() {
     assert!(!step_scales_with_beta(MethodKind::Dpo, PairLoss::Ipo));
     assert!(!step_scales_with_beta(MethodKind::Ipo, PairLoss::Dpo));
     assert!(step_scales_with_beta(MethodKind::OnlineDpo, PairLoss::Dpo));
+}
+
+/// `[policy] shared = true`: one step moves the shared θ by the mean of
+/// the steps each prompt would take alone, so every prompt's policy moves
+/// when any prompt trains; a non-log-linear policy cannot share.
+#[test]
+fn shared_parameters_step_along_the_mean_of_the_prompts_gradients() {
+    let shared = load(
+        "rlvr-pass-at-k",
+        Overrides {
+            steps: Some(1),
+            ..Overrides::default()
+        },
+    );
+    let out = dpo_lab::train::train_prompts(&shared.run_configs(MethodKind::Grpo)).expect("trains");
+    let mut raw = dpo_lab::scenario::load_raw("rlvr-pass-at-k").expect("built in");
+    raw.policy.shared = Some(false);
+    raw.train.steps = Some(1);
+    let alone = dpo_lab::scenario::Scenario::check(raw).expect("checks");
+    let n = alone.prompts.len() as f64;
+    let mut mean = vec![0.0; 5];
+    for cfg in alone.run_configs(MethodKind::Grpo) {
+        let mut run = dpo_lab::train::Run::new(&cfg).expect("run");
+        run.step().expect("steps");
+        for (m, t) in mean.iter_mut().zip(run.policy().params()) {
+            *m += t / n;
+        }
+    }
+    for (k, o) in out.prompts.iter().enumerate() {
+        // θ = 0 at π_ref, so log π − log π_ref = θ_y − log Σ π_ref e^θ.
+        let p = &shared.prompts[k].problem;
+        let z: f64 = (0..5).map(|y| (p.log_ref[y] + mean[y]).exp()).sum::<f64>().ln();
+        for y in 0..5 {
+            let want = p.log_ref[y] + mean[y] - z;
+            assert!(
+                (o.final_log_probs[y] - want).abs() < 1e-12,
+                "prompt {k}, answer {y}: {} vs {want}",
+                o.final_log_probs[y]
+            );
+        }
+    }
+    let mut raw = dpo_lab::scenario::load_raw("grpo-difficulty").expect("built in");
+    raw.policy.shared = Some(true);
+    let e = dpo_lab::scenario::Scenario::check(raw).expect_err("tabular cannot share");
+    assert!(e.to_string().starts_with("policy.shared"), "{e}");
 }

@@ -86,6 +86,18 @@ pub(super) fn print_run_table(
     for (k, v) in o.final_metrics.pass_at_columns() {
         writeln!(out, "  {k:<20} {v:.6}")?;
     }
+    if o.final_metrics.verifier.is_some() {
+        match dpo_lab::report::pass_at_k_crossover(scenario, o) {
+            Some(k) => writeln!(
+                out,
+                "  pass@k crossover     k = {k}: from there on pass@k is below π_ref's"
+            )?,
+            None => writeln!(
+                out,
+                "  pass@k crossover     none: pass@k stays at or above π_ref's"
+            )?,
+        }
+    }
     writeln!(out, "  {:<20} {:.3e}", "grad_norm", o.grad_norm)?;
     if o.prompts.len() > 1 {
         writeln!(out, "  (metrics averaged over {} prompts)", o.prompts.len())?;

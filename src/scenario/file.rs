@@ -77,6 +77,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "grpo-zero-signal.toml",
         include_str!("../../assets/scenarios/grpo-zero-signal.toml"),
     ),
+    (
+        "rlvr-pass-at-k.toml",
+        include_str!("../../assets/scenarios/rlvr-pass-at-k.toml"),
+    ),
 ];
 
 /// The deepest nesting of tables (dotted headers or keys) and arrays a

@@ -61,6 +61,8 @@ pub struct Scenario {
     focus: usize,
     /// The policy class.
     pub policy: PolicyKind,
+    /// Whether the prompts share the policy's parameters.
+    pub shared: bool,
     /// Training settings.
     pub train: TrainSettings,
     /// Online settings.
@@ -111,6 +113,13 @@ impl Scenario {
             )?;
         }
         let policy = policy_kind(&raw.policy, &problems[0])?;
+        let shared = raw.policy.shared.unwrap_or(false);
+        if shared && !matches!(policy, PolicyKind::LogLinear(_)) {
+            return Err(Error::invalid(
+                "policy.shared",
+                "only a log-linear policy (kind = \"loglinear\") can share its parameters across prompts",
+            ));
+        }
         let rlhf = check_rlhf(&raw.rlhf, &problems[0])?;
         checks::check_data_memory(&raw, &problems)?;
         let mut prompts = Vec::with_capacity(problems.len());
@@ -137,6 +146,7 @@ impl Scenario {
             prompts,
             focus: 0,
             policy,
+            shared,
             train,
             online,
             rlhf,
@@ -246,6 +256,7 @@ impl Scenario {
             online: self.online.clone(),
             rlhf: self.rlhf.clone(),
             rlvr: self.rlvr.clone(),
+            shared: self.shared,
             method,
         }
     }

@@ -325,6 +325,10 @@ pub struct RawPolicy {
     /// Log-linear features.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<RawFeatures>,
+    /// Log-linear only: every prompt shares θ (default false: each prompt
+    /// trains its own policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<bool>,
 }
 
 /// Log-linear features: names (sequences), rows (flat) or random (flat).
@@ -578,6 +582,7 @@ impl RawScenario {
             self.policy.kind = o.policy.clone();
             if o.policy.as_deref() != Some("loglinear") {
                 self.policy.features = None;
+                self.policy.shared = None;
             }
         }
         self.online.resample_every = o.resample_every.or(self.online.resample_every);
