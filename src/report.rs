@@ -103,8 +103,19 @@ pub struct ChesReport {
 
 impl ChesReport {
     /// CHES of the first prompt's pairs at π_ref and at the final policy,
-    /// `None` unless the policy is log-linear.
-    pub fn of(scenario: &Scenario, outcome: &MultiOutcome) -> Result<Option<Self>> {
+    /// `None` unless the policy is log-linear and `method` trains on pairs
+    /// (DPO, online DPO, IPO: CHES is about a DPO step).
+    pub fn of(
+        scenario: &Scenario,
+        method: MethodKind,
+        outcome: &MultiOutcome,
+    ) -> Result<Option<Self>> {
+        if !matches!(
+            method,
+            MethodKind::Dpo | MethodKind::OnlineDpo | MethodKind::Ipo
+        ) {
+            return Ok(None);
+        }
         let p = &scenario.problem;
         let start: Option<Ches> = ches(&scenario.policy, p, &scenario.data, &p.log_ref)?;
         let Some(end) = outcome.prompts.first() else {
@@ -213,7 +224,7 @@ impl RunReport {
                 .map(|(k, m)| metrics_row(*k, m))
                 .collect(),
             warnings: outcome.warnings.clone(),
-            ches: ChesReport::of(scenario, outcome)?,
+            ches: ChesReport::of(scenario, method, outcome)?,
         })
     }
 }

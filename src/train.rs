@@ -831,61 +831,204 @@ pub fn train_prompts_watched(cfgs: &[RunConfig], progress: &dyn Progress) -> Res
 /// (`[policy] shared = true`): each prompt keeps its own reference, method
 /// and draws (seed `train.seed + k`), and every step takes one optimiser
 /// step on θ along the mean of the prompts' gradients — TRL's batch mean
-/// over prompts — so training on some prompts moves the others. Each
-/// prompt's outcome reports its own metrics; `grad_norm` is the norm of
-/// the joint gradient, and no convergence notes are given (a prompt's own
-/// gradient need not vanish at the joint optimum).
-pub fn train_shared(cfgs: &[RunConfig], progress: &dyn Progress) -> Result<Vec<Outcome>> {
-    let mut runs: Vec<Run> = cfgs.iter().map(Run::new).collect::<Result<_>>()?;
-    let n_params = runs[0].policy.num_params();
-    if runs.iter().any(|r| r.policy.num_params() != n_params) {
-        return Err(Error::invalid(
-            "policy.shared",
-            "every prompt's policy must have the same features to share parameters",
-        ));
+/// over prompts — so training on some prompts moves the others.
+pub struct SharedRun {
+    runs: Vec<Run>,
+    optimizer: Optimizer,
+    grad: GradBuffer,
+    deltas: Vec<(usize, f64)>,
+    weight: f64,
+    focus: usize,
+}
+
+impl SharedRun {
+    /// One run per prompt (`cfgs`, all with the same features), sharing θ;
+    /// `focus` is the prompt [`SharedRun::focused`] describes.
+    pub fn new(cfgs: &[RunConfig], focus: usize) -> Result<Self> {
+        let runs: Vec<Run> = cfgs.iter().map(Run::new).collect::<Result<_>>()?;
+        let Some(first) = runs.first() else {
+            return Err(Error::invalid("prompts", "a shared run needs a prompt"));
+        };
+        let n_params = first.policy.num_params();
+        if runs.iter().any(|r| r.policy.num_params() != n_params) {
+            return Err(Error::invalid(
+                "policy.shared",
+                "every prompt's policy must have the same features to share parameters",
+            ));
+        }
+        Ok(SharedRun {
+            optimizer: Optimizer::new(cfgs[0].train.optimizer, cfgs[0].effective_lr(), n_params),
+            grad: GradBuffer::new(n_params),
+            deltas: Vec::new(),
+            weight: 1.0 / runs.len() as f64,
+            focus: focus.min(runs.len() - 1),
+            runs,
+        })
     }
-    let weight = 1.0 / runs.len() as f64;
-    let mut optimizer = Optimizer::new(cfgs[0].train.optimizer, cfgs[0].effective_lr(), n_params);
-    let mut grad = GradBuffer::new(n_params);
-    let mut deltas = Vec::new();
-    let mut histories: Vec<Vec<(usize, Metrics)>> = vec![Vec::new(); runs.len()];
-    let log = |runs: &[Run], histories: &mut [Vec<(usize, Metrics)>]| -> Result<()> {
-        let k = runs[0].steps_done();
-        if runs[0].is_logged(k) {
-            for (r, h) in runs.iter().zip(histories.iter_mut()) {
+
+    /// One step of θ along the mean of the prompts' gradients.
+    pub fn step(&mut self) -> Result<()> {
+        self.grad.clear();
+        let mut losses = Vec::with_capacity(self.runs.len());
+        for r in self.runs.iter_mut() {
+            losses.push(r.compute_grad());
+            for (k, g) in r.grad.entries() {
+                self.grad.add(k, self.weight * g);
+            }
+        }
+        self.optimizer.deltas(&self.grad, &mut self.deltas);
+        for (r, loss) in self.runs.iter_mut().zip(losses) {
+            r.apply_update(&self.deltas, loss)?;
+        }
+        Ok(())
+    }
+
+    /// Every prompt's run (their policies share θ).
+    pub fn runs(&self) -> &[Run] {
+        &self.runs
+    }
+
+    /// The focused prompt's run.
+    pub fn focused(&self) -> &Run {
+        &self.runs[self.focus]
+    }
+
+    /// The norm of the joint gradient (the mean of the prompts' loss
+    /// gradients) at the current θ.
+    pub fn grad_norm(&self) -> f64 {
+        let mut joint = GradBuffer::new(self.grad.len());
+        for r in &self.runs {
+            r.add_loss_gradient(self.weight, &mut joint);
+        }
+        joint.entries().map(|(_, g)| g * g).sum::<f64>().sqrt() + 0.0
+    }
+}
+
+/// A run of one prompt, or of prompts sharing parameters: what the app
+/// steps and draws.
+pub enum Trainer {
+    /// One prompt, its own policy.
+    Single(Run),
+    /// Every prompt, one shared θ; the focused prompt is shown.
+    Shared(SharedRun),
+}
+
+impl Trainer {
+    /// The run of `method` on `scenario`'s focused prompt, or on every
+    /// prompt when they share parameters.
+    pub fn new(scenario: &crate::scenario::Scenario, method: MethodKind) -> Result<Self> {
+        Ok(if scenario.shared {
+            Trainer::Shared(SharedRun::new(
+                &scenario.run_configs(method),
+                scenario.focused_prompt(),
+            )?)
+        } else {
+            Trainer::Single(Run::new(&scenario.run_config(method))?)
+        })
+    }
+
+    /// The run whose policy is shown.
+    pub fn run(&self) -> &Run {
+        match self {
+            Trainer::Single(r) => r,
+            Trainer::Shared(s) => s.focused(),
+        }
+    }
+
+    /// One update.
+    pub fn step(&mut self) -> Result<()> {
+        match self {
+            Trainer::Single(r) => r.step(),
+            Trainer::Shared(s) => s.step(),
+        }
+    }
+
+    /// Updates done so far.
+    pub fn steps_done(&self) -> usize {
+        self.run().steps_done()
+    }
+
+    /// Updates scheduled.
+    pub fn steps_total(&self) -> usize {
+        self.run().steps_total()
+    }
+
+    /// Whether the schedule is done.
+    pub fn finished(&self) -> bool {
+        self.run().finished()
+    }
+
+    /// For a verifier reward, `(q, q_ref)` of every prompt this trainer
+    /// trains (the wrong mass under the policy and under π_ref): pass@k
+    /// averaged over them is what the command line reports.
+    pub fn wrong_masses(&self) -> Option<Vec<(f64, f64)>> {
+        let runs: &[Run] = match self {
+            Trainer::Single(r) => std::slice::from_ref(r),
+            Trainer::Shared(s) => s.runs(),
+        };
+        runs.iter()
+            .map(|r| {
+                let correct = r.problem.correct.as_ref()?;
+                Some((
+                    crate::rlvr::correct_mass(&r.policy.log_probs(), correct).1,
+                    crate::rlvr::correct_mass(&r.problem.log_ref, correct).1,
+                ))
+            })
+            .collect()
+    }
+
+    /// The shown prompt's pairs of the last step ([`Run::last_pairs`]).
+    pub fn last_pairs(&self) -> &[crate::data::Pair] {
+        self.run().last_pairs()
+    }
+
+    /// The gradient norm: the run's, or the joint one.
+    pub fn grad_norm(&self) -> f64 {
+        match self {
+            Trainer::Single(r) => r.grad_norm(),
+            Trainer::Shared(s) => s.grad_norm(),
+        }
+    }
+
+    /// How the run ended (no convergence notes for shared runs: a prompt's
+    /// own gradient need not vanish at the joint optimum).
+    pub fn warnings(&self, grad_norm: f64) -> Vec<String> {
+        match self {
+            Trainer::Single(r) => r.warnings(grad_norm),
+            Trainer::Shared(_) => Vec::new(),
+        }
+    }
+}
+
+/// [`SharedRun`] to the end: each prompt's outcome with its own metrics;
+/// `grad_norm` is the joint gradient's and no convergence notes are given.
+pub fn train_shared(cfgs: &[RunConfig], progress: &dyn Progress) -> Result<Vec<Outcome>> {
+    let mut shared = SharedRun::new(cfgs, 0)?;
+    let mut histories: Vec<Vec<(usize, Metrics)>> = vec![Vec::new(); cfgs.len()];
+    let log = |shared: &SharedRun, histories: &mut [Vec<(usize, Metrics)>]| -> Result<()> {
+        let k = shared.runs[0].steps_done();
+        if shared.runs[0].is_logged(k) {
+            for (r, h) in shared.runs.iter().zip(histories.iter_mut()) {
                 h.push((k, r.metrics()?));
             }
         }
         Ok(())
     };
-    log(&runs, &mut histories)?;
-    while !runs[0].finished() {
+    log(&shared, &mut histories)?;
+    while !shared.runs[0].finished() {
         if progress.stop_requested() {
             return Err(Error::Interrupted {
-                step: runs[0].steps_done(),
+                step: shared.runs[0].steps_done(),
             });
         }
-        grad.clear();
-        let mut losses = Vec::with_capacity(runs.len());
-        for r in runs.iter_mut() {
-            losses.push(r.compute_grad());
-            for (k, g) in r.grad.entries() {
-                grad.add(k, weight * g);
-            }
-        }
-        optimizer.deltas(&grad, &mut deltas);
-        for (r, loss) in runs.iter_mut().zip(losses) {
-            r.apply_update(&deltas, loss)?;
-        }
-        progress.advance(runs.len());
-        log(&runs, &mut histories)?;
+        shared.step()?;
+        progress.advance(cfgs.len());
+        log(&shared, &mut histories)?;
     }
-    let mut joint = GradBuffer::new(n_params);
-    for r in &runs {
-        r.add_loss_gradient(weight, &mut joint);
-    }
-    let grad_norm = joint.entries().map(|(_, g)| g * g).sum::<f64>().sqrt() + 0.0;
-    runs.iter()
+    let grad_norm = shared.grad_norm();
+    shared
+        .runs
+        .iter()
         .zip(histories)
         .map(|(r, history)| {
             let final_metrics = match history.last() {

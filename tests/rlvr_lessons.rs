@@ -265,7 +265,7 @@ fn grpo_zero_signal_groups_throttle_the_hard_prompt() {
     });
 }
 
-/// `(pass@1, pass@256)` averaged over prompts, the last prompt's
+/// `(pass@1, pass@256)` averaged over prompts, the first (rare) prompt's
 /// `p_correct`, and the crossover k, of a trained run; and the same of π_ref.
 type PassAtK = ((f64, f64, f64), (f64, f64, f64), Option<u64>);
 
@@ -279,8 +279,8 @@ fn pass_at_k_of(s: &Scenario, kind: MethodKind) -> Result<PassAtK, String> {
             .map(|x| x.1)
             .expect("k listed")
     };
-    let last = out.prompts.last().expect("prompts");
-    let rare = last
+    let first = out.prompts.first().expect("prompts");
+    let rare = first
         .final_metrics
         .verifier
         .as_ref()
@@ -288,12 +288,14 @@ fn pass_at_k_of(s: &Scenario, kind: MethodKind) -> Result<PassAtK, String> {
         .p_correct;
     let n = s.prompts.len() as f64;
     let mut reference = (0.0, 0.0, 0.0);
-    for p in &s.prompts {
+    for (k, p) in s.prompts.iter().enumerate() {
         let correct = p.problem.correct.as_ref().expect("verifier");
         let (pc, q) = dpo_lab::rlvr::correct_mass(&p.problem.log_ref, correct);
         reference.0 += pc / n;
         reference.1 += dpo_lab::rlvr::pass_at_k(q, 256) / n;
-        reference.2 = pc;
+        if k == 0 {
+            reference.2 = pc;
+        }
     }
     Ok((
         (at(1), at(256), rare),

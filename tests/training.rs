@@ -499,7 +499,10 @@ fn shared_parameters_step_along_the_mean_of_the_prompts_gradients() {
     for (k, o) in out.prompts.iter().enumerate() {
         // θ = 0 at π_ref, so log π − log π_ref = θ_y − log Σ π_ref e^θ.
         let p = &shared.prompts[k].problem;
-        let z: f64 = (0..5).map(|y| (p.log_ref[y] + mean[y]).exp()).sum::<f64>().ln();
+        let z: f64 = (0..5)
+            .map(|y| (p.log_ref[y] + mean[y]).exp())
+            .sum::<f64>()
+            .ln();
         for y in 0..5 {
             let want = p.log_ref[y] + mean[y] - z;
             assert!(

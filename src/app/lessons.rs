@@ -470,6 +470,21 @@ pub const GUIDED: &[Lesson] = &[
         key_curve: 1,
         derivation: Section::ClosedForm,
     },
+    Lesson {
+        title: "20 · pass@k: sharpen or teach?",
+        scenario: "rlvr-pass-at-k",
+        tab: Tab::Overview,
+        notice: "Five prompts share one policy; answer A solves four, B only this one. GRPO piles mass on A: pass@1 rises, but B starves here, and pass@k at large k (the pass@k plot, averaged over the prompts) ends below π_ref's.",
+        experiment: None,
+        try_this: &[Tweak::NumGenerations(32)],
+        predict: Some(Prediction {
+            question: "Only answer B solves this prompt; A solves the other four, and all five share the policy. What will GRPO do to this prompt's chance of a right answer?",
+            quantity: Quantity::ExpectedReward(MethodKind::Grpo),
+            assumes: None,
+        }),
+        key_curve: 6,
+        derivation: Section::ClosedForm,
+    },
 ];
 
 /// The lesson panel's own state.

@@ -539,6 +539,8 @@ type Pick = fn(&Metrics) -> f64;
 /// companions drawn beside it (suffix, value, line pattern) and π*'s
 /// value as a reference line where one exists.
 struct CurveSpec {
+    /// Over training steps, or pass@k against k at the current policy.
+    pass_at_k: bool,
     title: &'static str,
     unit: &'static str,
     pick: Pick,
@@ -577,6 +579,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
     let star_ood = star_m.ood_mass;
     let mut specs = vec![
         CurveSpec {
+            pass_at_k: false,
             title: "OOD mass",
             unit: "mass",
             pick: |m| m.ood_mass,
@@ -584,6 +587,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
             optimum: Some(star_ood),
         },
         CurveSpec {
+            pass_at_k: false,
             title: "expected true reward",
             unit: "E r",
             pick: |m| m.expected_reward,
@@ -591,6 +595,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
             optimum: Some(here.expected_reward),
         },
         CurveSpec {
+            pass_at_k: false,
             title: "KL(π || π_ref)",
             unit: "KL",
             pick: |m| m.kl_to_ref,
@@ -598,6 +603,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
             optimum: Some(here.kl_to_ref),
         },
         CurveSpec {
+            pass_at_k: false,
             title: "training loss",
             unit: "loss",
             pick: |m| m.loss,
@@ -605,6 +611,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
             optimum: None,
         },
         CurveSpec {
+            pass_at_k: false,
             title: "rewards: margin, chosen (--), rejected (··)",
             unit: "β·h",
             pick: |m| m.rewards_margins,
@@ -615,6 +622,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
             optimum: None,
         },
         CurveSpec {
+            pass_at_k: false,
             title: "logps: chosen, rejected (--)",
             unit: "log π",
             pick: |m| m.logps_chosen,
@@ -624,6 +632,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
     ];
     if let Some(star_len) = star_m.mean_length {
         specs.push(CurveSpec {
+            pass_at_k: false,
             title: "mean length",
             unit: "tokens",
             pick: |m| m.mean_length.unwrap_or(f64::NAN),
@@ -631,7 +640,116 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
             optimum: Some(star_len),
         });
     }
+    if p.correct.is_some() {
+        specs.push(CurveSpec {
+            pass_at_k: true,
+            title: "pass@k",
+            unit: "pass@k",
+            pick: |m| m.expected_reward,
+            extra: &[],
+            optimum: None,
+        });
+    }
     specs
+}
+
+/// pass@k against k (log axis: x = log₂ k, k from 1 to 1024) for π_ref
+/// and each run's current policy, averaged over the prompts each run
+/// trains (all of them when they share parameters).
+fn pass_at_k_plot(ui: &mut egui::Ui, session: &Session, height: f32) {
+    let grid: Vec<f64> = (0..=80).map(|i| f64::from(i) * 0.125).collect();
+    // 1 − q^k drawn through real k between the integers.
+    let curve = |qs: &[f64]| -> Vec<[f64; 2]> {
+        grid.iter()
+            .map(|&x| {
+                let k = 2f64.powf(x);
+                let v = qs
+                    .iter()
+                    .map(|&q| {
+                        if q <= 0.0 {
+                            1.0
+                        } else {
+                            -(k * q.ln()).exp_m1()
+                        }
+                    })
+                    .sum::<f64>()
+                    / qs.len().max(1) as f64;
+                [x, v]
+            })
+            .collect()
+    };
+    Plot::new("pass-at-k")
+        .height(height)
+        .y_grid_spacer(nice_grid)
+        // Marks at every power of two, the even ones (labelled) coarser.
+        .x_grid_spacer(|input| {
+            let (lo, hi) = input.bounds;
+            (lo.ceil().max(0.0) as i64..=hi.floor().min(40.0) as i64)
+                .map(|e| egui_plot::GridMark {
+                    value: e as f64,
+                    step_size: if e % 2 == 0 { 2.0 } else { 1.0 },
+                })
+                .collect()
+        })
+        .include_y(0.0)
+        .include_y(1.0)
+        .include_x(0.0)
+        .include_x(10.0)
+        .custom_x_axes(vec![
+            egui_plot::AxisHints::new_x()
+                .label("k (log scale)")
+                .label_spacing(cue::X_LABELS)
+                .formatter(|mark, _| {
+                    // k = 1, 4, 16, …, 1024 at the even powers of two.
+                    let v = mark.value;
+                    let e = v.round();
+                    if (v - e).abs() < 1e-6 && e >= 0.0 && (e as u32).is_multiple_of(2) {
+                        format!("{}", 1u64 << (e as u32).min(40))
+                    } else {
+                        String::new()
+                    }
+                }),
+        ])
+        .custom_y_axes(vec![
+            egui_plot::AxisHints::new_y()
+                .label("pass@k")
+                .label_spacing(cue::Y_LABELS)
+                .formatter(|mark, _| dpo_lab::numerics::tick(mark.value)),
+        ])
+        .allow_scroll(false)
+        .show(ui, |plot_ui| {
+            let mut reference_drawn = false;
+            for r in &session.runs {
+                let Some(masses) = r.run.wrong_masses() else {
+                    continue;
+                };
+                if !reference_drawn {
+                    let q0: Vec<f64> = masses.iter().map(|m| m.1).collect();
+                    plot_ui.line(
+                        Line::new("π_ref", PlotPoints::from(curve(&q0)))
+                            .color(color(None))
+                            .style(cue::line_style(None))
+                            .width(2.0),
+                    );
+                    reference_drawn = true;
+                }
+                let q: Vec<f64> = masses.iter().map(|m| m.0).collect();
+                let pts = curve(&q);
+                let marks: Vec<[f64; 2]> = pts.iter().step_by(16).copied().collect();
+                plot_ui.line(
+                    Line::new(method_label(r.kind), PlotPoints::from(pts))
+                        .color(color(Some(r.kind)))
+                        .style(cue::line_style(Some(r.kind)))
+                        .width(2.0),
+                );
+                plot_ui.points(
+                    Points::new(method_label(r.kind), PlotPoints::from(marks))
+                        .shape(cue::marker_shape(Some(r.kind)))
+                        .radius(4.0)
+                        .color(color(Some(r.kind))),
+                );
+            }
+        });
 }
 
 /// The curves over training steps, coloured like the distribution's
@@ -718,6 +836,9 @@ fn curve_legend(ui: &mut egui::Ui, session: &Session) {
         cue::legend_entry(ui, Some(r.kind), method_label(r.kind), cue::Swatch::Line);
     }
     cue::legend_entry(ui, Some(MethodKind::Optimal), "π*", cue::Swatch::Line);
+    if session.scenario.problem.correct.is_some() {
+        cue::legend_entry(ui, None, "π_ref (pass@k)", cue::Swatch::Line);
+    }
 }
 
 fn curve_plot(
@@ -727,6 +848,10 @@ fn curve_plot(
     ghost: Option<&Ghost>,
     height: f32,
 ) {
+    if spec.pass_at_k {
+        pass_at_k_plot(ui, session, height);
+        return;
+    }
     // The y range fits the data (and π*'s line): a flat line gets a small
     // band around its value, not egui's ±1000 default for zero-height data.
     let (lo, hi) = session

@@ -21,7 +21,7 @@ use dpo_lab::metrics::Metrics;
 use dpo_lab::optimal::{FrontierPoint, Optimum, frontier, optimum};
 use dpo_lab::scenario::{RawScenario, Scenario};
 use dpo_lab::sweep::log_grid;
-use dpo_lab::train::Run;
+use dpo_lab::train::Trainer;
 
 use super::settings::Settings;
 
@@ -32,8 +32,9 @@ const MAX_HISTORY: usize = 4000;
 pub struct MethodRun {
     /// Which method.
     pub kind: MethodKind,
-    /// The run.
-    pub run: Run,
+    /// The run (of the focused prompt, or of every prompt when they share
+    /// parameters).
+    pub run: Trainer,
     /// `(step, metrics)` sampled as it trained.
     pub history: Vec<(usize, Metrics)>,
     /// Metrics of the current policy.
@@ -49,10 +50,11 @@ pub struct MethodRun {
 
 impl MethodRun {
     fn refresh(&mut self) -> Result<()> {
-        self.metrics = self.run.metrics()?;
-        self.log_probs = self.run.policy().log_probs();
-        self.log_ratios = self.run.policy().log_ratios();
-        let k = self.run.steps_done();
+        let run = self.run.run();
+        self.metrics = run.metrics()?;
+        self.log_probs = run.policy().log_probs();
+        self.log_ratios = run.policy().log_ratios();
+        let k = run.steps_done();
         if self.history.last().is_none_or(|(s, _)| *s != k) {
             self.history.push((k, self.metrics.clone()));
             if self.history.len() > MAX_HISTORY {
@@ -158,7 +160,7 @@ impl Session {
         };
         let mut runs = Vec::new();
         for kind in settings.methods() {
-            let run = Run::new(&scenario.run_config(kind))?;
+            let run = Trainer::new(&scenario, kind)?;
             let mut mr = MethodRun {
                 kind,
                 run,

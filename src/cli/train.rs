@@ -128,7 +128,7 @@ pub(super) fn print_run_table(
             top.implicit_reward
         )?;
     }
-    if let Some(c) = dpo_lab::report::ChesReport::of(scenario, o)? {
+    if let Some(c) = dpo_lab::report::ChesReport::of(scenario, method, o)? {
         writeln!(
             out,
             "  CHES (Razin)         {:.4}; at π_ref {:.4}, at the end {:.4} (> 0: the DPO step lowers log π(chosen))",
