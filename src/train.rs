@@ -908,7 +908,7 @@ impl SharedRun {
 /// steps and draws.
 pub enum Trainer {
     /// One prompt, its own policy.
-    Single(Run),
+    Single(Box<Run>),
     /// Every prompt, one shared θ; the focused prompt is shown.
     Shared(SharedRun),
 }
@@ -923,7 +923,7 @@ impl Trainer {
                 scenario.focused_prompt(),
             )?)
         } else {
-            Trainer::Single(Run::new(&scenario.run_config(method))?)
+            Trainer::Single(Box::new(Run::new(&scenario.run_config(method))?))
         })
     }
 
@@ -963,7 +963,7 @@ impl Trainer {
     /// averaged over them is what the command line reports.
     pub fn wrong_masses(&self) -> Option<Vec<(f64, f64)>> {
         let runs: &[Run] = match self {
-            Trainer::Single(r) => std::slice::from_ref(r),
+            Trainer::Single(r) => std::slice::from_ref(r.as_ref()),
             Trainer::Shared(s) => s.runs(),
         };
         runs.iter()

@@ -488,7 +488,7 @@ fn shared_parameters_step_along_the_mean_of_the_prompts_gradients() {
     raw.train.steps = Some(1);
     let alone = dpo_lab::scenario::Scenario::check(raw).expect("checks");
     let n = alone.prompts.len() as f64;
-    let mut mean = vec![0.0; 5];
+    let mut mean = [0.0; 5];
     for cfg in alone.run_configs(MethodKind::Grpo) {
         let mut run = dpo_lab::train::Run::new(&cfg).expect("run");
         run.step().expect("steps");
@@ -503,12 +503,11 @@ fn shared_parameters_step_along_the_mean_of_the_prompts_gradients() {
             .map(|y| (p.log_ref[y] + mean[y]).exp())
             .sum::<f64>()
             .ln();
-        for y in 0..5 {
-            let want = p.log_ref[y] + mean[y] - z;
+        for (y, (theta, got)) in mean.iter().zip(&o.final_log_probs).enumerate() {
+            let want = p.log_ref[y] + theta - z;
             assert!(
-                (o.final_log_probs[y] - want).abs() < 1e-12,
-                "prompt {k}, answer {y}: {} vs {want}",
-                o.final_log_probs[y]
+                (got - want).abs() < 1e-12,
+                "prompt {k}, answer {y}: {got} vs {want}"
             );
         }
     }
