@@ -16,6 +16,72 @@ use crate::rlvr::{
     token_log_probs, unbiased_std,
 };
 
+/// The [`Method`] of a group method (`Grpo`, `Rloo`): both draw a group
+/// every `num_iterations` steps unless `expected`, and evaluate their loss
+/// through their own `evaluate`.
+macro_rules! group_method {
+    ($t:ty) => {
+        impl Method for $t {
+            /// Draws the first group from `π_ref` (sampled runs).
+            fn prepare(&mut self, ctx: &mut StepContext<'_>, policy: &Policy) {
+                if !self.s.expected {
+                    self.draw(policy, ctx.rng);
+                }
+            }
+
+            fn gradient(
+                &mut self,
+                ctx: &mut StepContext<'_>,
+                policy: &Policy,
+                coefs: &mut Vec<(usize, f64)>,
+            ) -> (f64, f64) {
+                if !self.s.expected
+                    && ctx.step > 0
+                    && ctx.step.is_multiple_of(self.s.num_iterations)
+                {
+                    self.draw(policy, ctx.rng);
+                }
+                coefs.clear();
+                let loss = self.evaluate(policy, Some(coefs));
+                (loss, coefficient_sum(coefs))
+            }
+
+            /// The loss of the current group at the current policy
+            /// (sampled), or its exact expectation (`expected`).
+            fn current_loss(&self, _beta: f64, policy: &Policy) -> f64 {
+                self.evaluate(policy, None)
+            }
+
+            fn loss_gradient(
+                &self,
+                _beta: f64,
+                policy: &Policy,
+                coefs: &mut Vec<(usize, f64)>,
+            ) -> f64 {
+                coefs.clear();
+                self.evaluate(policy, Some(coefs));
+                coefficient_sum(coefs)
+            }
+
+            fn is_stochastic(&self) -> bool {
+                !self.s.expected
+            }
+
+            fn extra_metrics(&self) -> Vec<(String, f64)> {
+                self.group_metrics()
+            }
+
+            fn drawn(&self) -> Option<&[bool]> {
+                (!self.s.expected).then_some(&self.drawn[..])
+            }
+
+            fn last_group(&self) -> &[usize] {
+                &self.group.answers
+            }
+        }
+    };
+}
+
 /// The policy's log-probabilities and, on sequence spaces, its prefix masses.
 struct View {
     log_pi: Vec<f64>,
@@ -244,45 +310,9 @@ impl Grpo {
     }
 }
 
-impl Method for Grpo {
-    /// Draws the first group from `π_ref` (sampled runs).
-    fn prepare(&mut self, ctx: &mut StepContext<'_>, policy: &Policy) {
-        if !self.s.expected {
-            self.draw(policy, ctx.rng);
-        }
-    }
-
-    fn gradient(
-        &mut self,
-        ctx: &mut StepContext<'_>,
-        policy: &Policy,
-        coefs: &mut Vec<(usize, f64)>,
-    ) -> (f64, f64) {
-        if !self.s.expected && ctx.step > 0 && ctx.step.is_multiple_of(self.s.num_iterations) {
-            self.draw(policy, ctx.rng);
-        }
-        coefs.clear();
-        let loss = self.evaluate(policy, Some(coefs));
-        (loss, coefficient_sum(coefs))
-    }
-
-    /// The loss of the current group at the current policy (sampled), or
-    /// its exact expectation (`expected`).
-    fn current_loss(&self, _beta: f64, policy: &Policy) -> f64 {
-        self.evaluate(policy, None)
-    }
-
-    fn loss_gradient(&self, _beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64 {
-        coefs.clear();
-        self.evaluate(policy, Some(coefs));
-        coefficient_sum(coefs)
-    }
-
-    fn is_stochastic(&self) -> bool {
-        !self.s.expected
-    }
-
-    fn extra_metrics(&self) -> Vec<(String, f64)> {
+impl Grpo {
+    /// TRL's `reward` and `reward_std` of the last group (sampled runs).
+    fn group_metrics(&self) -> Vec<(String, f64)> {
         if self.s.expected || self.group.answers.is_empty() {
             return Vec::new();
         }
@@ -300,15 +330,9 @@ impl Method for Grpo {
             ("reward_std".into(), unbiased_std(&rewards)),
         ]
     }
-
-    fn drawn(&self) -> Option<&[bool]> {
-        (!self.s.expected).then_some(&self.drawn[..])
-    }
-
-    fn last_group(&self) -> &[usize] {
-        &self.group.answers
-    }
 }
+
+group_method!(Grpo);
 
 /// RLOO for one prompt.
 pub struct Rloo {
@@ -417,46 +441,10 @@ impl Rloo {
     }
 }
 
-impl Method for Rloo {
-    fn prepare(&mut self, ctx: &mut StepContext<'_>, policy: &Policy) {
-        if !self.s.expected {
-            self.draw(policy, ctx.rng);
-        }
-    }
-
-    fn gradient(
-        &mut self,
-        ctx: &mut StepContext<'_>,
-        policy: &Policy,
-        coefs: &mut Vec<(usize, f64)>,
-    ) -> (f64, f64) {
-        if !self.s.expected && ctx.step > 0 && ctx.step.is_multiple_of(self.s.num_iterations) {
-            self.draw(policy, ctx.rng);
-        }
-        coefs.clear();
-        let loss = self.evaluate(policy, Some(coefs));
-        (loss, coefficient_sum(coefs))
-    }
-
-    fn current_loss(&self, _beta: f64, policy: &Policy) -> f64 {
-        self.evaluate(policy, None)
-    }
-
-    fn loss_gradient(&self, _beta: f64, policy: &Policy, coefs: &mut Vec<(usize, f64)>) -> f64 {
-        coefs.clear();
-        self.evaluate(policy, Some(coefs));
-        coefficient_sum(coefs)
-    }
-
-    fn is_stochastic(&self) -> bool {
-        !self.s.expected
-    }
-
-    fn drawn(&self) -> Option<&[bool]> {
-        (!self.s.expected).then_some(&self.drawn[..])
-    }
-
-    fn last_group(&self) -> &[usize] {
-        &self.group.answers
+impl Rloo {
+    fn group_metrics(&self) -> Vec<(String, f64)> {
+        Vec::new()
     }
 }
+
+group_method!(Rloo);
