@@ -30,10 +30,42 @@ impl Target {
     }
 }
 
+/// What asks the user for a file: the desktop's dialog in the window, a
+/// fixed answer in tests (so no test depends on whether a portal runs).
+pub type Picker = fn(Target, &std::path::Path) -> Option<PathBuf>;
+
+/// The desktop's dialog through `rfd` (blocking: run on its own thread).
+pub fn desktop_picker(target: Target, start: &std::path::Path) -> Option<PathBuf> {
+    let (name, ext) = target.filter();
+    let mut d = rfd::FileDialog::new().add_filter(name, ext);
+    if let Some(dir) = start.parent().filter(|d| d.is_dir()) {
+        d = d.set_directory(dir);
+    }
+    match target {
+        Target::Open => d.pick_file(),
+        _ => {
+            if let Some(file) = start.file_name().and_then(|f| f.to_str()) {
+                d = d.set_file_name(file);
+            }
+            d.save_file()
+        }
+    }
+}
+
 /// The dialog in flight, if any.
-#[derive(Default)]
 pub struct Dialogs {
     pending: Option<(Target, Receiver<Option<PathBuf>>)>,
+    /// Who answers.
+    pub picker: Picker,
+}
+
+impl Default for Dialogs {
+    fn default() -> Self {
+        Dialogs {
+            pending: None,
+            picker: desktop_picker,
+        }
+    }
 }
 
 impl Dialogs {
@@ -51,21 +83,9 @@ impl Dialogs {
         let (tx, rx) = channel();
         let start = std::path::absolute(start).unwrap_or_else(|_| PathBuf::from(start));
         let repaint = ctx.clone();
+        let picker = self.picker;
         std::thread::spawn(move || {
-            let (name, ext) = target.filter();
-            let mut d = rfd::FileDialog::new().add_filter(name, ext);
-            if let Some(dir) = start.parent().filter(|d| d.is_dir()) {
-                d = d.set_directory(dir);
-            }
-            let chosen = match target {
-                Target::Open => d.pick_file(),
-                _ => {
-                    if let Some(file) = start.file_name().and_then(|f| f.to_str()) {
-                        d = d.set_file_name(file);
-                    }
-                    d.save_file()
-                }
-            };
+            let chosen = picker(target, &start);
             let _ = tx.send(chosen);
             repaint.request_repaint();
         });
