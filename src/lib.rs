@@ -39,6 +39,7 @@ pub mod space;
 pub mod sweep;
 pub mod tolerance;
 pub mod train;
+pub mod validate;
 pub mod work;
 
 pub use error::{Error, Result};

@@ -94,15 +94,7 @@ pub fn build_log_reference(space: &ResponseSpace, spec: &ReferenceSpec) -> Resul
         }
         ReferenceSpec::Uniform => Ok(vec![-(n as f64).ln(); n]),
         ReferenceSpec::Dirichlet { alpha, seed } => {
-            if !(alpha.is_finite() && *alpha > 0.0) {
-                return Err(Error::invalid(
-                    "reference.alpha",
-                    format!(
-                        "must be a finite number > 0, got {}",
-                        crate::numerics::show(*alpha)
-                    ),
-                ));
-            }
+            crate::validate::positive("reference.alpha", *alpha)?;
             // A Dirichlet draw is independent Gamma(α, 1) draws normalised;
             // rand_distr's Dirichlet needs a compile-time dimension. Summing
             // in log space keeps tiny α (many exact-zero gammas) meaningful.

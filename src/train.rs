@@ -105,18 +105,12 @@ impl TrainSettings {
     }
     /// At another learning rate (a finite number > 0).
     pub fn with_lr(mut self, lr: f64) -> Result<Self> {
-        self.lr = crate::scenario::positive("train.lr", lr)?;
+        self.lr = crate::validate::positive("train.lr", lr)?;
         Ok(self)
     }
     /// With another number of updates (at most `MAX_STEPS`).
     pub fn with_steps(mut self, steps: usize) -> Result<Self> {
-        let max = crate::scenario::MAX_STEPS;
-        if steps as u64 > max {
-            return Err(Error::invalid(
-                "train.steps",
-                format!("must be at most {max}, got {steps}"),
-            ));
-        }
+        crate::validate::steps("train.steps", steps as u64)?;
         self.steps = steps;
         Ok(self)
     }
@@ -1168,7 +1162,7 @@ mod tests {
         }
         let e = t
             .clone()
-            .with_steps(crate::scenario::MAX_STEPS as usize + 1)
+            .with_steps(crate::validate::MAX_STEPS as usize + 1)
             .expect_err("refused");
         assert!(e.to_string().contains("train.steps"), "{e}");
         let ok = t

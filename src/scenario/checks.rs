@@ -19,6 +19,7 @@ use crate::reward_model::{FitSettings, RewardModelClass, RewardModelKind};
 use crate::rlvr::{GrpoSettings, RlooSettings, RlvrSettings, check_generations, check_pass_at};
 use crate::space::ResponseSpace;
 use crate::train::{OnlineSettings, RlhfOptimizer, RlhfOptimizerName, RlhfSettings, TrainSettings};
+use crate::validate::positive;
 
 use super::Prompt;
 use super::raw::*;
@@ -427,20 +428,6 @@ pub(super) fn feature_set(
     Ok(features)
 }
 
-pub(crate) fn positive(field: &str, v: f64) -> Result<f64> {
-    if v.is_finite() && v > 0.0 {
-        Ok(v)
-    } else {
-        Err(Error::invalid(
-            field,
-            format!(
-                "must be a finite number > 0, got {}",
-                crate::numerics::show(v)
-            ),
-        ))
-    }
-}
-
 pub(super) fn check_rlhf(r: &RawRlhf, problem: &Problem) -> Result<RlhfSettings> {
     let class: RewardModelClass = match &r.reward_model {
         Some(k) => parse_choice("rlhf.reward_model", "reward model", k)?,
@@ -521,9 +508,6 @@ pub(super) fn check_rlhf(r: &RawRlhf, problem: &Problem) -> Result<RlhfSettings>
     })
 }
 
-/// The largest number of steps a run may take.
-pub const MAX_STEPS: u64 = 100_000_000;
-
 pub(super) fn check_train(t: &RawTrain) -> Result<TrainSettings> {
     let d = TrainSettings::default();
     let beta = check_beta("train.beta", t.beta.unwrap_or(d.beta))?;
@@ -532,13 +516,7 @@ pub(super) fn check_train(t: &RawTrain) -> Result<TrainSettings> {
         Some(o) => OptimizerKind::parse(o)?,
         None => d.optimizer,
     };
-    let steps = t.steps.unwrap_or(d.steps as u64);
-    if steps > MAX_STEPS {
-        return Err(Error::invalid(
-            "train.steps",
-            format!("must be at most {MAX_STEPS}, got {steps}"),
-        ));
-    }
+    let steps = crate::validate::steps("train.steps", t.steps.unwrap_or(d.steps as u64))?;
     let steps = to_usize("train.steps", steps)?;
     let batch = to_usize("train.batch", t.batch.unwrap_or(d.batch as u64))?;
     if batch > crate::data::MAX_SAMPLED_PAIRS {
@@ -573,32 +551,12 @@ pub(super) fn check_train(t: &RawTrain) -> Result<TrainSettings> {
 
 /// A clip range: finite and in `[0, 10]`.
 fn clip_range(field: &str, v: f64) -> Result<f64> {
-    if v.is_finite() && (0.0..=10.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(Error::invalid(
-            field,
-            format!(
-                "must be a number in [0, 10], got {}",
-                crate::numerics::show(v)
-            ),
-        ))
-    }
+    crate::validate::number_in(field, v, 0.0, 10.0, "")
 }
 
 /// A KL coefficient: finite and in `[0, 1e6]`.
 fn kl_coefficient(field: &str, v: f64) -> Result<f64> {
-    if v.is_finite() && (0.0..=1e6).contains(&v) {
-        Ok(v)
-    } else {
-        Err(Error::invalid(
-            field,
-            format!(
-                "must be a number in [0, 1e6] (0: no KL term), got {}",
-                crate::numerics::show(v)
-            ),
-        ))
-    }
+    crate::validate::number_in(field, v, 0.0, 1e6, "(0: no KL term)")
 }
 
 fn iterations(field: &str, v: u64) -> Result<usize> {

@@ -12,9 +12,9 @@ mod checks;
 mod file;
 pub mod raw;
 
-pub(crate) use checks::positive;
+pub use crate::validate::MAX_STEPS;
+pub use checks::MAX_PROMPTS;
 use checks::*;
-pub use checks::{MAX_PROMPTS, MAX_STEPS};
 pub use file::{BUILTIN, MAX_FILE_BYTES, MAX_NESTING, builtins, load_raw};
 pub use raw::*;
 
