@@ -106,6 +106,12 @@ impl Quantity {
         })
     }
 
+    /// How far from `start` a value still "stays about the same": 5 % of
+    /// the start's magnitude, at least 1e-9.
+    pub fn stays_band(start: f64) -> f64 {
+        (0.05 * start.abs()).max(1e-9)
+    }
+
     /// `(start, now, index into CHOICES)` for the watched run, once it has
     /// history: "stays" within 5 % of the start's magnitude (at least 1e-9).
     pub fn outcome(self, session: &Session) -> Option<(f64, f64, usize)> {
@@ -113,8 +119,7 @@ impl Quantity {
         let (_, first) = run.history.first()?;
         let start = self.value(session, first, &session.scenario.problem.log_ref)?;
         let now = self.value(session, &run.metrics, &run.log_probs)?;
-        // 0.01·max(|start|, 1e-12) never exceeded either of these: gone.
-        let tol = (0.05 * start.abs()).max(1e-9);
+        let tol = Self::stays_band(start);
         let k = if now > start + tol {
             0
         } else if now < start - tol {
