@@ -908,16 +908,23 @@ pub enum Trainer {
 }
 
 impl Trainer {
-    /// The run of `method` on `scenario`'s focused prompt, or on every
-    /// prompt when they share parameters.
-    pub fn new(scenario: &crate::scenario::Scenario, method: MethodKind) -> Result<Self> {
-        Ok(if scenario.shared {
-            Trainer::Shared(SharedRun::new(
-                &scenario.run_configs(method),
-                scenario.focused_prompt(),
-            )?)
+    /// The run of prompt `focus` of `cfgs` (one configuration per prompt),
+    /// or of every prompt when they share parameters (`RunConfig::shared`).
+    pub fn new(cfgs: &[RunConfig], focus: usize) -> Result<Self> {
+        let Some(cfg) = cfgs.get(focus) else {
+            return Err(Error::invalid(
+                "prompt",
+                format!(
+                    "the scenario has {} prompts, got prompt {}",
+                    cfgs.len(),
+                    focus + 1
+                ),
+            ));
+        };
+        Ok(if cfg.shared {
+            Trainer::Shared(SharedRun::new(cfgs, focus)?)
         } else {
-            Trainer::Single(Box::new(Run::new(&scenario.run_config(method))?))
+            Trainer::Single(Box::new(Run::new(cfg)?))
         })
     }
 

@@ -160,7 +160,7 @@ impl Session {
         };
         let mut runs = Vec::new();
         for kind in settings.methods() {
-            let run = Trainer::new(&scenario, kind)?;
+            let run = Trainer::new(&scenario.run_configs(kind), scenario.focused_prompt())?;
             let mut mr = MethodRun {
                 kind,
                 run,
