@@ -282,10 +282,16 @@ pub fn correct_mass(log_pi: &[f64], correct: &[bool]) -> (f64, f64) {
 
 /// `pass@k = 1 − q^k`, computed as `−expm1(k·log q)`.
 pub fn pass_at_k(q: f64, k: u64) -> f64 {
+    pass_at(q, k as f64)
+}
+
+/// `1 − q^k` at a real `k ≥ 0` (the smooth curve between the integers
+/// that plots draw).
+pub fn pass_at(q: f64, k: f64) -> f64 {
     if q <= 0.0 {
         1.0
     } else {
-        -(k as f64 * q.ln()).exp_m1()
+        -(k * q.ln()).exp_m1()
     }
 }
 
@@ -499,22 +505,11 @@ pub fn log_prefix_mass(space: &ResponseSpace, log_pi: &[f64]) -> Vec<f64> {
     if space.is_sequences() {
         for i in (0..acc.len()).rev() {
             if let Some(parent) = space.parent(i) {
-                acc[parent] = log_add_exp(acc[parent], acc[i]);
+                acc[parent] = crate::numerics::log_sum_exp(&[acc[parent], acc[i]]);
             }
         }
     }
     acc
-}
-
-fn log_add_exp(a: f64, b: f64) -> f64 {
-    if a == f64::NEG_INFINITY {
-        return b;
-    }
-    if b == f64::NEG_INFINITY {
-        return a;
-    }
-    let m = a.max(b);
-    m + ((a - m).exp() + (b - m).exp()).ln()
 }
 
 /// The prefixes of response `y`, shortest first (`y` itself last).

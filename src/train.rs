@@ -521,6 +521,29 @@ impl Run {
         Ok(())
     }
 
+    /// The run's outcome: its final metrics (the last logged ones when
+    /// they describe the current policy), policy and `history`.
+    fn outcome(
+        &self,
+        history: Vec<(usize, Metrics)>,
+        grad_norm: f64,
+        warnings: Vec<String>,
+    ) -> Result<Outcome> {
+        let final_metrics = match history.last() {
+            Some((k, m)) if *k == self.steps_done() => m.clone(),
+            _ => self.metrics()?,
+        };
+        Ok(Outcome {
+            final_metrics,
+            final_log_probs: self.policy.log_probs(),
+            history,
+            reward_model: self.reward_model.clone(),
+            warnings,
+            unseen_mass: self.unseen_mass(),
+            grad_norm,
+        })
+    }
+
     /// The gradient of the reported loss at the current policy, added to
     /// `grad` times `weight`.
     fn add_loss_gradient(&self, weight: f64, grad: &mut GradBuffer) {
@@ -1031,21 +1054,7 @@ pub fn train_shared(cfgs: &[RunConfig], progress: &dyn Progress) -> Result<Vec<O
         .runs
         .iter()
         .zip(histories)
-        .map(|(r, history)| {
-            let final_metrics = match history.last() {
-                Some((k, m)) if *k == r.steps_done() => m.clone(),
-                _ => r.metrics()?,
-            };
-            Ok(Outcome {
-                final_metrics,
-                final_log_probs: r.policy().log_probs(),
-                history,
-                reward_model: r.reward_model.clone(),
-                warnings: Vec::new(),
-                unseen_mass: r.unseen_mass(),
-                grad_norm,
-            })
-        })
+        .map(|(r, history)| r.outcome(history, grad_norm, Vec::new()))
         .collect()
 }
 
@@ -1086,20 +1095,9 @@ pub fn train_watched(
             history.push((k, m));
         }
     }
-    let final_metrics = match history.last() {
-        Some((k, m)) if *k == run.steps_done() => m.clone(),
-        _ => run.metrics()?,
-    };
     let grad_norm = run.grad_norm();
-    Ok(Outcome {
-        final_metrics,
-        final_log_probs: run.policy().log_probs(),
-        history,
-        reward_model: run.reward_model.clone(),
-        warnings: run.warnings(grad_norm),
-        unseen_mass: run.unseen_mass(),
-        grad_norm,
-    })
+    let warnings = run.warnings(grad_norm);
+    run.outcome(history, grad_norm, warnings)
 }
 
 /// `n(y)` per response, its end token counted as TRL counts it, when the

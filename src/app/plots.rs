@@ -658,20 +658,13 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
 /// trains (all of them when they share parameters).
 fn pass_at_k_plot(ui: &mut egui::Ui, session: &Session, height: f32) {
     let grid: Vec<f64> = (0..=80).map(|i| f64::from(i) * 0.125).collect();
-    // 1 − q^k drawn through real k between the integers.
     let curve = |qs: &[f64]| -> Vec<[f64; 2]> {
         grid.iter()
             .map(|&x| {
                 let k = 2f64.powf(x);
                 let v = qs
                     .iter()
-                    .map(|&q| {
-                        if q <= 0.0 {
-                            1.0
-                        } else {
-                            -(k * q.ln()).exp_m1()
-                        }
-                    })
+                    .map(|&q| dpo_lab::rlvr::pass_at(q, k))
                     .sum::<f64>()
                     / qs.len().max(1) as f64;
                 [x, v]

@@ -106,6 +106,21 @@ impl View {
     }
 }
 
+/// `g` answers drawn from `policy`, marked in `drawn`.
+fn draw_group(
+    policy: &Policy,
+    rng: &mut rand::rngs::StdRng,
+    g: usize,
+    drawn: &mut [bool],
+) -> Vec<usize> {
+    let mut answers = vec![0usize; g];
+    policy.sample_many(rng, &mut answers);
+    for &y in &answers {
+        drawn[y] = true;
+    }
+    answers
+}
+
 /// A drawn group: answers, advantages and their per-token log-probabilities
 /// when drawn (`π_old`).
 #[derive(Default)]
@@ -156,12 +171,7 @@ impl Grpo {
     }
 
     fn draw(&mut self, policy: &Policy, rng: &mut rand::rngs::StdRng) {
-        let g = self.s.num_generations;
-        let mut answers = vec![0usize; g];
-        policy.sample_many(rng, &mut answers);
-        for &y in &answers {
-            self.drawn[y] = true;
-        }
+        let answers = draw_group(policy, rng, self.s.num_generations, &mut self.drawn);
         let rewards: Vec<f64> = answers.iter().map(|&y| self.problem.reward[y]).collect();
         let scale = self.s.scale_rewards != ScaleRewards::None;
         let advantages = group_advantages(&rewards, scale);
@@ -204,8 +214,28 @@ impl Grpo {
         if answers.is_empty() {
             return 0.0;
         }
-        let view = View::of(&self.problem, policy);
         let weights = self.weights(answers);
+        if self.s.beta == 0.0 && self.group.old_tokens.is_empty() {
+            // One update per group and no KL term: π_old is the policy the
+            // loss is read at (TRL's `per_token_logps.detach()`), so every
+            // ratio is 1, each of an answer's n tokens costs −A and their
+            // gradients telescope to −A·w·∇log π(y): no log-probability of
+            // the space is needed.
+            let mut total = 0.0;
+            for (i, &y) in answers.iter().enumerate() {
+                total -= weights[i] * self.n(y) * self.group.advantages[i];
+            }
+            if let Some(c) = coefs {
+                for (i, &y) in answers.iter().enumerate() {
+                    let g = -weights[i] * self.group.advantages[i];
+                    if g != 0.0 {
+                        c.push((y, g));
+                    }
+                }
+            }
+            return total;
+        }
+        let view = View::of(&self.problem, policy);
         let (eps_low, eps_high, beta) = (self.s.epsilon, self.s.epsilon_high, self.s.beta);
         let mut grad = TokenGrad::new();
         let mut total = 0.0;
@@ -365,11 +395,7 @@ impl Rloo {
 
     fn draw(&mut self, policy: &Policy, rng: &mut rand::rngs::StdRng) {
         let g = self.s.num_generations;
-        let mut answers = vec![0usize; g];
-        policy.sample_many(rng, &mut answers);
-        for &y in &answers {
-            self.drawn[y] = true;
-        }
+        let answers = draw_group(policy, rng, g, &mut self.drawn);
         let old_logp: Vec<f64> = answers.iter().map(|&y| policy.log_prob(y)).collect();
         let rewards: Vec<f64> = answers
             .iter()
