@@ -35,6 +35,8 @@ pub mod reward;
 pub mod reward_model;
 pub mod rlvr;
 pub mod scenario;
+/// Guided lessons (`scenario::lesson`): a scenario file's `[[lesson]]` stops.
+pub use scenario::lesson;
 pub mod space;
 pub mod sweep;
 pub mod tolerance;

@@ -16,39 +16,8 @@ use dpo_lab::optimal::recovered_reward;
 use super::plots::color;
 use super::session::{Session, method_label};
 
-/// The panel's sections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Section {
-    /// The identities of the closed form and reward recovery.
-    #[default]
-    ClosedForm,
-    /// The DPO loss of one pair, term by term.
-    PairLoss,
-    /// One step two ways: the rejected term alone against the paired step.
-    Squeezing,
-    /// Moving mass out of the data without changing the loss.
-    SolutionSet,
-}
-
-impl Section {
-    /// Every section in the panel's default order.
-    pub const ALL: [Section; 4] = [
-        Section::ClosedForm,
-        Section::PairLoss,
-        Section::Squeezing,
-        Section::SolutionSet,
-    ];
-
-    /// Its name in the "Show first" row.
-    pub fn title(self) -> &'static str {
-        match self {
-            Section::ClosedForm => "closed form",
-            Section::PairLoss => "loss of one pair",
-            Section::Squeezing => "squeezing",
-            Section::SolutionSet => "solution set",
-        }
-    }
-}
+/// The panel's sections (the library's: a lesson file names one).
+pub use dpo_lab::lesson::Section;
 
 /// The panel's own state.
 #[derive(Default)]

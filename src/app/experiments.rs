@@ -22,25 +22,23 @@ use dpo_lab::work;
 use super::plots::color;
 use super::session::Session;
 
-/// Which experiment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Experiment {
-    /// Remedies for the OOD leak side by side.
-    #[default]
-    Remedies,
-    /// Online DPO from resampling every step to never.
-    Resampling,
-    /// A proxy reward model optimised against the gold reward.
-    OverOptimisation,
+/// Which experiment (the library's: a lesson file names one).
+pub use dpo_lab::lesson::Experiment;
+
+/// Every experiment, in the picker's order.
+const ALL_EXPERIMENTS: [Experiment; 3] = [
+    Experiment::Remedies,
+    Experiment::Resampling,
+    Experiment::OverOptimisation,
+];
+
+/// The picker's words for an experiment.
+trait Words {
+    fn title(self) -> &'static str;
+    fn tooltip(self) -> &'static str;
 }
 
-impl Experiment {
-    const ALL: [Experiment; 3] = [
-        Experiment::Remedies,
-        Experiment::Resampling,
-        Experiment::OverOptimisation,
-    ];
-
+impl Words for Experiment {
     fn title(self) -> &'static str {
         match self {
             Experiment::Remedies => "Remedies table",
@@ -194,7 +192,7 @@ impl ExperimentsPanel {
         self.poll();
         // Wrapped: the "computing …" label never pushes past the window.
         ui.horizontal_wrapped(|ui| {
-            for e in Experiment::ALL {
+            for e in ALL_EXPERIMENTS {
                 ui.selectable_value(&mut self.selected, e, e.title())
                     .on_hover_text(e.tooltip());
             }

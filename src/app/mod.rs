@@ -30,8 +30,9 @@ use dpo_lab::method::MethodKind;
 use dpo_lab::scenario::{RawScenario, load_raw};
 
 use derivation::DerivationPanel;
+use dpo_lab::lesson::Curve;
 use experiments::ExperimentsPanel;
-use lessons::{GUIDED, LessonPanel};
+use lessons::LessonPanel;
 use session::{FrameBudget, Session};
 use settings::{Settings, SortBy, Tab};
 
@@ -201,7 +202,11 @@ impl DpoLabApp {
     /// A scenario that fails to load opens the first lesson with the error
     /// shown.
     pub fn new(scenario: Option<&str>) -> Self {
-        let first = GUIDED[0].scenario;
+        let lessons = LessonPanel::default();
+        let first = lessons
+            .stops
+            .first()
+            .map_or("optimal-policy", |s| s.scenario.as_str());
         let (raw, message, current) = match scenario.map(load_raw) {
             Some(Ok(raw)) => (raw, None, None),
             Some(Err(e)) => (
@@ -225,9 +230,8 @@ impl DpoLabApp {
             settings,
             session,
             lessons: LessonPanel {
-                current,
-                path: String::new(),
-                predicted: None,
+                current: current.filter(|_| !lessons.stops.is_empty()),
+                ..lessons
             },
             derivation: DerivationPanel::default(),
             experiments: ExperimentsPanel::default(),
@@ -282,7 +286,9 @@ impl DpoLabApp {
         self.message.as_ref()
     }
 
-    fn load(&mut self, raw: RawScenario, tab: Option<Tab>) {
+    /// Opens `raw` (on `tab` if given); false, with the error shown, if it
+    /// does not check.
+    fn load(&mut self, raw: RawScenario, tab: Option<Tab>) -> bool {
         let mut settings = Settings::from_scenario(&raw, Some(&self.settings));
         match Session::new(raw, &settings) {
             Ok(session) => {
@@ -300,8 +306,23 @@ impl DpoLabApp {
                 self.playing = false;
                 self.derivation = DerivationPanel::default();
                 self.message = None;
+                true
             }
-            Err(e) => self.message = Some(Status::Error(format!("{e}"))),
+            Err(e) => {
+                self.message = Some(Status::Error(format!("{e}")));
+                false
+            }
+        }
+    }
+
+    /// What arriving at a stop does besides opening its tab: the
+    /// Derivation's first section and the stop's experiment, started on
+    /// this scenario.
+    fn arrive(&mut self, lesson: &dpo_lab::lesson::Lesson) {
+        self.derivation.first = lesson.derivation;
+        if let Some(e) = lesson.experiment {
+            self.experiments.selected = e;
+            self.experiments.start(e, &self.session);
         }
     }
 
@@ -309,16 +330,15 @@ impl DpoLabApp {
     pub fn apply(&mut self, ctx: &egui::Context, command: Command) {
         match command {
             Command::Guided(i) => {
-                let lesson = &GUIDED[i.min(GUIDED.len() - 1)];
-                match load_raw(lesson.scenario) {
+                let Some(stop) = self.lessons.stops.get(i).cloned() else {
+                    return;
+                };
+                match load_raw(&stop.scenario) {
                     Ok(raw) => {
-                        self.lessons.current = Some(i);
-                        self.lessons.predicted = None;
-                        self.load(raw, Some(lesson.tab));
-                        self.derivation.first = lesson.derivation;
-                        if let Some(e) = lesson.experiment {
-                            self.experiments.selected = e;
-                            self.experiments.start(e, &self.session);
+                        if self.load(raw, Some(stop.lesson.tab)) {
+                            self.lessons.current = Some(i);
+                            self.lessons.predicted = None;
+                            self.arrive(&stop.lesson);
                         }
                     }
                     Err(e) => self.message = Some(Status::Error(format!("{e}"))),
@@ -333,8 +353,18 @@ impl DpoLabApp {
                 }
                 match load_raw(&name) {
                     Ok(raw) => {
-                        self.lessons.current = None;
-                        self.load(raw, None);
+                        if self.load(raw, None) {
+                            // A file of one's own with `[[lesson]]` tables
+                            // joins the order as stops (a built-in's are
+                            // there already).
+                            let lessons = self.session.scenario.lessons.clone();
+                            self.lessons.current = None;
+                            if !dpo_lab::scenario::is_builtin(&name) && !lessons.is_empty() {
+                                self.lessons.opened(&name, &lessons);
+                                self.settings.tab = lessons[0].tab;
+                                self.arrive(&lessons[0]);
+                            }
+                        }
                     }
                     Err(e) => self.message = Some(Status::Error(format!("{e}"))),
                 }
@@ -728,7 +758,7 @@ impl DpoLabApp {
                     .map(|(_, (s, r))| (s.clone(), *r))
                     .unwrap_or_default();
                 let ghost = self.ghost.as_ref().filter(|_| self.settings.show_ghost);
-                let key = self.lessons.current.map_or(0, |i| GUIDED[i].key_curve);
+                let key = self.lessons.lesson().map_or(Curve::OodMass, |l| l.key_curve);
                 let session_ref = &self.session;
                 let enlarged = &mut self.enlarged_curve;
                 let mut beside = |ui: &mut egui::Ui| {
@@ -828,7 +858,7 @@ impl DpoLabApp {
                     // Two rows of curves need about 300 points to keep their
                     // ticks; with less, one curve at a time fills the rest.
                     let one_at_a_time = rest < 300.0;
-                    let key = self.lessons.current.map_or(0, |i| GUIDED[i].key_curve);
+                    let key = self.lessons.lesson().map_or(Curve::OodMass, |l| l.key_curve);
                     plots::curves(
                         ui,
                         &self.session,
@@ -858,15 +888,15 @@ impl DpoLabApp {
                         ui.label(claim);
                         ui.label(
                             egui::RichText::new(
-                                "tests/lessons.rs checks this claim over seeds 0 to 4, β ×0.5 to ×2 (lr·β² kept) and steps ×0.5 to ×2.",
+                                "The test suite (tests/lessons.rs, tests/phenomena.rs, tests/rlvr_lessons.rs) checks this claim over seeds 0 to 4, β ×0.5 to ×2 (lr·β² kept) and steps ×0.5 to ×2.",
                             )
                             .italics(),
                         );
                     }
                     ui.separator();
                     ui.heading("The guided order");
-                    for l in GUIDED {
-                        ui.label(format!("{} — {}", l.title, l.notice));
+                    for s in &self.lessons.stops {
+                        ui.label(format!("{} — {}", s.display_title(), s.lesson.notice));
                     }
                 });
             }

@@ -1,6 +1,7 @@
 //! The plots: the distribution over responses, the training curves, and
 //! the reward–KL plane. Every number drawn comes from the session.
 
+use dpo_lab::lesson::Curve;
 use egui::Color32;
 use egui_plot::{Bar, BarChart, Line, MarkerShape, Plot, PlotPoints, Points};
 
@@ -539,6 +540,8 @@ type Pick = fn(&Metrics) -> f64;
 /// companions drawn beside it (suffix, value, line pattern) and π*'s
 /// value as a reference line where one exists.
 struct CurveSpec {
+    /// Which curve (a lesson's `key_curve` names it).
+    curve: Curve,
     /// Over training steps, or pass@k against k at the current policy.
     pass_at_k: bool,
     title: &'static str,
@@ -548,11 +551,13 @@ struct CurveSpec {
     optimum: Option<f64>,
 }
 
-/// The titles of the session's curves, in order (a lesson's `key_curve`
-/// indexes them).
+/// The session's curves and their titles, in order.
 #[cfg(test)]
-pub fn curve_titles(session: &Session) -> Vec<&'static str> {
-    curve_specs(session).iter().map(|c| c.title).collect()
+pub fn curve_titles(session: &Session) -> Vec<(Curve, &'static str)> {
+    curve_specs(session)
+        .iter()
+        .map(|c| (c.curve, c.title))
+        .collect()
 }
 
 /// The curve plots of this session: OOD mass, E r, KL, loss, TRL's rewards
@@ -580,6 +585,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
     let mut specs = vec![
         CurveSpec {
             pass_at_k: false,
+            curve: Curve::OodMass,
             title: "OOD mass",
             unit: "mass",
             pick: |m| m.ood_mass,
@@ -588,6 +594,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
         },
         CurveSpec {
             pass_at_k: false,
+            curve: Curve::ExpectedReward,
             title: "expected true reward",
             unit: "E r",
             pick: |m| m.expected_reward,
@@ -596,6 +603,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
         },
         CurveSpec {
             pass_at_k: false,
+            curve: Curve::Kl,
             title: "KL(π || π_ref)",
             unit: "KL",
             pick: |m| m.kl_to_ref,
@@ -604,6 +612,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
         },
         CurveSpec {
             pass_at_k: false,
+            curve: Curve::Loss,
             title: "training loss",
             unit: "loss",
             pick: |m| m.loss,
@@ -612,6 +621,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
         },
         CurveSpec {
             pass_at_k: false,
+            curve: Curve::Rewards,
             title: "rewards: margin, chosen (--), rejected (··)",
             unit: "β·h",
             pick: |m| m.rewards_margins,
@@ -623,6 +633,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
         },
         CurveSpec {
             pass_at_k: false,
+            curve: Curve::Logps,
             title: "logps: chosen, rejected (--)",
             unit: "log π",
             pick: |m| m.logps_chosen,
@@ -633,6 +644,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
     if let Some(star_len) = star_m.mean_length {
         specs.push(CurveSpec {
             pass_at_k: false,
+            curve: Curve::MeanLength,
             title: "mean length",
             unit: "tokens",
             pick: |m| m.mean_length.unwrap_or(f64::NAN),
@@ -643,6 +655,7 @@ fn curve_specs(session: &Session) -> Vec<CurveSpec> {
     if p.correct.is_some() {
         specs.push(CurveSpec {
             pass_at_k: true,
+            curve: Curve::PassAtK,
             title: "pass@k",
             unit: "pass@k",
             pick: |m| m.expected_reward,
@@ -757,10 +770,11 @@ pub fn curves(
     plot_height: f32,
     ghost: Option<&Ghost>,
     enlarged: &mut Option<usize>,
-    compact: Option<usize>,
+    compact: Option<Curve>,
 ) {
     let specs = curve_specs(session);
     if let Some(key) = compact {
+        let key = specs.iter().position(|s| s.curve == key).unwrap_or(0);
         // `plot_height` is the whole column's height here: the legend and
         // the titles take their rows, the plot the rest.
         let start = ui.cursor().min.y;

@@ -271,6 +271,21 @@ impl Session {
             .collect()
     }
 
+    /// A lesson's prediction read off the watched run: from its first
+    /// recorded metrics (at π_ref) to its current ones.
+    pub fn prediction(
+        &self,
+        pred: &dpo_lab::lesson::Prediction,
+    ) -> Option<dpo_lab::lesson::Evaluation> {
+        let run = self.run_of(pred.method)?;
+        let (_, first) = run.history.first()?;
+        pred.read(
+            &self.scenario.problem.space,
+            (first, &self.scenario.problem.log_ref),
+            (&run.metrics, &run.log_probs),
+        )
+    }
+
     /// The run of one method, if selected.
     pub fn run_of(&self, kind: MethodKind) -> Option<&MethodRun> {
         self.runs.iter().find(|r| r.kind == kind)

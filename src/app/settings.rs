@@ -20,22 +20,8 @@ pub enum SortBy {
     Current,
 }
 
-/// The central panel's tabs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    /// Distribution and training curves.
-    Overview,
-    /// The reward–KL plane.
-    Frontier,
-    /// The derivation and the DPO solution set.
-    Derivation,
-    /// Online against offline DPO.
-    Compare,
-    /// Multi-run experiments: remedies, resampling, over-optimisation.
-    Experiments,
-    /// The lesson text and the guided order.
-    Lesson,
-}
+/// The central panel's tabs (the library's: a lesson file names one).
+pub use dpo_lab::lesson::Tab;
 
 /// Everything the user can set; `None` means "as the scenario says".
 #[derive(Debug, Clone, PartialEq)]
@@ -201,6 +187,26 @@ impl Settings {
             dark: other.dark,
             tab: other.tab,
             ..self.clone()
+        }
+    }
+
+    /// Applies a lesson's "Try this" change (the caller rebuilds the runs).
+    pub fn apply_tweak(&mut self, t: dpo_lab::lesson::Tweak) {
+        use dpo_lab::lesson::Tweak;
+        match t {
+            Tweak::Beta(b) => {
+                let before = self.beta;
+                self.beta = b;
+                self.keep_step_after_beta(before);
+            }
+            Tweak::Loss(l) => self.loss = <&str>::from(l).into(),
+            Tweak::Policy(p) => self.policy = <&str>::from(p).into(),
+            Tweak::Annotator(a) => self.annotator = a.name().into(),
+            Tweak::ResampleEvery(k) => self.resample_every = k,
+            Tweak::AddOnline => self.online = true,
+            Tweak::GrpoLossType(l) => self.grpo_loss_type = <&str>::from(l).into(),
+            Tweak::ScaleRewards(s) => self.scale_rewards = <&str>::from(s).into(),
+            Tweak::NumGenerations(g) => self.num_generations = g,
         }
     }
 

@@ -154,13 +154,12 @@ impl DpoLabApp {
                     ui.selectable_value(&mut self.settings.tab, tab, name);
                 }
             });
-            let notice =
-                match self.lessons.current {
-                    Some(i) => GUIDED[i].notice.to_string(),
-                    None => self.session.scenario.raw.notice.clone().unwrap_or_else(|| {
-                        dpo_lab::scenario::summary_of(&self.session.scenario.raw)
-                    }),
-                };
+            let notice = match self.lessons.lesson() {
+                Some(l) => l.notice.clone(),
+                None => self.session.scenario.raw.notice.clone().unwrap_or_else(|| {
+                    dpo_lab::scenario::summary_of(&self.session.scenario.raw)
+                }),
+            };
             // A small window keeps the lesson strip to one line per row
             // (the full text on hover) so the figures keep the room.
             let small = self.small_window(ui.ctx());
@@ -172,18 +171,21 @@ impl DpoLabApp {
             }
             // One-click changes for this stop; the previous runs stay as a
             // faded ghost to compare against.
-            if let Some(lesson) = self.lessons.current.map(|i| &GUIDED[i])
-                && !lesson.try_this.is_empty()
-            {
+            let try_this = self
+                .lessons
+                .lesson()
+                .map(|l| l.try_this.clone())
+                .unwrap_or_default();
+            if !try_this.is_empty() {
                 ui.horizontal_wrapped(|ui| {
                     ui.label("Try this:");
-                    for t in lesson.try_this {
+                    for t in try_this {
                         if ui
                             .button(t.label())
                             .on_hover_text("Changes the setting and restarts the runs; the current ones stay faded")
                             .clicked()
                         {
-                            t.apply(&mut self.settings);
+                            self.settings.apply_tweak(t);
                             out.push(Command::Rebuild);
                         }
                     }
@@ -191,37 +193,33 @@ impl DpoLabApp {
             }
             // Predict, then play: the answer is read off the runs when they
             // finish.
-            if let Some(pred) = self.lessons.current.and_then(|i| GUIDED[i].predict) {
+            if let Some(pred) = self.lessons.lesson().and_then(|l| l.predict.clone()) {
                 // A small window: the question on one truncated line (all
                 // of it on hover), the choices on the next.
                 if small {
                     ui.horizontal(|ui| {
                         ui.strong("Predict:");
-                        ui.add(egui::Label::new(pred.question).truncate());
+                        ui.add(egui::Label::new(&pred.question).truncate());
                     });
                 }
                 ui.horizontal_wrapped(|ui| {
                     if !small {
                         ui.strong("Predict:");
-                        ui.label(pred.question);
+                        ui.label(&pred.question);
                     }
-                    for (k, choice) in lessons::CHOICES.iter().enumerate() {
+                    for choice in dpo_lab::lesson::Outcome::ALL {
                         if ui
-                            .selectable_label(self.lessons.predicted == Some(k), *choice)
+                            .selectable_label(self.lessons.predicted == Some(choice), choice.text())
                             .clicked()
                         {
-                            self.lessons.predicted = Some(k);
+                            self.lessons.predicted = Some(choice);
                         }
                     }
-                    let watched = self
-                        .session
-                        .runs
-                        .iter()
-                        .find(|r| r.kind == pred.quantity.method());
+                    let watched = self.session.run_of(pred.method);
                     // A question about a "Try this" change waits for it.
-                    let pending = pred.assumes.filter(|t| {
+                    let pending = pred.assumes.filter(|&t| {
                         let mut want = self.settings.clone();
-                        t.apply(&mut want);
+                        want.apply_tweak(t);
                         !want.changes_from(&self.settings).is_empty()
                     });
                     match (self.lessons.predicted, watched) {
@@ -233,24 +231,24 @@ impl DpoLabApp {
                         (_, None) => {
                             ui.label(format!(
                                 "(turn {} on to see)",
-                                session::method_label(pred.quantity.method())
+                                session::method_label(pred.method)
                             ));
                         }
                         (None, _) => {
                             ui.label("(choose, then press Play)");
                         }
                         (Some(k), Some(run)) if run.run.finished() => {
-                            if let Some((start, now, actual)) = pred.quantity.outcome(&self.session) {
-                                let verdict = if k == actual {
+                            if let Some(e) = self.session.prediction(&pred) {
+                                let verdict = if k == e.outcome {
                                     "your prediction was right"
                                 } else {
                                     "not what you predicted"
                                 };
                                 ui.strong(format!(
                                     "It {}: {} to {} ({verdict})",
-                                    lessons::CHOICES[actual],
-                                    dpo_lab::numerics::tick(start),
-                                    dpo_lab::numerics::tick(now)
+                                    e.outcome.text(),
+                                    dpo_lab::numerics::tick(e.start),
+                                    dpo_lab::numerics::tick(e.now)
                                 ));
                             }
                         }

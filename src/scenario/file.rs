@@ -213,6 +213,13 @@ fn read_scenario_file(name_or_path: &str) -> Result<String> {
     })
 }
 
+/// Whether `name` is a built-in scenario's name.
+pub fn is_builtin(name: &str) -> bool {
+    BUILTIN
+        .iter()
+        .any(|(file, _)| file.trim_end_matches(".toml") == name)
+}
+
 /// Reads a built-in scenario by name, or a file by path.
 pub fn load_raw(name_or_path: &str) -> Result<RawScenario> {
     for (file, text) in BUILTIN {

@@ -10,12 +10,13 @@
 
 mod checks;
 mod file;
+pub mod lesson;
 pub mod raw;
 
 pub use crate::validate::MAX_STEPS;
 pub use checks::MAX_PROMPTS;
 use checks::*;
-pub use file::{BUILTIN, MAX_FILE_BYTES, MAX_NESTING, builtins, load_raw};
+pub use file::{BUILTIN, MAX_FILE_BYTES, MAX_NESTING, builtins, is_builtin, load_raw};
 pub use raw::*;
 
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub struct Scenario {
     pub focus_responses: Vec<usize>,
     /// The methods the app opens with (`methods = [...]`; default DPO).
     pub methods: Vec<MethodKind>,
+    /// Its guided stops (`[[lesson]]`), checked against the space.
+    pub lessons: Vec<lesson::Lesson>,
 }
 
 impl Scenario {
@@ -137,6 +140,7 @@ impl Scenario {
         let first = prompts[0].clone();
         let focus_responses = check_focus(&raw.focus, &first.problem)?;
         let methods = check_methods(&raw.methods)?;
+        let lessons = lesson::lessons_of(&raw, Some(&first.problem.space))?;
         Ok(Scenario {
             raw,
             problem: first.problem,
@@ -153,6 +157,7 @@ impl Scenario {
             rlvr,
             focus_responses,
             methods,
+            lessons,
         })
     }
 

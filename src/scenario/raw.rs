@@ -71,6 +71,10 @@ pub struct RawScenario {
     /// top-level tables. Without it the scenario has one prompt.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prompts: Vec<RawPrompt>,
+    /// Guided stops on this scenario (`[[lesson]]`, `super::lesson`): not
+    /// written back by `to_toml`, whose file is the settings, not the stop.
+    #[serde(default, rename = "lesson", skip_serializing)]
+    pub lessons: Vec<super::lesson::RawLesson>,
 }
 
 /// One `[[prompts]]` entry.

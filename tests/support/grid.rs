@@ -1,4 +1,5 @@
-//! The lesson checks' grid (shared by `lessons.rs` and `rlvr_lessons.rs`):
+//! The lesson checks' grid (shared by `lessons.rs`, `phenomena.rs`, `guided.rs`
+//! and `rlvr_lessons.rs`):
 //! seeds, β and step factors from the environment, rates through their
 //! Wilson lower bound, and each lesson's scenario at a grid point.
 #![allow(dead_code)]
@@ -171,4 +172,28 @@ pub fn check_grid(name: &str, points: &[Point], claim: impl Fn(Point) -> Result<
 
 pub fn ensure(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(what()) }
+}
+
+/// A response's index by name.
+pub fn index(s: &Scenario, name: &str) -> usize {
+    s.problem.space.index_of(name).expect("response in space")
+}
+
+/// A response's final probability.
+pub fn prob(s: &Scenario, out: &Outcome, name: &str) -> f64 {
+    out.final_log_probs[index(s, name)].exp()
+}
+
+/// A response's reference probability.
+pub fn reference(s: &Scenario, name: &str) -> f64 {
+    s.problem.log_ref[index(s, name)].exp()
+}
+
+/// The largest final probability.
+pub fn max_prob(out: &Outcome) -> f64 {
+    out.final_log_probs
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .exp()
 }
