@@ -79,7 +79,7 @@ fn autoregressive_and_loglinear_evaluations_match_the_plain_ones() {
     let s = Scenario::load(
         "the-the-the",
         &Overrides {
-            policy: Some("autoregressive".into()),
+            policy: Some(dpo_lab::policy::PolicyClass::Autoregressive),
             ..Default::default()
         },
     )
@@ -92,7 +92,7 @@ fn autoregressive_one_pass_equals_the_per_response_walk() {
     let s = Scenario::load(
         "length-bias",
         &Overrides {
-            policy: Some("autoregressive".into()),
+            policy: Some(dpo_lab::policy::PolicyClass::Autoregressive),
             ..Default::default()
         },
     )

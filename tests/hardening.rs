@@ -400,23 +400,23 @@ fn every_loss_at_extreme_beta_and_lr_is_finite_or_refused_and_never_silently_div
     use dpo_lab::method::MethodKind;
     use dpo_lab::scenario::{Overrides, Scenario};
     use dpo_lab::train::Run;
-    use strum::VariantNames;
+    use strum::IntoEnumIterator;
     let (mut cases, mut refused, mut warned, mut clean) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for scenario in ["ood-leak", "the-the-the"] {
-        for loss in dpo_lab::loss::LossName::VARIANTS {
+        for loss in dpo_lab::loss::LossName::iter() {
             for beta in [1e-4, 1e-2, 1.0, 1e2, 1e4, 1e12] {
                 for lr in [1e-3, 1.0, 1e3, 1e6] {
                     cases += 1;
                     let o = Overrides {
                         beta: Some(beta),
                         lr: Some(lr),
-                        loss: Some((*loss).to_string()),
+                        loss: Some(loss),
                         steps: Some(60),
                         log_every: Some(0),
                         ..Overrides::default()
                     };
-                    let at = format!("{scenario} {loss} β {beta:e} lr {lr:e}");
+                    let at = format!("{scenario} {} β {beta:e} lr {lr:e}", <&str>::from(loss));
                     let Ok(s) = Scenario::load(scenario, &o) else {
                         refused += 1;
                         continue;

@@ -185,7 +185,7 @@ fn ood_leak_offline_ood_mass_follows_beta_through_the_normaliser() {
     // The conserved sum is plain gradient descent's: Adam lands elsewhere
     // in the flat set of minimisers — the same loss, another OOD mass.
     let adam = Overrides {
-        optimizer: Some("adam".into()),
+        optimizer: Some(dpo_lab::optim::OptimizerKind::Adam),
         lr: Some(0.01),
         steps: Some(3000),
         log_every: Some(0),
@@ -289,7 +289,7 @@ fn the_the_the_online_dpo_pushes_it_below_its_reference() {
 #[test]
 fn the_the_the_autoregressive_leak_is_at_least_five_times_weaker() {
     let ar = Overrides {
-        policy: Some("autoregressive".into()),
+        policy: Some(dpo_lab::policy::PolicyClass::Autoregressive),
         ..Default::default()
     };
     check_grid("the-the-the autoregressive", &grid(false), |p| {
@@ -424,7 +424,7 @@ fn resampling_stale_batches_drift_onto_answers_never_drawn() {
 fn length_bias_everything_trained_on_biased_labels_pads() {
     let name = "length-bias";
     let rm_judge = Overrides {
-        annotator: Some("reward-model".into()),
+        annotator: Some(dpo_lab::method::Annotator::RewardModel),
         ..Default::default()
     };
     // β 0.125 to 0.5; online runs over seeds.
@@ -495,7 +495,7 @@ fn length_bias_everything_trained_on_biased_labels_pads() {
 fn length_bias_rdpo_shortens_answers_as_alpha_grows() {
     let name = "length-bias";
     let rdpo = Overrides {
-        loss: Some("rdpo".into()),
+        loss: Some(dpo_lab::loss::LossName::Rdpo),
         ..Default::default()
     };
     check_grid(name, &grid(false), |p| {

@@ -179,20 +179,21 @@ fn likelihood_displacement_both_fall_and_the_opposite_answer_takes_the_mass() {
         ensure(prob(&s, &out, "Yes") > 0.5, || {
             format!("π(Yes) = {}", prob(&s, &out, "Yes"))
         })?;
-        for loss in ["dpop", "rpo"] {
+        for name in ["dpop", "rpo"] {
+            let loss = name.parse().expect("a loss");
             let extra = Overrides {
-                loss: Some(loss.into()),
+                loss: Some(loss),
                 ..Overrides::default()
             };
             let (s2, o2) = train_at(name, MethodKind::Dpo, p, &extra);
             ensure(prob(&s2, &o2, "No") > 0.25, || {
-                format!("{loss}: π(No) = {}", prob(&s2, &o2, "No"))
+                format!("{name}: π(No) = {}", prob(&s2, &o2, "No"))
             })?;
             // DPOP's λ = 50 overshoots: past the claim's 400 steps π(Yes)
             // swings back up (checked below), so its bound holds there.
-            if loss == "rpo" || p.steps <= 2.0 {
+            if name == "rpo" || p.steps <= 2.0 {
                 ensure(prob(&s2, &o2, "Yes") < 0.3, || {
-                    format!("{loss}: π(Yes) = {}", prob(&s2, &o2, "Yes"))
+                    format!("{name}: π(Yes) = {}", prob(&s2, &o2, "Yes"))
                 })?;
             }
         }
@@ -201,7 +202,7 @@ fn likelihood_displacement_both_fall_and_the_opposite_answer_takes_the_mass() {
     // The text's caveat: at 1,000 steps (β 0.1) DPOP's π(Yes) is back above
     // 0.3 while its π(No) stays above the reference.
     let long = Overrides {
-        loss: Some("dpop".into()),
+        loss: Some(dpo_lab::loss::LossName::Dpop),
         steps: Some(1000),
         log_every: Some(0),
         ..Overrides::default()
@@ -587,7 +588,7 @@ fn likelihood_displacement_ches_predicts_the_chosen_log_prob_step() {
         lr: Some(lr),
         steps: Some(1),
         log_every: Some(0),
-        optimizer: Some("sgd".into()),
+        optimizer: Some(dpo_lab::optim::OptimizerKind::Sgd),
         ..Overrides::default()
     };
     let s = Scenario::load("likelihood-displacement", &o).expect("loads");

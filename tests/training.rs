@@ -117,7 +117,7 @@ fn reruns_are_bit_identical() {
             MethodKind::Dpo,
             Overrides {
                 batch: Some(16),
-                optimizer: Some("adam".into()),
+                optimizer: Some(dpo_lab::optim::OptimizerKind::Adam),
                 lr: Some(0.05),
                 steps: Some(100),
                 ..Default::default()
@@ -127,7 +127,7 @@ fn reruns_are_bit_identical() {
             "the-the-the",
             MethodKind::OnlineDpo,
             Overrides {
-                policy: Some("autoregressive".into()),
+                policy: Some(dpo_lab::policy::PolicyClass::Autoregressive),
                 steps: Some(50),
                 ..Default::default()
             },
@@ -322,7 +322,7 @@ fn ppo_rlhf_approaches_pi_star_and_reports_its_metrics() {
     let s = load(
         "optimal-policy",
         Overrides {
-            rlhf_optimizer: Some("ppo".into()),
+            rlhf_optimizer: Some(dpo_lab::train::RlhfOptimizerName::Ppo),
             lr: Some(0.3),
             ..Default::default()
         },
@@ -347,7 +347,7 @@ fn ppo_with_a_large_step_clips() {
     let s = load(
         "optimal-policy",
         Overrides {
-            rlhf_optimizer: Some("ppo".into()),
+            rlhf_optimizer: Some(dpo_lab::train::RlhfOptimizerName::Ppo),
             lr: Some(5.0),
             steps: Some(40),
             log_every: Some(1),
@@ -374,7 +374,7 @@ fn online_dpo_can_be_judged_by_the_reward_model() {
     let s = load(
         "length-bias",
         Overrides {
-            annotator: Some("reward-model".into()),
+            annotator: Some(dpo_lab::method::Annotator::RewardModel),
             ..Default::default()
         },
     );

@@ -3,10 +3,6 @@
 //! methods run side by side. Changing a training setting resets the runs.
 
 use dpo_lab::data::DataKind;
-use dpo_lab::loss::LossName;
-use dpo_lab::method::Annotator;
-use dpo_lab::names::choices;
-use dpo_lab::optim::OptimizerKind;
 use dpo_lab::policy::PolicyClass;
 
 use super::Command;
@@ -14,21 +10,26 @@ use super::settings::Settings;
 
 /// A picker over a choice enum's names, each with its description as a
 /// tooltip (both from the library's enum: one source of truth).
-fn combo(
+fn combo<E>(
     ui: &mut egui::Ui,
     label: &str,
-    value: &mut String,
-    options: &[(&'static str, &'static str)],
+    value: &mut E,
+    offered: impl Fn(E) -> bool,
     hint: &str,
-) -> bool {
+) -> bool
+where
+    E: strum::IntoEnumIterator + strum::EnumMessage + Into<&'static str> + Copy + PartialEq,
+{
     let mut changed = false;
+    let shown: &'static str = (*value).into();
     egui::ComboBox::from_label(label)
-        .selected_text(value.as_str())
+        .selected_text(shown)
         .show_ui(ui, |ui| {
-            for (name, help) in options {
+            for option in E::iter().filter(|&e| offered(e)) {
+                let name: &'static str = option.into();
                 changed |= ui
-                    .selectable_value(value, (*name).to_string(), *name)
-                    .on_hover_text(*help)
+                    .selectable_value(value, option, name)
+                    .on_hover_text(option.get_message().unwrap_or(""))
                     .changed();
             }
         })
@@ -82,14 +83,14 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         ui,
         "optimiser",
         &mut s.optimizer,
-        &choices::<OptimizerKind>(),
+        |_| true,
         "how a gradient becomes a step",
     );
     rebuild |= combo(
         ui,
         "loss",
         &mut s.loss,
-        &choices::<LossName>(),
+        |_| true,
         "the preference loss of offline and online DPO (hover a name for its formula)",
     );
     rebuild |= ui
@@ -122,10 +123,10 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         ui,
         "data",
         &mut s.data_kind,
-        &choices::<DataKind>(),
+        |_| true,
         "where the preference pairs come from",
     );
-    if s.data_kind == <&str>::from(DataKind::Sampled) {
+    if s.data_kind == DataKind::Sampled {
         rebuild |= ui
             .add(
                 egui::Slider::new(&mut s.data_size, 1..=100_000)
@@ -134,15 +135,12 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
             )
             .changed();
     }
-    let classes: Vec<_> = choices::<PolicyClass>()
-        .into_iter()
-        .filter(|(name, _)| sequences || *name != <&str>::from(PolicyClass::Autoregressive))
-        .collect();
+    // The autoregressive class needs token sequences.
     rebuild |= combo(
         ui,
         "policy",
         &mut s.policy,
-        &classes,
+        |c| sequences || c != PolicyClass::Autoregressive,
         "how the policy is parameterised",
     );
 
@@ -160,7 +158,7 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         ui,
         "annotator",
         &mut s.annotator,
-        &choices::<Annotator>(),
+        |_| true,
         "who judges the sampled pairs",
     );
 
@@ -178,14 +176,14 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
         ui,
         "GRPO loss type",
         &mut s.grpo_loss_type,
-        &choices::<dpo_lab::rlvr::GrpoLossType>(),
+        |_| true,
         "how GRPO averages its per-token losses",
     );
     rebuild |= combo(
         ui,
         "reward scaling",
         &mut s.scale_rewards,
-        &choices::<dpo_lab::rlvr::ScaleRewards>(),
+        |_| true,
         "whether GRPO divides advantages by the group's standard deviation",
     );
 

@@ -2,8 +2,12 @@
 //! so a reset or a reload rebuilds the session from them.
 
 use dpo_lab::data::DataKind;
+use dpo_lab::loss::LossName;
+use dpo_lab::method::Annotator;
 use dpo_lab::method::MethodKind;
+use dpo_lab::optim::OptimizerKind;
 use dpo_lab::policy::PolicyClass;
+use dpo_lab::rlvr::{GrpoLossType, ScaleRewards};
 use dpo_lab::scenario::{Overrides, RawScenario};
 use dpo_lab::train::{OnlineSettings, TrainSettings};
 
@@ -35,27 +39,26 @@ pub struct Settings {
     pub lr_moved: bool,
     /// Keep `lr·β²` fixed when β moves (default on).
     pub keep_step: bool,
-    /// `sgd` or `adam`.
-    pub optimizer: String,
-    /// The preference loss of offline and online DPO (any name of
-    /// `dpo_lab::loss::LossName`).
-    pub loss: String,
+    /// The optimiser.
+    pub optimizer: OptimizerKind,
+    /// The preference loss of offline and online DPO.
+    pub loss: LossName,
     /// Total updates of each run.
     pub steps: u64,
     /// Updates per frame while playing.
     pub steps_per_frame: usize,
     /// Train as many updates per frame as fit in the frame's time budget.
     pub fast: bool,
-    /// `population`, `pairs` or `sampled`.
-    pub data_kind: String,
+    /// How the preference data is made.
+    pub data_kind: DataKind,
     /// Pairs drawn for `sampled` data.
     pub data_size: u64,
     /// Online DPO: steps between fresh samples.
     pub resample_every: u64,
-    /// Online DPO: `bt`, `argmax` or `reward-model`.
-    pub annotator: String,
-    /// `tabular`, `autoregressive` or `loglinear`.
-    pub policy: String,
+    /// Online DPO's annotator.
+    pub annotator: Annotator,
+    /// The policy class.
+    pub policy: PolicyClass,
     /// Run seed.
     pub seed: u64,
     /// Which trainable methods run side by side.
@@ -69,9 +72,9 @@ pub struct Settings {
     /// GRPO on.
     pub grpo: bool,
     /// GRPO's `loss_type`.
-    pub grpo_loss_type: String,
+    pub grpo_loss_type: GrpoLossType,
     /// GRPO's `scale_rewards`.
-    pub scale_rewards: String,
+    pub scale_rewards: ScaleRewards,
     /// GRPO's and RLOO's group size G.
     pub num_generations: u64,
     /// RLOO on.
@@ -112,15 +115,19 @@ impl Settings {
             .unwrap_or_else(|_| vec![MethodKind::Dpo]);
         let on = |m: MethodKind| methods.contains(&m);
         let view = keep_view.cloned();
-        let name =
-            |v: &Option<String>, default: &'static str| v.clone().unwrap_or_else(|| default.into());
+        // What the file says, or the library's default when it says
+        // nothing or something unreadable (which its check then reports:
+        // `apply_to` leaves an unreadable value in place).
+        fn read<E: std::str::FromStr>(v: &Option<String>, default: E) -> E {
+            v.as_deref().and_then(|s| s.parse().ok()).unwrap_or(default)
+        }
         Settings {
             beta: t.beta.unwrap_or(d.beta()),
             lr: t.lr.unwrap_or(d.lr()),
             lr_moved: false,
             keep_step: true,
-            optimizer: name(&t.optimizer, d.optimizer().name()),
-            loss: name(&t.loss, d.loss().name()),
+            optimizer: read(&t.optimizer, d.optimizer()),
+            loss: read(&t.loss, d.loss().into()),
             steps: t.steps.unwrap_or(d.steps() as u64),
             // Every lesson plays through in about 300 frames (5 s at 60 fps).
             steps_per_frame: t
@@ -129,22 +136,22 @@ impl Settings {
                 .div_ceil(300)
                 .clamp(5, 1000) as usize,
             fast: false,
-            data_kind: name(&raw.data.kind, DataKind::default().into()),
+            data_kind: read(&raw.data.kind, DataKind::default()),
             data_size: raw.data.size.unwrap_or(1000),
             resample_every: raw
                 .online
                 .resample_every
                 .unwrap_or(od.resample_every() as u64),
-            annotator: name(&raw.online.annotator, od.annotator().name()),
-            policy: name(&raw.policy.kind, PolicyClass::default().into()),
+            annotator: read(&raw.online.annotator, od.annotator()),
+            policy: read(&raw.policy.kind, PolicyClass::default()),
             seed: t.seed.unwrap_or(d.seed()),
             dpo: on(MethodKind::Dpo),
             online: on(MethodKind::OnlineDpo),
             ipo: on(MethodKind::Ipo),
             rlhf: on(MethodKind::Rlhf),
             grpo: on(MethodKind::Grpo),
-            grpo_loss_type: name(&raw.grpo.loss_type, rd.grpo.loss_type.into()),
-            scale_rewards: name(&raw.grpo.scale_rewards, rd.grpo.scale_rewards.into()),
+            grpo_loss_type: read(&raw.grpo.loss_type, rd.grpo.loss_type),
+            scale_rewards: read(&raw.grpo.scale_rewards, rd.grpo.scale_rewards),
             num_generations: raw
                 .grpo
                 .num_generations
@@ -199,13 +206,13 @@ impl Settings {
                 self.beta = b;
                 self.keep_step_after_beta(before);
             }
-            Tweak::Loss(l) => self.loss = <&str>::from(l).into(),
-            Tweak::Policy(p) => self.policy = <&str>::from(p).into(),
-            Tweak::Annotator(a) => self.annotator = a.name().into(),
+            Tweak::Loss(l) => self.loss = l,
+            Tweak::Policy(p) => self.policy = p,
+            Tweak::Annotator(a) => self.annotator = a,
             Tweak::ResampleEvery(k) => self.resample_every = k,
             Tweak::AddOnline => self.online = true,
-            Tweak::GrpoLossType(l) => self.grpo_loss_type = <&str>::from(l).into(),
-            Tweak::ScaleRewards(s) => self.scale_rewards = <&str>::from(s).into(),
+            Tweak::GrpoLossType(l) => self.grpo_loss_type = l,
+            Tweak::ScaleRewards(s) => self.scale_rewards = s,
             Tweak::NumGenerations(g) => self.num_generations = g,
         }
     }
@@ -264,20 +271,20 @@ impl Settings {
                 out.push(format!("{name} {a} to {b}"));
             }
         };
-        text("optimiser", &before.optimizer, &self.optimizer);
-        text("loss", &before.loss, &self.loss);
-        text("data", &before.data_kind, &self.data_kind);
-        text("annotator", &before.annotator, &self.annotator);
-        text("policy", &before.policy, &self.policy);
+        text("optimiser", before.optimizer.into(), self.optimizer.into());
+        text("loss", before.loss.into(), self.loss.into());
+        text("data", before.data_kind.into(), self.data_kind.into());
+        text("annotator", before.annotator.name(), self.annotator.name());
+        text("policy", before.policy.into(), self.policy.into());
         text(
             "GRPO loss type",
-            &before.grpo_loss_type,
-            &self.grpo_loss_type,
+            before.grpo_loss_type.into(),
+            self.grpo_loss_type.into(),
         );
         text(
             "GRPO reward scaling",
-            &before.scale_rewards,
-            &self.scale_rewards,
+            before.scale_rewards.into(),
+            self.scale_rewards.into(),
         );
         let names = |m: Vec<MethodKind>| {
             m.into_iter()
@@ -315,57 +322,55 @@ impl Settings {
 
     /// Writes the settings into a raw scenario (checked afterwards).
     pub fn apply_to(&self, raw: &mut RawScenario) {
+        let d = TrainSettings::default();
+        let od = OnlineSettings::default();
+        let rd = dpo_lab::rlvr::RlvrSettings::default();
         raw.apply(&Overrides {
             beta: Some(self.beta),
             // Passing lr also sets RLHF's step: only when the user moved it.
             lr: self.lr_moved.then_some(self.lr),
             steps: Some(self.steps),
             seed: Some(self.seed),
-            optimizer: Some(self.optimizer.clone()),
-            log_every: None,
-            batch: None,
-            // Only a changed loss overrides the file (an alias stays as written).
-            loss: (raw
-                .train
-                .loss
-                .as_deref()
-                .unwrap_or(TrainSettings::default().loss().name())
-                != self.loss)
-                .then(|| self.loss.clone()),
-            policy: (raw
-                .policy
-                .kind
-                .as_deref()
-                .unwrap_or(PolicyClass::default().into())
-                != self.policy)
-                .then(|| self.policy.clone()),
+            optimizer: changed(&raw.train.optimizer, d.optimizer(), self.optimizer),
+            loss: changed(&raw.train.loss, d.loss().into(), self.loss),
+            policy: changed(&raw.policy.kind, PolicyClass::default(), self.policy),
             resample_every: Some(self.resample_every),
-            annotator: Some(self.annotator.clone()),
-            rlhf_optimizer: None,
-            reward_model: None,
+            annotator: changed(&raw.online.annotator, od.annotator(), self.annotator),
             // Only what the user changed overrides the file's own tables
             // (`[rloo]` keys it sets itself stay).
             num_generations: (raw
                 .grpo
                 .num_generations
-                .unwrap_or(dpo_lab::rlvr::RlvrSettings::default().grpo.num_generations as u64)
+                .unwrap_or(rd.grpo.num_generations as u64)
                 != self.num_generations)
                 .then_some(self.num_generations),
-            grpo_loss_type: Some(self.grpo_loss_type.clone()),
-            scale_rewards: Some(self.scale_rewards.clone()),
+            grpo_loss_type: changed(&raw.grpo.loss_type, rd.grpo.loss_type, self.grpo_loss_type),
+            scale_rewards: changed(
+                &raw.grpo.scale_rewards,
+                rd.grpo.scale_rewards,
+                self.scale_rewards,
+            ),
             ..Overrides::default()
         });
-        if raw
-            .data
-            .kind
-            .as_deref()
-            .unwrap_or(DataKind::default().into())
-            != self.data_kind
-        {
-            raw.data.kind = Some(self.data_kind.clone());
+        if let Some(kind) = changed(&raw.data.kind, DataKind::default(), self.data_kind) {
+            raw.data.kind = Some(<&str>::from(kind).into());
         }
-        if self.data_kind == <&str>::from(DataKind::Sampled) {
+        if self.data_kind == DataKind::Sampled {
             raw.data.size = Some(self.data_size);
         }
     }
+}
+
+/// `Some(value)` where the file's choice (`default` when it has none)
+/// differs from it; `None` where they agree (an alias stays as written) or
+/// the file's value is unreadable (its check reports it; nothing hides it).
+fn changed<E>(file: &Option<String>, default: E, value: E) -> Option<E>
+where
+    E: std::str::FromStr + PartialEq,
+{
+    let current = match file.as_deref() {
+        None => Some(default),
+        Some(s) => s.parse::<E>().ok(),
+    };
+    current.filter(|c| *c != value).map(|_| value)
 }

@@ -21,7 +21,7 @@ pub struct FigureArgs {
     methods: String,
     /// What to draw.
     #[arg(long, default_value = "bars", value_parser = super::choice::<FigureKind>())]
-    kind: String,
+    kind: FigureKind,
     /// Output file: .svg or .png.
     #[arg(long)]
     out: String,
@@ -50,7 +50,7 @@ pub(super) fn figure_cmd(a: &FigureArgs, out: &mut dyn Write) -> Result<()> {
     format_of("--out", path)?;
     check_side("--width", a.width)?;
     check_side("--height", a.height)?;
-    let kind: FigureKind = dpo_lab::names::parse_choice("--kind", "figure kind", &a.kind)?;
+    let kind = a.kind;
     let methods = a
         .methods
         .split(',')

@@ -75,7 +75,7 @@ pub enum Command {
         common: Common,
         /// The method.
         #[arg(long, value_parser = choice::<MethodKind>())]
-        method: String,
+        method: MethodKind,
         /// Write the history as CSV to this file.
         #[arg(long)]
         csv: Option<String>,
@@ -86,10 +86,10 @@ pub enum Command {
         common: Common,
         /// First method (the one whose wins are counted).
         #[arg(long, value_parser = choice::<MethodKind>())]
-        a: String,
+        a: MethodKind,
         /// Second method.
         #[arg(long, value_parser = choice::<MethodKind>())]
-        b: String,
+        b: MethodKind,
         /// Rewards within this margin count as a tie (default 0).
         #[arg(long = "tie-margin", default_value = "0", allow_hyphen_values = true)]
         tie_margin: String,
@@ -112,7 +112,7 @@ pub enum Command {
         common: Common,
         /// The method.
         #[arg(long, value_parser = choice::<MethodKind>())]
-        method: String,
+        method: MethodKind,
         /// Keep the scenario's lr at every β (default: keep lr·β² fixed for
         /// DPO-type losses).
         #[arg(long = "no-lr-scaling")]
@@ -197,7 +197,7 @@ pub struct Common {
     seed: Option<u64>,
     /// The optimiser.
     #[arg(long, value_parser = choice::<dpo_lab::optim::OptimizerKind>())]
-    optimizer: Option<String>,
+    optimizer: Option<dpo_lab::optim::OptimizerKind>,
     /// History every K steps (0 = none).
     #[arg(long = "log-every")]
     log_every: Option<u64>,
@@ -206,32 +206,32 @@ pub struct Common {
     batch: Option<u64>,
     /// The pair loss of `dpo` (and `online-dpo`).
     #[arg(long, value_parser = choice::<dpo_lab::loss::LossName>())]
-    loss: Option<String>,
+    loss: Option<dpo_lab::loss::LossName>,
     /// The policy class.
     #[arg(long, value_parser = choice::<dpo_lab::policy::PolicyClass>())]
-    policy: Option<String>,
+    policy: Option<dpo_lab::policy::PolicyClass>,
     /// Online DPO: steps between fresh samples.
     #[arg(long = "resample-every")]
     resample_every: Option<u64>,
     /// Online DPO: who judges the sampled pairs.
     #[arg(long, value_parser = choice::<dpo_lab::method::Annotator>())]
-    annotator: Option<String>,
+    annotator: Option<dpo_lab::method::Annotator>,
     /// RLHF: how the policy is optimised.
     #[arg(long = "rlhf-optimizer", value_parser = choice::<dpo_lab::train::RlhfOptimizerName>())]
-    rlhf_optimizer: Option<String>,
+    rlhf_optimizer: Option<dpo_lab::train::RlhfOptimizerName>,
     /// RLHF and the reward-model annotator: the reward model's class.
     #[arg(long = "reward-model", value_parser = choice::<dpo_lab::reward_model::RewardModelClass>())]
-    reward_model: Option<String>,
+    reward_model: Option<dpo_lab::reward_model::RewardModelClass>,
     /// GRPO and RLOO: answers drawn per prompt per step, G (TRL's
     /// `num_generations`).
     #[arg(long = "num-generations")]
     num_generations: Option<u64>,
     /// GRPO: how the per-token losses are aggregated (TRL's `loss_type`).
     #[arg(long = "grpo-loss-type", value_parser = choice::<dpo_lab::rlvr::GrpoLossType>())]
-    grpo_loss_type: Option<String>,
+    grpo_loss_type: Option<dpo_lab::rlvr::GrpoLossType>,
     /// GRPO: how advantages are scaled (TRL's `scale_rewards`).
     #[arg(long = "scale-rewards", value_parser = choice::<dpo_lab::rlvr::ScaleRewards>())]
-    scale_rewards: Option<String>,
+    scale_rewards: Option<dpo_lab::rlvr::ScaleRewards>,
     /// GRPO and RLOO: train on the exact expected update over the group's
     /// draws instead of sampled groups (where it has a closed form).
     #[arg(long)]
@@ -250,11 +250,21 @@ pub struct Common {
 }
 
 /// A flag's choices from the library's enum: names, descriptions (shown by
-/// `--help`) and aliases, so the command line never keeps its own list.
-fn choice<E>() -> clap::builder::PossibleValuesParser
+/// `--help`) and aliases, so the command line never keeps its own list;
+/// the flag's value is the enum itself.
+fn choice<E>() -> impl clap::builder::TypedValueParser<Value = E>
 where
-    E: strum::IntoEnumIterator + strum::EnumMessage + Into<&'static str>,
+    E: strum::IntoEnumIterator
+        + strum::EnumMessage
+        + Into<&'static str>
+        + std::str::FromStr
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <E as std::str::FromStr>::Err: std::error::Error + Send + Sync + 'static,
 {
+    use clap::builder::TypedValueParser;
     let values = E::iter().map(|e| {
         let help = e.get_message().unwrap_or("");
         let serializations = e.get_serializations();
@@ -268,7 +278,7 @@ where
             .help(help)
             .aliases(aliases)
     });
-    clap::builder::PossibleValuesParser::new(values)
+    clap::builder::PossibleValuesParser::new(values).try_map(|s| s.parse::<E>())
 }
 
 /// Parses a comma-separated list of numbers for `flag`.
@@ -318,18 +328,18 @@ impl Common {
                 .transpose()?,
             steps: self.steps,
             seed: self.seed,
-            optimizer: self.optimizer.clone(),
+            optimizer: self.optimizer,
             log_every: self.log_every,
             batch: self.batch,
-            loss: self.loss.clone(),
-            policy: self.policy.clone(),
+            loss: self.loss,
+            policy: self.policy,
             resample_every: self.resample_every,
-            annotator: self.annotator.clone(),
-            rlhf_optimizer: self.rlhf_optimizer.clone(),
-            reward_model: self.reward_model.clone(),
+            annotator: self.annotator,
+            rlhf_optimizer: self.rlhf_optimizer,
+            reward_model: self.reward_model,
             num_generations: self.num_generations,
-            grpo_loss_type: self.grpo_loss_type.clone(),
-            scale_rewards: self.scale_rewards.clone(),
+            grpo_loss_type: self.grpo_loss_type,
+            scale_rewards: self.scale_rewards,
             expected: self.expected,
             pass_at: self
                 .pass_at
@@ -359,20 +369,20 @@ pub fn execute(command: Command, out: &mut dyn Write) -> Result<()> {
             common,
             method,
             csv,
-        } => run_cmd(&common, &method, csv.as_deref(), out),
+        } => run_cmd(&common, method, csv.as_deref(), out),
         Command::Compare {
             common,
             a,
             b,
             tie_margin,
             seeds,
-        } => compare_cmd(&common, &a, &b, &tie_margin, seeds, out),
+        } => compare_cmd(&common, a, b, &tie_margin, seeds, out),
         Command::Sweep {
             common,
             method,
             no_lr_scaling,
             csv,
-        } => sweep_cmd(&common, &method, !no_lr_scaling, csv.as_deref(), out),
+        } => sweep_cmd(&common, method, !no_lr_scaling, csv.as_deref(), out),
         Command::BestOfN { scenario, n, json } => best_of_n_cmd(&scenario, &n, json, out),
         Command::OverOptimisation {
             scenario,

@@ -15,12 +15,11 @@ use super::*;
 
 pub(super) fn run_cmd(
     common: &Common,
-    method: &str,
+    method: MethodKind,
     csv_path: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let method = MethodKind::parse(method)?;
-    method.check_loss_override(common.loss.as_deref())?;
+    method.check_loss_override(common.loss)?;
     let scenario = Scenario::load(&common.scenario, &common.overrides(true)?)?;
     let cfg = scenario.run_config(method);
     let cfgs = scenario.run_configs(method);
@@ -143,15 +142,14 @@ pub(super) fn print_run_table(
 
 pub(super) fn compare_cmd(
     common: &Common,
-    a: &str,
-    b: &str,
+    ma: MethodKind,
+    mb: MethodKind,
     margin: &str,
     seeds: u64,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let (ma, mb) = (MethodKind::parse(a)?, MethodKind::parse(b)?);
-    ma.check_loss_override(common.loss.as_deref())?;
-    mb.check_loss_override(common.loss.as_deref())?;
+    ma.check_loss_override(common.loss)?;
+    mb.check_loss_override(common.loss)?;
     let margin = parse_number("--tie-margin", margin)?;
     let overrides = common.overrides(true)?;
     let scenario = Scenario::load(&common.scenario, &overrides)?;
@@ -216,13 +214,12 @@ pub(super) fn compare_cmd(
 
 pub(super) fn sweep_cmd(
     common: &Common,
-    method: &str,
+    method: MethodKind,
     scale_lr: bool,
     csv_path: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let method = MethodKind::parse(method)?;
-    method.check_loss_override(common.loss.as_deref())?;
+    method.check_loss_override(common.loss)?;
     let betas = match &common.beta {
         Some(b) => parse_list("--beta", b)?,
         None => log_grid(0.01, 10.0, 7),

@@ -80,8 +80,8 @@ impl MethodKind {
 
     /// `ipo` trains with the IPO loss by definition, so a `--loss` other
     /// than `ipo` beside it is refused rather than silently ignored.
-    pub fn check_loss_override(self, loss: Option<&str>) -> Result<()> {
-        match (self, loss) {
+    pub fn check_loss_override(self, loss: Option<crate::loss::LossName>) -> Result<()> {
+        match (self, loss.map(<&str>::from)) {
             (MethodKind::Ipo, Some(l)) if l != "ipo" => Err(Error::invalid(
                 "loss",
                 format!(

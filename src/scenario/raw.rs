@@ -448,29 +448,29 @@ pub struct Overrides {
     /// `--seed`.
     pub seed: Option<u64>,
     /// `--optimizer`.
-    pub optimizer: Option<String>,
+    pub optimizer: Option<crate::optim::OptimizerKind>,
     /// `--log-every`.
     pub log_every: Option<u64>,
     /// `--batch`.
     pub batch: Option<u64>,
     /// `--loss`.
-    pub loss: Option<String>,
+    pub loss: Option<crate::loss::LossName>,
     /// `--policy`.
-    pub policy: Option<String>,
+    pub policy: Option<crate::policy::PolicyClass>,
     /// `--resample-every`.
     pub resample_every: Option<u64>,
     /// `--annotator`.
-    pub annotator: Option<String>,
+    pub annotator: Option<crate::method::Annotator>,
     /// `--rlhf-optimizer`.
-    pub rlhf_optimizer: Option<String>,
+    pub rlhf_optimizer: Option<crate::train::RlhfOptimizerName>,
     /// `--reward-model`.
-    pub reward_model: Option<String>,
+    pub reward_model: Option<crate::reward_model::RewardModelClass>,
     /// `--num-generations` (GRPO's and RLOO's G).
     pub num_generations: Option<u64>,
     /// `--grpo-loss-type`.
-    pub grpo_loss_type: Option<String>,
+    pub grpo_loss_type: Option<crate::rlvr::GrpoLossType>,
     /// `--scale-rewards`.
-    pub scale_rewards: Option<String>,
+    pub scale_rewards: Option<crate::rlvr::ScaleRewards>,
     /// `--expected` (GRPO and RLOO).
     pub expected: bool,
     /// `--pass-at`.
@@ -576,38 +576,40 @@ impl RawScenario {
         t.seed = o.seed.or(t.seed);
         t.batch = o.batch.or(t.batch);
         t.log_every = o.log_every.or(t.log_every);
+        // A typed choice is written back under its canonical name.
+        let name = |n: Option<&'static str>| n.map(str::to_string);
         if o.optimizer.is_some() {
-            t.optimizer = o.optimizer.clone();
+            t.optimizer = name(o.optimizer.map(Into::into));
         }
         if o.loss.is_some() {
-            t.loss = o.loss.clone();
+            t.loss = name(o.loss.map(Into::into));
         }
-        if o.policy.is_some() {
-            self.policy.kind = o.policy.clone();
-            if o.policy.as_deref() != Some("loglinear") {
+        if let Some(p) = o.policy {
+            self.policy.kind = name(Some(p.into()));
+            if p != crate::policy::PolicyClass::Loglinear {
                 self.policy.features = None;
                 self.policy.shared = None;
             }
         }
         self.online.resample_every = o.resample_every.or(self.online.resample_every);
         if o.annotator.is_some() {
-            self.online.annotator = o.annotator.clone();
+            self.online.annotator = name(o.annotator.map(Into::into));
         }
         if o.rlhf_optimizer.is_some() {
-            self.rlhf.optimizer = o.rlhf_optimizer.clone();
+            self.rlhf.optimizer = name(o.rlhf_optimizer.map(Into::into));
         }
         if o.reward_model.is_some() {
-            self.rlhf.reward_model = o.reward_model.clone();
+            self.rlhf.reward_model = name(o.reward_model.map(Into::into));
         }
         if o.num_generations.is_some() {
             self.grpo.num_generations = o.num_generations;
             self.rloo.num_generations = None;
         }
         if o.grpo_loss_type.is_some() {
-            self.grpo.loss_type = o.grpo_loss_type.clone();
+            self.grpo.loss_type = name(o.grpo_loss_type.map(Into::into));
         }
         if o.scale_rewards.is_some() {
-            self.grpo.scale_rewards = o.scale_rewards.clone();
+            self.grpo.scale_rewards = name(o.scale_rewards.map(Into::into));
         }
         if o.expected {
             self.grpo.expected = Some(true);

@@ -85,7 +85,7 @@ fn a_rejected_setting_is_undone_with_a_message() {
     // A flat log-linear policy needs features the ood-leak file does not give.
     let mut h = harness(Some("ood-leak"));
     h.run_steps(1);
-    h.state_mut().settings.policy = "loglinear".into();
+    h.state_mut().settings.policy = dpo_lab::policy::PolicyClass::Loglinear;
     let ctx = h.ctx.clone();
     h.state_mut().apply(&ctx, crate::app::Command::Rebuild);
     h.run_steps(1);
@@ -94,7 +94,10 @@ fn a_rejected_setting_is_undone_with_a_message() {
         status.is_error() && status.text().contains("policy.features"),
         "{status:?}"
     );
-    assert_eq!(h.state().settings.policy, "tabular");
+    assert_eq!(
+        h.state().settings.policy,
+        dpo_lab::policy::PolicyClass::Tabular
+    );
     assert!(h.query_by_label_contains("change undone").is_some());
 }
 
@@ -170,15 +173,16 @@ reward = { values = [-1.0, 2.0, 0.0] }
 
 #[test]
 fn the_loss_picker_offers_every_loss_and_retrains_with_it() {
-    use strum::VariantNames;
+    use strum::IntoEnumIterator;
     let mut h = harness(Some("ood-leak"));
     h.run_steps(1);
-    for name in dpo_lab::loss::LossName::VARIANTS {
-        h.state_mut().settings.loss = (*name).to_string();
+    for loss in dpo_lab::loss::LossName::iter() {
+        let name: &str = loss.into();
+        h.state_mut().settings.loss = loss;
         let ctx = h.ctx.clone();
         h.state_mut().apply(&ctx, crate::app::Command::Rebuild);
         h.run_steps(1);
-        assert_eq!(h.state().session().scenario.train.loss().name(), *name);
+        assert_eq!(h.state().session().scenario.train.loss().name(), name);
         assert!(
             h.state().message().is_none_or(|m| !m.is_error()),
             "{name}: {:?}",

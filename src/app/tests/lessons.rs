@@ -202,7 +202,7 @@ fn predict_then_play_reveals_what_the_runs_did() {
     );
     h.get_by_label("loss rpo").click();
     h.run_steps(2);
-    assert_eq!(h.state().settings.loss, "rpo");
+    assert_eq!(h.state().settings.loss, dpo_lab::loss::LossName::Rpo);
     h.state_mut().settings.steps_per_frame = 400;
     h.get_by_label("Play").click();
     h.run_steps(4);
