@@ -179,21 +179,21 @@ fn likelihood_displacement_both_fall_and_the_opposite_answer_takes_the_mass() {
         ensure(prob(&s, &out, "Yes") > 0.5, || {
             format!("π(Yes) = {}", prob(&s, &out, "Yes"))
         })?;
-        for name in ["dpop", "rpo"] {
-            let loss = name.parse().expect("a loss");
+        for loss_name in ["dpop", "rpo"] {
+            let loss = loss_name.parse().expect("a loss");
             let extra = Overrides {
                 loss: Some(loss),
                 ..Overrides::default()
             };
             let (s2, o2) = train_at(name, MethodKind::Dpo, p, &extra);
             ensure(prob(&s2, &o2, "No") > 0.25, || {
-                format!("{name}: π(No) = {}", prob(&s2, &o2, "No"))
+                format!("{loss_name}: π(No) = {}", prob(&s2, &o2, "No"))
             })?;
             // DPOP's λ = 50 overshoots: past the claim's 400 steps π(Yes)
             // swings back up (checked below), so its bound holds there.
-            if name == "rpo" || p.steps <= 2.0 {
+            if loss_name == "rpo" || p.steps <= 2.0 {
                 ensure(prob(&s2, &o2, "Yes") < 0.3, || {
-                    format!("{name}: π(Yes) = {}", prob(&s2, &o2, "Yes"))
+                    format!("{loss_name}: π(Yes) = {}", prob(&s2, &o2, "Yes"))
                 })?;
             }
         }
