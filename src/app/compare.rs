@@ -28,7 +28,16 @@ pub fn current(session: &Session) -> Option<HeadToHead> {
 }
 
 /// Draws the table.
-pub fn ui(ui: &mut egui::Ui, session: &Session) {
+/// The "Online vs offline" tab (no state of its own).
+pub struct ComparePanel;
+
+impl super::Panel for ComparePanel {
+    fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
+        draw(ui, session);
+    }
+}
+
+fn draw(ui: &mut egui::Ui, session: &Session) {
     ui.heading("Online DPO against offline DPO");
     ui.label("Draw one answer from each policy; the one with the higher true reward wins (computed exactly over every pair of answers, not sampled).");
     egui::Grid::new("oaif")

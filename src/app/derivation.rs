@@ -37,39 +37,6 @@ fn number(ui: &mut egui::Ui, v: f64) {
 }
 
 impl DerivationPanel {
-    /// Draws the panel: a row to pick the section shown first (a guided
-    /// stop picks its own), then every section.
-    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
-        ui.horizontal_wrapped(|ui| {
-            ui.label("Show first:");
-            for sec in Section::ALL {
-                if ui
-                    .selectable_label(self.first == sec, sec.title())
-                    .clicked()
-                {
-                    self.first = sec;
-                }
-            }
-        });
-        let first = self.first;
-        let order: Vec<Section> = std::iter::once(first)
-            .chain(Section::ALL.into_iter().filter(|&s| s != first))
-            .collect();
-        egui::ScrollArea::vertical().show(ui, |ui| {
-            for (k, &sec) in order.iter().enumerate() {
-                if k > 0 {
-                    ui.separator();
-                }
-                match sec {
-                    Section::ClosedForm => closed_form_ui(ui, session),
-                    Section::PairLoss => self.pair_ui(ui, session),
-                    Section::Squeezing => squeeze_ui(ui, session),
-                    Section::SolutionSet => self.solution_set_ui(ui, session),
-                }
-            }
-        });
-    }
-
     fn pair_ui(&mut self, ui: &mut egui::Ui, session: &Session) {
         let p = &session.scenario.problem;
         let beta = session.scenario.train.beta();
@@ -397,4 +364,39 @@ fn squeeze_ui(ui: &mut egui::Ui, session: &Session) {
             ui.end_row();
         }
     });
+}
+
+impl super::Panel for DerivationPanel {
+    /// Draws the panel: a row to pick the section shown first (a guided
+    /// stop picks its own), then every section.
+    fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Show first:");
+            for sec in Section::ALL {
+                if ui
+                    .selectable_label(self.first == sec, sec.title())
+                    .clicked()
+                {
+                    self.first = sec;
+                }
+            }
+        });
+        let first = self.first;
+        let order: Vec<Section> = std::iter::once(first)
+            .chain(Section::ALL.into_iter().filter(|&s| s != first))
+            .collect();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for (k, &sec) in order.iter().enumerate() {
+                if k > 0 {
+                    ui.separator();
+                }
+                match sec {
+                    Section::ClosedForm => closed_form_ui(ui, session),
+                    Section::PairLoss => self.pair_ui(ui, session),
+                    Section::Squeezing => squeeze_ui(ui, session),
+                    Section::SolutionSet => self.solution_set_ui(ui, session),
+                }
+            }
+        });
+    }
 }

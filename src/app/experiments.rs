@@ -186,68 +186,6 @@ impl ExperimentsPanel {
             Err(_) => self.error = Some(format!("{}: the computation failed", kind.title())),
         }
     }
-
-    /// The tab.
-    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
-        self.poll();
-        // Wrapped: the "computing …" label never pushes past the window.
-        ui.horizontal_wrapped(|ui| {
-            for e in ALL_EXPERIMENTS {
-                ui.selectable_value(&mut self.selected, e, e.title())
-                    .on_hover_text(e.tooltip());
-            }
-            ui.separator();
-            let running = self.job.is_some();
-            let label = format!("Compute on {}", session.scenario.name());
-            if ui
-                .add_enabled(!running, egui::Button::new(label))
-                .on_hover_text("Runs on the current scenario and settings, in the background")
-                .clicked()
-            {
-                self.start(self.selected, session);
-            }
-            if let Some((kind, what, _)) = &self.job {
-                ui.spinner();
-                ui.label(format!("computing {} on {what}…", kind.title()));
-            }
-        });
-        if let Some(e) = &self.error {
-            ui.colored_label(Color32::from_rgb(213, 94, 0), e);
-        }
-        ui.label(self.selected.tooltip());
-        ui.separator();
-        // While the selected experiment computes, an older result (maybe of
-        // another scenario) would teach the wrong example: show none.
-        if self
-            .job
-            .as_ref()
-            .is_some_and(|(k, _, _)| *k == self.selected)
-        {
-            return;
-        }
-        let Some((_, what, outcome)) = self.results.iter().find(|(k, _, _)| *k == self.selected)
-        else {
-            ui.label("Not computed yet: press Compute.");
-            return;
-        };
-        ui.label(format!("Computed on {what}."));
-        match outcome {
-            Outcome::Table(t) => table_ui(ui, t),
-            Outcome::Resample(points) => resample_ui(ui, points),
-            Outcome::Over(r) => {
-                ui.horizontal(|ui| {
-                    ui.label("Optimiser:");
-                    for (k, name) in ["best-of-n", "π* of the proxy over β", "the RLHF run"]
-                        .iter()
-                        .enumerate()
-                    {
-                        ui.selectable_value(&mut self.optimiser, k, *name);
-                    }
-                });
-                over_ui(ui, r, self.optimiser);
-            }
-        }
-    }
 }
 
 fn num(v: f64) -> String {
@@ -516,5 +454,69 @@ fn over_ui(ui: &mut egui::Ui, r: &Report, optimiser: usize) {
             num(c.points.last().map_or(0.0, |p| p.gold)),
             num(c.points.last().map_or(0.0, |p| p.proxy)),
         ));
+    }
+}
+
+impl super::Panel for ExperimentsPanel {
+    /// The tab.
+    fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
+        self.poll();
+        // Wrapped: the "computing …" label never pushes past the window.
+        ui.horizontal_wrapped(|ui| {
+            for e in ALL_EXPERIMENTS {
+                ui.selectable_value(&mut self.selected, e, e.title())
+                    .on_hover_text(e.tooltip());
+            }
+            ui.separator();
+            let running = self.job.is_some();
+            let label = format!("Compute on {}", session.scenario.name());
+            if ui
+                .add_enabled(!running, egui::Button::new(label))
+                .on_hover_text("Runs on the current scenario and settings, in the background")
+                .clicked()
+            {
+                self.start(self.selected, session);
+            }
+            if let Some((kind, what, _)) = &self.job {
+                ui.spinner();
+                ui.label(format!("computing {} on {what}…", kind.title()));
+            }
+        });
+        if let Some(e) = &self.error {
+            ui.colored_label(Color32::from_rgb(213, 94, 0), e);
+        }
+        ui.label(self.selected.tooltip());
+        ui.separator();
+        // While the selected experiment computes, an older result (maybe of
+        // another scenario) would teach the wrong example: show none.
+        if self
+            .job
+            .as_ref()
+            .is_some_and(|(k, _, _)| *k == self.selected)
+        {
+            return;
+        }
+        let Some((_, what, outcome)) = self.results.iter().find(|(k, _, _)| *k == self.selected)
+        else {
+            ui.label("Not computed yet: press Compute.");
+            return;
+        };
+        ui.label(format!("Computed on {what}."));
+        match outcome {
+            Outcome::Table(t) => table_ui(ui, t),
+            Outcome::Resample(points) => resample_ui(ui, points),
+            Outcome::Over(r) => {
+                ui.horizontal(|ui| {
+                    ui.label("Optimiser:");
+                    for (k, name) in ["best-of-n", "π* of the proxy over β", "the RLHF run"]
+                        .iter()
+                        .enumerate()
+                    {
+                        ui.selectable_value(&mut self.optimiser, k, *name);
+                    }
+                });
+                over_ui(ui, r, self.optimiser);
+            }
+        }
     }
 }

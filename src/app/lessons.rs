@@ -182,3 +182,31 @@ impl LessonPanel {
         });
     }
 }
+
+impl super::Panel for LessonPanel {
+    /// The "About this lesson" tab: the scenario's text, its checked
+    /// claim and the guided order.
+    fn ui(&mut self, ui: &mut egui::Ui, session: &super::session::Session) {
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            let raw = &session.scenario.raw;
+            ui.heading(&raw.name);
+            ui.label(&raw.description);
+            if let Some(claim) = &raw.claim {
+                ui.separator();
+                ui.strong("What the simulator checks");
+                ui.label(claim);
+                ui.label(
+                    egui::RichText::new(
+                        "The test suite (tests/lessons.rs, tests/phenomena.rs, tests/rlvr_lessons.rs) checks this claim over seeds 0 to 4, β ×0.5 to ×2 (lr·β² kept) and steps ×0.5 to ×2.",
+                    )
+                    .italics(),
+                );
+            }
+            ui.separator();
+            ui.heading("The guided order");
+            for s in &self.stops {
+                ui.label(format!("{} — {}", s.display_title(), s.lesson.notice));
+            }
+        });
+    }
+}

@@ -307,7 +307,7 @@ fn presenter_mode_hides_the_controls_and_enlarges_the_text() {
     assert!(h.query_by_label("Training").is_none(), "side panel hidden");
     // A slide: the bars and the stop's key curve (stop 1: the expected
     // true reward), nothing else.
-    let key = crate::app::plots::curve_titles(h.state().session())
+    let key = crate::app::curves::curve_titles(h.state().session())
         .into_iter()
         .find(|(c, _)| *c == stops()[0].lesson.key_curve)
         .expect("stop 1's key curve is drawn")
