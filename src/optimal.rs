@@ -27,17 +27,12 @@ pub const MAX_BETA: f64 = 1e12;
 
 /// Checks the KL weight: a finite number in `(0, MAX_BETA]`.
 pub fn check_beta(field: &str, beta: f64) -> Result<f64> {
-    if beta.is_finite() && beta > 0.0 && beta <= MAX_BETA {
-        Ok(beta)
-    } else {
-        Err(Error::invalid(
-            field,
-            format!(
-                "must be a finite number in (0, {MAX_BETA:e}], got {}",
-                crate::numerics::show(beta)
-            ),
-        ))
-    }
+    crate::validate::rule(
+        field,
+        beta,
+        beta > 0.0 && beta <= MAX_BETA,
+        &format!("a finite number in (0, {MAX_BETA:e}]"),
+    )
 }
 
 /// The largest `|r|/β` the closed form accepts: `log Z` ≈ `r_max/β` must

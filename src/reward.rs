@@ -58,17 +58,12 @@ pub struct SequenceReward {
 pub const MAX_REWARD: f64 = 1e100;
 
 fn finite(field: &str, v: f64) -> Result<f64> {
-    if v.is_finite() && v.abs() <= MAX_REWARD {
-        Ok(v)
-    } else {
-        Err(Error::invalid(
-            field,
-            format!(
-                "must be a finite number with |value| ≤ {MAX_REWARD:e}, got {}",
-                crate::numerics::show(v)
-            ),
-        ))
-    }
+    crate::validate::rule(
+        field,
+        v,
+        v.abs() <= MAX_REWARD,
+        &format!("a finite number with |value| ≤ {MAX_REWARD:e}"),
+    )
 }
 
 /// Builds `r` over `space`.
@@ -92,15 +87,12 @@ pub fn build_reward(space: &ResponseSpace, spec: &RewardSpec) -> Result<Vec<f64>
         }
         RewardSpec::Gaussian { mean, std, seed } => {
             finite("reward.mean", *mean)?;
-            if !(std.is_finite() && *std >= 0.0 && *std <= MAX_REWARD) {
-                return Err(Error::invalid(
-                    "reward.std",
-                    format!(
-                        "must be a finite number in [0, {MAX_REWARD:e}], got {}",
-                        crate::numerics::show(*std)
-                    ),
-                ));
-            }
+            crate::validate::rule(
+                "reward.std",
+                *std,
+                (0.0..=MAX_REWARD).contains(std),
+                &format!("a finite number in [0, {MAX_REWARD:e}]"),
+            )?;
             let normal = Normal::new(*mean, *std)
                 .map_err(|e| Error::invalid("reward.std", format!("{e}")))?;
             let mut rng = rand::rngs::StdRng::seed_from_u64(*seed);

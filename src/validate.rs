@@ -8,39 +8,38 @@ use crate::numerics::show;
 /// The most updates a run may take.
 pub const MAX_STEPS: u64 = 100_000_000;
 
-/// `v` if it is finite and > 0.
-pub fn positive(field: &str, v: f64) -> Result<f64> {
-    if v.is_finite() && v > 0.0 {
+/// `v` if it is finite and `ok` holds; else "`field`: must be `rule`, got
+/// `v`" — the one shape of every range check's message.
+pub fn rule(field: &str, v: f64, ok: bool, rule: &str) -> Result<f64> {
+    if v.is_finite() && ok {
         Ok(v)
     } else {
         Err(Error::invalid(
             field,
-            format!("must be a finite number > 0, got {}", show(v)),
+            format!("must be {rule}, got {}", show(v)),
         ))
     }
+}
+
+/// `v` if it is finite and > 0.
+pub fn positive(field: &str, v: f64) -> Result<f64> {
+    rule(field, v, v > 0.0, "a finite number > 0")
 }
 
 /// `v` if it is finite and in `[lo, hi]`; `note` (if any) follows the
 /// range in the message, e.g. "(0: no KL term)".
 pub fn number_in(field: &str, v: f64, lo: f64, hi: f64, note: &str) -> Result<f64> {
-    if v.is_finite() && (lo..=hi).contains(&v) {
-        Ok(v)
+    let note = if note.is_empty() {
+        String::new()
     } else {
-        let note = if note.is_empty() {
-            String::new()
-        } else {
-            format!(" {note}")
-        };
-        Err(Error::invalid(
-            field,
-            format!(
-                "must be a number in [{}, {}]{note}, got {}",
-                show(lo),
-                show(hi),
-                show(v)
-            ),
-        ))
-    }
+        format!(" {note}")
+    };
+    rule(
+        field,
+        v,
+        (lo..=hi).contains(&v),
+        &format!("a number in [{}, {}]{note}", show(lo), show(hi)),
+    )
 }
 
 /// `steps` if it is at most [`MAX_STEPS`].

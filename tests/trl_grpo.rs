@@ -646,18 +646,6 @@ fn verifier_metrics_at_the_reference_are_exact() {
     }
 }
 
-/// Mean and standard error of each component over samples.
-fn mean_and_se(xs: &[Vec<f64>]) -> Vec<(f64, f64)> {
-    let n = xs.len() as f64;
-    (0..xs[0].len())
-        .map(|k| {
-            let m = xs.iter().map(|x| x[k]).sum::<f64>() / n;
-            let v = xs.iter().map(|x| (x[k] - m).powi(2)).sum::<f64>() / (n - 1.0);
-            (m, (v / n).sqrt())
-        })
-        .collect()
-}
-
 #[test]
 fn the_expected_step_is_the_mean_of_sampled_steps_within_its_standard_error() {
     for (space, policy) in [(FLAT, "tabular"), (SEQ, "autoregressive")] {

@@ -313,3 +313,15 @@ pub fn sequences_of(vocab: usize, max_len: usize) -> Vec<Vec<usize>> {
     }
     out
 }
+
+/// Mean and standard error of each component over samples.
+pub fn mean_and_se(xs: &[Vec<f64>]) -> Vec<(f64, f64)> {
+    let n = xs.len() as f64;
+    (0..xs[0].len())
+        .map(|k| {
+            let m = xs.iter().map(|x| x[k]).sum::<f64>() / n;
+            let v = xs.iter().map(|x| (x[k] - m).powi(2)).sum::<f64>() / (n - 1.0);
+            (m, (v / n).sqrt())
+        })
+        .collect()
+}
