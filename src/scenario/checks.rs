@@ -530,7 +530,7 @@ pub(super) fn check_train(t: &RawTrain) -> Result<TrainSettings> {
     }
     let log_every = match t.log_every {
         Some(k) => to_usize("train.log_every", k)?,
-        None => (steps / 50).max(1),
+        None => TrainSettings::default_log_every(steps),
     };
     let params = loss_params(t);
     let loss = match &t.loss {

@@ -34,13 +34,19 @@ impl Default for TrainSettings {
             steps: 500,
             batch: 0,
             seed: 0,
-            log_every: 10,
+            log_every: Self::default_log_every(500),
             loss: PairLoss::Dpo,
         }
     }
 }
 
 impl TrainSettings {
+    /// The history interval of a run of `steps` whose file gives no
+    /// `log_every`: about fifty points.
+    pub fn default_log_every(steps: usize) -> usize {
+        (steps / 50).max(1)
+    }
+
     /// KL weight β.
     pub fn beta(&self) -> f64 {
         self.beta
