@@ -114,11 +114,23 @@ pub fn probability_beside_reference(p: f64, reference: f64, decimals: usize) -> 
         }
     };
     let ratio = if reference > 0.0 {
-        format!(", ×{:.2}", p / reference)
+        format!(", {}", ratio(p / reference))
     } else {
         String::new()
     };
     format!("π = {} (π_ref = {}{ratio})", text(p), text(reference))
+}
+
+/// A probability ratio π/π_ref as the app and the figures print it:
+/// `×68.92`, `×0.97`, and in exponent form outside 0.01…10,000.
+pub fn ratio(r: f64) -> String {
+    if !r.is_finite() {
+        "×–".into()
+    } else if (0.01..1e4).contains(&r) {
+        format!("×{r:.2}")
+    } else {
+        format!("×{r:.2e}")
+    }
 }
 
 /// A tick label with at most 4 significant digits, trailing zeros dropped

@@ -1,12 +1,12 @@
 //! The controls panel: β on a logarithmic slider, learning rate, optimiser,
-//! steps per frame, data, online settings, policy class, seed, and which
+//! playback pace, data, online settings, policy class, seed, and which
 //! methods run side by side. Changing a training setting resets the runs.
 
 use dpo_lab::data::DataKind;
 use dpo_lab::policy::PolicyClass;
 
 use super::Command;
-use super::settings::Settings;
+use super::settings::{Playback, Settings};
 
 /// A picker over a choice enum's names, each with its description as a
 /// tooltip (both from the library's enum: one source of truth).
@@ -100,19 +100,37 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
                 .text("total steps"),
         )
         .changed();
-    ui.add_enabled(
-        !s.fast,
-        egui::Slider::new(&mut s.steps_per_frame, 1..=1000)
-            .logarithmic(true)
-            .text("steps / frame"),
-    )
-    .on_hover_text(
-        "Updates per frame while playing (bounded by a time budget so the window stays at 60 fps)",
-    );
-    ui.checkbox(&mut s.fast, "as fast as 60 fps allows")
-        .on_hover_text(
-            "Train as many updates each frame as fit in 8 ms: a lesson finishes in seconds",
+    // The pace and its one number on one row.
+    ui.horizontal(|ui| {
+        combo(
+            ui,
+            "playback",
+            &mut s.playback,
+            |_| true,
+            "how Play advances the runs (hover a choice for what it does)",
         );
+        match s.playback {
+            Playback::Paced => {
+                ui.add(
+                    egui::Slider::new(&mut s.play_seconds, 2.0..=60.0)
+                        .logarithmic(true)
+                        .text("seconds per run"),
+                )
+                .on_hover_text("How long a paced run plays; a slow machine may take longer");
+            }
+            Playback::PerFrame => {
+                ui.add(
+                    egui::Slider::new(&mut s.steps_per_frame, 1..=1000)
+                        .logarithmic(true)
+                        .text("steps / frame"),
+                )
+                .on_hover_text(
+                    "Updates per frame while playing (bounded by a time budget so the window stays at 60 fps)",
+                );
+            }
+            Playback::Fast => {}
+        }
+    });
     rebuild |= ui
         .add(egui::Slider::new(&mut s.seed, 0..=1000).text("seed"))
         .changed();

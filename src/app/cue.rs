@@ -16,6 +16,17 @@ pub fn marker_shape(kind: SeriesKind) -> MarkerShape {
     shape_of(palette::marker(kind))
 }
 
+/// A marker's radius for `kind` at size `r`: egui_plot strokes a "+" at a
+/// fifth of its radius, so RLHF's is drawn twice as large (a 2-point
+/// stroke at `r = 5`) to read as clearly as the filled shapes.
+pub fn radius(kind: SeriesKind, r: f32) -> f32 {
+    if palette::marker(kind) == palette::Marker::Plus {
+        2.0 * r
+    } else {
+        r
+    }
+}
+
 /// The series' line pattern as egui_plot draws it.
 pub fn line_style(kind: SeriesKind) -> LineStyle {
     dash_style(palette::dash(kind))
@@ -117,32 +128,35 @@ pub fn legend_item(
     dash: Option<Dash>,
     text: &str,
 ) {
-    let h = ui.text_style_height(&egui::TextStyle::Body);
-    let w = if dash.is_some() { 2.2 * h } else { h };
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(w, h), egui::Sense::hover());
-    let painter = ui.painter();
-    let y = rect.center().y;
-    let ends = [Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)];
-    let stroke = Stroke::new(1.8, col);
-    match dash {
-        None => {}
-        Some(Dash::Solid) => {
-            painter.line_segment(ends, stroke);
+    // Swatch and label in one unit: a wrapping row never splits them.
+    ui.horizontal(|ui| {
+        let h = ui.text_style_height(&egui::TextStyle::Body);
+        let w = if dash.is_some() { 2.2 * h } else { h };
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(w, h), egui::Sense::hover());
+        let painter = ui.painter();
+        let y = rect.center().y;
+        let ends = [Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)];
+        let stroke = Stroke::new(1.8, col);
+        match dash {
+            None => {}
+            Some(Dash::Solid) => {
+                painter.line_segment(ends, stroke);
+            }
+            Some(Dash::Dashed) => {
+                painter.extend(Shape::dashed_line(&ends, stroke, 5.0, 3.0));
+            }
+            Some(Dash::Dotted) => {
+                painter.extend(Shape::dotted_line(&ends, col, 3.5, 1.0));
+            }
         }
-        Some(Dash::Dashed) => {
-            painter.extend(Shape::dashed_line(&ends, stroke, 5.0, 3.0));
+        if let Some(m) = marker {
+            paint_marker(painter, rect.center(), h * 0.27, m, col);
         }
-        Some(Dash::Dotted) => {
-            painter.extend(Shape::dotted_line(&ends, col, 3.5, 1.0));
-        }
-    }
-    if let Some(m) = marker {
-        paint_marker(painter, rect.center(), h * 0.27, m, col);
-    }
-    ui.add(
-        egui::Label::new(egui::RichText::new(text).color(col))
-            .wrap_mode(egui::TextWrapMode::Extend),
-    );
+        ui.add(
+            egui::Label::new(egui::RichText::new(text).color(col))
+                .wrap_mode(egui::TextWrapMode::Extend),
+        );
+    });
 }
 
 /// The egui_plot line pattern of a [`Dash`].

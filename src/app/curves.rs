@@ -438,12 +438,12 @@ fn curve_plot(
                     Line::new(method_label(r.kind), PlotPoints::from(pts))
                         .color(color(Some(r.kind)))
                         .style(cue::line_style(Some(r.kind)))
-                        .width(1.5),
+                        .width(2.5),
                 );
                 plot_ui.points(
                     Points::new(method_label(r.kind), PlotPoints::from(marks))
                         .shape(cue::marker_shape(Some(r.kind)))
-                        .radius(3.5)
+                        .radius(cue::radius(Some(r.kind), 5.0))
                         .color(color(Some(r.kind))),
                 );
                 // TRL's companions: logps/rejected beside logps/chosen (both
@@ -463,7 +463,7 @@ fn curve_plot(
                         )
                         .color(color(Some(r.kind)))
                         .style(cue::dash_style(*dash))
-                        .width(1.5),
+                        .width(2.0),
                     );
                 }
             }

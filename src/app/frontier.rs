@@ -93,7 +93,7 @@ fn frontier(ui: &mut egui::Ui, session: &Session) {
         plot_ui.points(
             Points::new("best-of-n (n = 1, 2, 4 … 1024)", PlotPoints::from(bon))
                 .shape(cue::marker_shape(None))
-                .radius(3.5)
+                .radius(6.0)
                 .color(color(None)),
         );
         plot_ui.points(
@@ -113,13 +113,15 @@ fn frontier(ui: &mut egui::Ui, session: &Session) {
                 .collect();
             let last = path.last().copied();
             plot_ui.line(
-                Line::new(method_label(r.kind), PlotPoints::from(path)).color(color(Some(r.kind))),
+                Line::new(method_label(r.kind), PlotPoints::from(path))
+                    .color(color(Some(r.kind)))
+                    .width(2.5),
             );
             if let Some(last) = last {
                 plot_ui.points(
                     Points::new(method_label(r.kind), PlotPoints::from(vec![last]))
                         .shape(cue::marker_shape(Some(r.kind)))
-                        .radius(5.0)
+                        .radius(cue::radius(Some(r.kind), 6.0))
                         .color(color(Some(r.kind))),
                 );
             }

@@ -19,6 +19,7 @@ mod frontier;
 mod help;
 mod lessons;
 mod overview;
+mod pace;
 mod plots;
 mod session;
 mod settings;
@@ -39,7 +40,7 @@ use dpo_lab::lesson::Curve;
 use experiments::ExperimentsPanel;
 use lessons::LessonPanel;
 use session::{FrameBudget, Session};
-use settings::{Settings, SortBy, Tab};
+use settings::{Playback, Settings, SortBy, Tab};
 
 pub use export::EXPORT_DIR;
 use export::{ExportPanel, ExportRow, export_row, suffixed};
@@ -115,6 +116,11 @@ pub struct DpoLabApp {
     /// while training plays, so bars do not jump from slot to slot.
     bar_order: Option<(BarOrderKey, (Vec<usize>, bool))>,
     playing: bool,
+    /// The painted height (points) of the focus answer's bar in the last
+    /// frame that drew the bars (tests check the room can see it).
+    focus_bar: Option<f32>,
+    /// The toolbar's and lesson strip's height in the last frame (points).
+    toolbar_height: f32,
     /// The runs from before the last settings change (faded).
     ghost: Option<session::Ghost>,
     /// The curve shown alone and large, if the user clicked its title.
@@ -138,14 +144,19 @@ pub struct DpoLabApp {
     budget: FrameBudget,
 }
 
-/// Whether a pinned focus answer holds under 2 % of the reference: on a
+/// Below this reference probability a pinned focus answer opens the bars
+/// in log scale.
+pub const TINY_FOCUS: f64 = 0.05;
+
+/// Whether a pinned focus answer holds under 5 % of the reference: on a
 /// linear axis its bar would be a few pixels (stop 6's "the the the" is
-/// 0.0002 → 0.0137), so the bars start in log scale, as `figure` does.
+/// 0.0002 → 0.0137; stop 5's gibberish 0.03 → 0.1 was 16 px at zoom 1.5),
+/// so the bars start in log scale, as `figure` does.
 fn focus_is_tiny(session: &Session) -> bool {
     let s = &session.scenario;
     s.focus_responses
         .iter()
-        .any(|&y| s.problem.log_ref[y].exp() < 0.02)
+        .any(|&y| s.problem.log_ref[y].exp() < TINY_FOCUS)
 }
 
 impl DpoLabApp {
@@ -195,6 +206,8 @@ impl DpoLabApp {
                 png: format!("{EXPORT_DIR}/dpo-lab-window.png"),
             },
             playing: false,
+            focus_bar: None,
+            toolbar_height: 0.0,
             ghost: None,
             enlarged_curve: None,
             presenter: None,
@@ -327,14 +340,25 @@ impl DpoLabApp {
                         // ghost and says what was reset; Reset keeps any
                         // ghost there is.
                         if command == Command::Rebuild {
-                            let changes = self.settings.changes_from(&self.applied);
-                            let what = if changes.is_empty() {
-                                "the previous settings".to_string()
-                            } else {
-                                changes.join(", ")
+                            let what_since = |from: &Settings| {
+                                let changes = self.settings.changes_from(from);
+                                if changes.is_empty() {
+                                    "the previous settings".to_string()
+                                } else {
+                                    changes.join(", ")
+                                }
                             };
-                            if let Some(g) = session::Ghost::of(&self.session, what.clone()) {
+                            let mut what = what_since(&self.applied);
+                            if let Some(g) =
+                                session::Ghost::of(&self.session, what.clone(), &self.applied)
+                            {
                                 self.ghost = Some(g);
+                            } else if let Some(g) = &mut self.ghost {
+                                // Runs that never stepped (a slider still
+                                // moving): the ghost stays, and says what
+                                // changed since it was trained.
+                                what = what_since(&g.from);
+                                g.what = what.clone();
                             }
                             self.message = Some(Status::Info(format!(
                                 "{what}: every run restarted from π_ref{}",
@@ -359,6 +383,13 @@ impl DpoLabApp {
             }
             Command::TogglePlay => {
                 self.playing = !self.playing && !self.session.runs.is_empty();
+                if self.playing {
+                    // Slow motion's marks go as soon as the runs play.
+                    self.session.clear_step_marks();
+                    if self.settings.playback == Playback::Paced {
+                        self.session.start_pacing();
+                    }
+                }
                 if self.playing && self.session.finished() {
                     self.message = Some(Status::Info(
                         "every run has finished its steps: Reset, or raise total steps".into(),
@@ -480,14 +511,26 @@ impl DpoLabApp {
             self.message = Some(msg);
         }
         if self.playing {
-            match self.session.advance(
-                if self.settings.fast {
-                    usize::MAX
-                } else {
-                    self.settings.steps_per_frame
-                },
-                self.budget,
-            ) {
+            let steps = match self.settings.playback {
+                Playback::Fast => usize::MAX,
+                Playback::PerFrame => self.settings.steps_per_frame,
+                Playback::Paced => {
+                    // A frame's time (egui's, simulated in tests), at most
+                    // 0.1 s: after a stall the run goes on where it was.
+                    let dt = f64::from(ctx.input(|i| i.stable_dt).min(0.1));
+                    // Tests take the rehearsal's pace at once: what they
+                    // see never depends on how fast a thread runs.
+                    let wait = matches!(self.budget, FrameBudget::Updates(_));
+                    self.session
+                        .paced_steps(dt / self.settings.play_seconds.max(0.1), wait)
+                }
+            };
+            let advanced = if steps == 0 {
+                Ok(0)
+            } else {
+                self.session.advance(steps, self.budget)
+            };
+            match advanced {
                 Ok(_) => {
                     if self.session.finished() {
                         self.playing = false;

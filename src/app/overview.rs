@@ -57,11 +57,10 @@ fn slow_motion(ui: &mut egui::Ui, session: &Session, compact: bool) {
                 String::new()
             }
         );
-        if compact {
-            ui.add(egui::Label::new(text).truncate());
-        } else {
-            ui.label(text);
-        }
+        // One line a run, whatever the window: the plots keep their room
+        // (the whole list on hover).
+        let _ = compact;
+        ui.add(egui::Label::new(text).truncate());
     }
 }
 
@@ -91,7 +90,9 @@ impl DpoLabApp {
             responses: self.session.scenario.problem.len(),
         };
         let stale = self.bar_order.as_ref().is_none_or(|(k, _)| *k != key);
-        if stale || !self.playing {
+        // Slow motion keeps the bars in their slots between Steps too.
+        let stepping = self.session.runs.iter().any(|r| !r.before_step.is_empty());
+        if stale || (!self.playing && !stepping) {
             let order = plots::shown_responses(&self.session, &self.settings, &self.pinned, limit);
             self.bar_order = Some((key, order));
         }
@@ -111,7 +112,7 @@ impl DpoLabApp {
             // As tall as the bars' column: legend, plot, axis label.
             curves::curves(ui, session_ref, top + 44.0, ghost, enlarged, Some(key));
         };
-        let clicked = plots::distribution(
+        let bars = plots::distribution(
             ui,
             &self.session,
             &self.settings,
@@ -128,7 +129,8 @@ impl DpoLabApp {
                 None
             },
         );
-        if let Some(y) = clicked {
+        self.focus_bar = bars.focus_bar;
+        if let Some(y) = bars.clicked {
             if let Some(k) = self.pinned.iter().position(|&p| p == y) {
                 self.pinned.remove(k);
             } else if self.pinned.len() < dpo_lab::scenario::MAX_FOCUS {

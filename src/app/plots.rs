@@ -3,7 +3,7 @@
 //! plane in `frontier.rs`. Every number drawn comes from the session.
 
 use egui::Color32;
-use egui_plot::{Bar, BarChart, Line, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints, Points};
 
 use dpo_lab::method::MethodKind;
 
@@ -99,10 +99,19 @@ pub struct BarsView<'a> {
     pub ghost: Option<&'a Ghost>,
 }
 
+/// What the bar chart reports back.
+pub struct BarsOut {
+    /// The response whose name was clicked (to pin or unpin it).
+    pub clicked: Option<usize>,
+    /// The painted height, in points, of the first run's bar of the
+    /// lesson's (first) focus answer.
+    pub focus_bar: Option<f32>,
+}
+
 /// Bars of π_ref, π* and each method over the `shown` responses (from
 /// [`shown_responses`], kept in place while training plays); pinned ones
-/// are highlighted. Returns the response whose name was clicked (to pin or
-/// unpin it).
+/// are highlighted, and the lesson's focus answer's name and ratio π/π_ref
+/// under the first run are written above the bars in large type.
 pub fn distribution(
     ui: &mut egui::Ui,
     session: &Session,
@@ -110,7 +119,7 @@ pub fn distribution(
     view: BarsView<'_>,
     plot_height: f32,
     beside: Option<&mut dyn FnMut(&mut egui::Ui)>,
-) -> Option<usize> {
+) -> BarsOut {
     let BarsView {
         shown,
         rest,
@@ -257,6 +266,26 @@ pub fn distribution(
         .map(|(x, _)| [x as f64, 0.0])
         .collect();
     let n_shown = shown.len();
+    // The lesson's focus answer (its first): the first run's bar, and its
+    // name and ratio to π_ref written large in the room above every bar,
+    // starting at its slot.
+    let first_run = series.iter().position(|ser| {
+        ser.kind
+            .is_some_and(|k| session.runs.first().is_some_and(|r| r.kind == k))
+    });
+    let focus: Option<(f64, f64, String, Color32)> = first_run.and_then(|si| {
+        let ser = &series[si];
+        let offset = -0.4 + width * (si as f64 + 0.5);
+        let y = *session.scenario.focus_responses.first()?;
+        let x = shown.iter().position(|&s| s == y)?;
+        let ratio = (ser.log_probs[y] - p.log_ref[y]).exp();
+        Some((
+            x as f64 + offset,
+            height(ser.log_probs[y].exp(), s.log_scale),
+            format!("'{}' {}", p.space.name(y), dpo_lab::numerics::ratio(ratio)),
+            color(ser.kind),
+        ))
+    });
     // A light band behind each pinned slot, as tall as the tallest bar.
     let top = series
         .iter()
@@ -287,10 +316,10 @@ pub fn distribution(
         Color32::from_rgba_unmultiplied(0, 0, 0, 14)
     };
     let ood_color = cue::ood_color(ui);
-    let draw = |ui: &mut egui::Ui| {
-        // A marker as wide as about half a bar, within 2…4.5 points.
+    let draw = |ui: &mut egui::Ui| -> Option<f32> {
+        // A marker as wide as about half a bar, within 3…6 points.
         let slots = (n_shown + usize::from(rest)).max(1) as f32;
-        let marker_r = (ui.available_width() / slots * width as f32 * 0.4).clamp(2.0, 4.5);
+        let marker_r = (ui.available_width() / slots * width as f32 * 0.4).clamp(3.0, 6.0);
         ui.horizontal_wrapped(|ui| {
             for ser in &series {
                 cue::legend_entry(ui, ser.kind, ser.name, cue::Swatch::Marker);
@@ -327,6 +356,8 @@ pub fn distribution(
             ])
             .allow_scroll(false)
             .include_y(0.0)
+            // Room above the tallest bar for the focus answer's ratio.
+            .include_y(if focus.is_none() { 0.0 } else { top * 1.2 })
             .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]));
         let plot = if s.log_scale {
             // Whole decades only, labelled as probabilities.
@@ -372,22 +403,36 @@ pub fn distribution(
                     plot_ui.points(
                         Points::new("bar top", PlotPoints::from(pts.clone()))
                             .shape(cue::marker_shape(*kind))
-                            .radius(marker_r)
+                            .radius(cue::radius(*kind, marker_r))
                             .color(color(*kind)),
                     );
                 }
+                // Slow motion, readable from the back: a thick bar-wide
+                // mark where the bar was, and an arrow up or down to now.
                 for (c, was, now) in step_marks {
+                    let half = width * 0.5;
                     plot_ui.line(
-                        Line::new("last step", PlotPoints::from(vec![was, now]))
+                        Line::new(
+                            "last step",
+                            PlotPoints::from(vec![
+                                [was[0] - half, was[1]],
+                                [was[0] + half, was[1]],
+                            ]),
+                        )
+                        .color(c)
+                        .width(4.0),
+                    );
+                    if (now[1] - was[1]).abs() > 1e-12 {
+                        plot_ui.arrows(
+                            egui_plot::Arrows::new(
+                                "last step",
+                                PlotPoints::from(vec![was]),
+                                PlotPoints::from(vec![now]),
+                            )
                             .color(c)
-                            .width(2.0),
-                    );
-                    plot_ui.points(
-                        Points::new("last step", PlotPoints::from(vec![was]))
-                            .shape(MarkerShape::Circle)
-                            .radius(3.0)
-                            .color(c),
-                    );
+                            .tip_length(10.0),
+                        );
+                    }
                 }
                 for (c, seg) in ghost_marks {
                     plot_ui.line(
@@ -405,8 +450,24 @@ pub fn distribution(
                             .color(ood_color),
                     );
                 }
+                if let Some((x, _, text, c)) = &focus {
+                    plot_ui.text(
+                        egui_plot::Text::new(
+                            "focus ratio",
+                            egui_plot::PlotPoint::new(x - 0.45 * width, top * 1.03),
+                            egui::RichText::new(text).size(22.0).strong().color(*c),
+                        )
+                        .anchor(egui::Align2::LEFT_BOTTOM),
+                    );
+                }
                 plot_ui.pointer_coordinate()
             });
+        let t = &shown_plot.transform;
+        let focus_bar = focus.as_ref().map(|(x, h, _, _)| {
+            let base = t.position_from_point(&egui_plot::PlotPoint::new(*x, 0.0));
+            let top = t.position_from_point(&egui_plot::PlotPoint::new(*x, *h));
+            (base.y - top.y).abs()
+        });
         // The hovered bar: its slot from x, its series from the offset.
         if let Some(pt) = shown_plot.inner
             && shown_plot.response.hovered()
@@ -420,17 +481,17 @@ pub fn distribution(
                 shown_plot.response.on_hover_text_at_pointer(text.clone());
             }
         }
+        focus_bar
     };
     // Beside the bars (a small window): the lesson's key curve.
-    match beside {
-        Some(f) => {
-            ui.columns(2, |cols| {
-                draw(&mut cols[0]);
-                f(&mut cols[1]);
-            });
-        }
+    let focus_bar = match beside {
+        Some(f) => ui.columns(2, |cols| {
+            let focus_bar = draw(&mut cols[0]);
+            f(&mut cols[1]);
+            focus_bar
+        }),
         None => draw(ui),
-    }
+    };
     // Names under their numbers: readable at any zoom, however long; a
     // click pins or unpins the response.
     let mut clicked = None;
@@ -457,7 +518,7 @@ pub fn distribution(
             ui.label("rest = everything else");
         }
     });
-    clicked
+    BarsOut { clicked, focus_bar }
 }
 
 fn sort_name(s: SortBy) -> &'static str {

@@ -23,6 +23,7 @@ use dpo_lab::scenario::{RawScenario, Scenario};
 use dpo_lab::sweep::log_grid;
 use dpo_lab::train::Trainer;
 
+use super::pace::{Pace, Rehearsal};
 use super::settings::Settings;
 
 /// Most history points kept per run; older ones are thinned by half.
@@ -81,6 +82,10 @@ pub fn method_label(kind: MethodKind) -> &'static str {
 pub struct Ghost {
     /// What changed, e.g. "β 0.5 to 0.25".
     pub what: String,
+    /// The settings the runs were trained with (what later changes are
+    /// counted from: a slider's drag names where it started and where it
+    /// is now, not its first step).
+    pub from: Settings,
     /// Each run as it stood.
     pub runs: Vec<GhostRun>,
 }
@@ -97,7 +102,7 @@ pub struct GhostRun {
 
 impl Ghost {
     /// The runs of `session` that took at least one step, or `None`.
-    pub fn of(session: &Session, what: String) -> Option<Ghost> {
+    pub fn of(session: &Session, what: String, from: &Settings) -> Option<Ghost> {
         let runs: Vec<GhostRun> = session
             .runs
             .iter()
@@ -108,7 +113,11 @@ impl Ghost {
                 history: r.history.clone(),
             })
             .collect();
-        (!runs.is_empty()).then_some(Ghost { what, runs })
+        (!runs.is_empty()).then_some(Ghost {
+            what,
+            from: from.clone(),
+            runs,
+        })
     }
 }
 
@@ -128,6 +137,15 @@ pub struct Session {
     pub runs: Vec<MethodRun>,
     /// `(step, win, tie, loss)` of online against offline DPO as they train.
     pub head_to_head: Vec<(usize, f64, f64, f64)>,
+    /// When each step is shown in paced playback.
+    pub pace: Pace,
+    /// The rehearsal that will pace the runs, while it runs.
+    rehearsal: Option<Rehearsal>,
+    /// Whether a rehearsal was started (it is started once, at the first
+    /// paced Play).
+    rehearsed: bool,
+    /// Paced playing time so far, as a share of the run's playing time.
+    clock: f64,
 }
 
 impl Session {
@@ -173,6 +191,7 @@ impl Session {
             mr.refresh()?;
             runs.push(mr);
         }
+        let steps = runs.iter().map(|r| r.run.steps_total()).max().unwrap_or(0);
         let mut session = Session {
             base,
             scenario,
@@ -181,6 +200,10 @@ impl Session {
             best_of_n,
             runs,
             head_to_head: Vec::new(),
+            pace: Pace::exponential(steps),
+            rehearsal: None,
+            rehearsed: false,
+            clock: 0.0,
         };
         session.record_head_to_head();
         Ok(session)
@@ -210,17 +233,67 @@ impl Session {
         self.head_to_head.push((step, h.win, h.tie, h.loss));
     }
 
+    /// Updates done so far (by the furthest run).
+    pub fn steps_done(&self) -> usize {
+        self.runs
+            .iter()
+            .map(|r| r.run.steps_done())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Paced playback starts or resumes: the clock catches up with steps
+    /// already taken (by Step), and the rehearsal that paces the rest
+    /// starts if it has not.
+    pub fn start_pacing(&mut self) {
+        if !self.rehearsed {
+            self.rehearsed = true;
+            let steps = self.runs.iter().map(|r| r.run.steps_total()).max();
+            let methods: Vec<MethodKind> = self.runs.iter().map(|r| r.kind).collect();
+            self.rehearsal = Rehearsal::start(&self.scenario, &methods, steps.unwrap_or(0));
+        }
+        self.clock = self.clock.max(self.pace.time_of(self.steps_done()));
+    }
+
+    /// How many updates paced playback wants this frame, `dt` (a share of
+    /// the playing time) after the last (`wait`: take the rehearsal's schedule as
+    /// soon as it is asked for, as tests do, so nothing depends on how fast
+    /// a thread runs).
+    pub fn paced_steps(&mut self, dt: f64, wait: bool) -> usize {
+        if !self.rehearsed {
+            self.start_pacing();
+        }
+        if let Some(r) = &self.rehearsal
+            && let Some(answer) = r.poll(wait)
+        {
+            self.rehearsal = None;
+            if let Some(movement) = answer {
+                self.pace = Pace::from_movement(&movement);
+                self.clock = self.pace.time_of(self.steps_done());
+            }
+        }
+        self.clock += dt.max(0.0);
+        self.pace
+            .step_at(self.clock)
+            .saturating_sub(self.steps_done())
+    }
+
     /// Whether every run has finished its schedule.
     pub fn finished(&self) -> bool {
         self.runs.iter().all(|r| r.run.finished())
     }
 
-    /// Up to `steps` updates of every run, stopping early when `budget`
-    /// is spent, then fresh metrics. Returns the updates done per run.
-    pub fn advance(&mut self, steps: usize, budget: FrameBudget) -> Result<usize> {
+    /// Forgets where the bars were before the last single Step.
+    pub fn clear_step_marks(&mut self) {
         for r in &mut self.runs {
             r.before_step.clear();
         }
+    }
+
+    /// Up to `steps` updates of every run, stopping early when `budget`
+    /// is spent, then fresh metrics. Returns the updates done per run.
+    pub fn advance(&mut self, steps: usize, budget: FrameBudget) -> Result<usize> {
+        self.clear_step_marks();
         let start = Instant::now();
         let (steps, time) = match budget {
             FrameBudget::Time(t) => (steps, t),

@@ -24,6 +24,32 @@ pub enum SortBy {
     Current,
 }
 
+/// How Play advances the runs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::EnumMessage, strum::IntoStaticStr,
+)]
+pub enum Playback {
+    /// Over a few seconds, each step given screen time by how far it
+    /// moves the policies (the fast early steps slowed down).
+    #[strum(
+        serialize = "paced",
+        message = "each run plays over the seconds below; the steps that move the policies most get the most time"
+    )]
+    Paced,
+    /// A fixed number of updates each frame.
+    #[strum(
+        serialize = "steps per frame",
+        message = "the number of updates below each frame (bounded by a time budget so the window stays at 60 fps)"
+    )]
+    PerFrame,
+    /// As many updates as fit in each frame's time budget.
+    #[strum(
+        serialize = "as fast as possible",
+        message = "as many updates each frame as fit in 8 ms: a lesson finishes in a second or two"
+    )]
+    Fast,
+}
+
 /// The central panel's tabs (the library's: a lesson file names one).
 pub use dpo_lab::lesson::Tab;
 
@@ -45,10 +71,12 @@ pub struct Settings {
     pub loss: LossName,
     /// Total updates of each run.
     pub steps: u64,
-    /// Updates per frame while playing.
+    /// How Play advances the runs.
+    pub playback: Playback,
+    /// Seconds a paced run plays for.
+    pub play_seconds: f64,
+    /// Updates per frame when playing at a fixed number per frame.
     pub steps_per_frame: usize,
-    /// Train as many updates per frame as fit in the frame's time budget.
-    pub fast: bool,
     /// How the preference data is made.
     pub data_kind: DataKind,
     /// Pairs drawn for `sampled` data.
@@ -129,13 +157,16 @@ impl Settings {
             optimizer: read(&t.optimizer, d.optimizer()),
             loss: read(&t.loss, d.loss().into()),
             steps: t.steps.unwrap_or(d.steps() as u64),
-            // Every lesson plays through in about 300 frames (5 s at 60 fps).
+            playback: view.as_ref().map_or(Playback::Paced, |v| v.playback),
+            play_seconds: view
+                .as_ref()
+                .map_or(super::pace::PLAY_SECONDS, |v| v.play_seconds),
+            // At a fixed number per frame, a run plays in about 300 frames.
             steps_per_frame: t
                 .steps
                 .unwrap_or(d.steps() as u64)
                 .div_ceil(300)
                 .clamp(5, 1000) as usize,
-            fast: false,
             data_kind: read(&raw.data.kind, DataKind::default()),
             data_size: raw.data.size.unwrap_or(1000),
             resample_every: raw
@@ -182,8 +213,9 @@ impl Settings {
     /// and how), for undoing a rejected training change.
     pub fn with_view_of(&self, other: &Settings) -> Settings {
         Settings {
+            playback: other.playback,
+            play_seconds: other.play_seconds,
             steps_per_frame: other.steps_per_frame,
-            fast: other.fast,
             show_reference: other.show_reference,
             show_optimum: other.show_optimum,
             show_ghost: other.show_ghost,

@@ -98,7 +98,8 @@ impl DpoLabApp {
     }
 
     pub(super) fn toolbar(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
-        egui::Panel::top("toolbar").show(ui, |ui| {
+        let presenting = self.presenter.is_some();
+        let panel = egui::Panel::top("toolbar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 ui.strong("DPO Lab");
                 self.lessons
@@ -141,8 +142,9 @@ impl DpoLabApp {
                 ui.data_mut(|d| d.insert_temp(group, inner.response.rect.width()));
             });
             // The tabs on a row of their own: they never move when the
-            // first row wraps.
-            ui.horizontal_wrapped(|ui| {
+            // first row wraps. A slide (Present) has none.
+            if !presenting {
+                ui.horizontal_wrapped(|ui| {
                 for (tab, name) in [
                     (Tab::Overview, "Overview"),
                     (Tab::Frontier, "Reward–KL"),
@@ -153,18 +155,21 @@ impl DpoLabApp {
                 ] {
                     ui.selectable_value(&mut self.settings.tab, tab, name);
                 }
-            });
+                });
+            }
             let notice = match self.lessons.lesson() {
                 Some(l) => l.notice.clone(),
                 None => self.session.scenario.raw.notice.clone().unwrap_or_else(|| {
                     dpo_lab::scenario::summary_of(&self.session.scenario.raw)
                 }),
             };
-            // A small window keeps the lesson strip to one line per row
-            // (the full text on hover) so the figures keep the room.
-            let small = self.small_window(ui.ctx());
+            // A small window or a projector keeps the lesson strip to one
+            // line per row (the full text on hover) so the figures keep the
+            // room: at 1024×768 the toolbar and strip take at most a quarter
+            // of the height.
+            let small = self.small_window(ui.ctx()) || ui.ctx().content_rect().height() < 900.0;
             let text = egui::RichText::new(format!("What to notice: {notice}")).italics();
-            if small {
+            if small || presenting {
                 ui.add(egui::Label::new(text).truncate());
             } else {
                 ui.label(text);
@@ -174,6 +179,7 @@ impl DpoLabApp {
             let try_this = self
                 .lessons
                 .lesson()
+                .filter(|_| !presenting)
                 .map(|l| l.try_this.clone())
                 .unwrap_or_default();
             if !try_this.is_empty() {
@@ -193,7 +199,12 @@ impl DpoLabApp {
             }
             // Predict, then play: the answer is read off the runs when they
             // finish.
-            if let Some(pred) = self.lessons.lesson().and_then(|l| l.predict.clone()) {
+            if let Some(pred) = self
+                .lessons
+                .lesson()
+                .filter(|_| !presenting)
+                .and_then(|l| l.predict.clone())
+            {
                 // A small window: the question on one truncated line (all
                 // of it on hover), the choices on the next.
                 if small {
@@ -259,6 +270,7 @@ impl DpoLabApp {
                 });
             }
         });
+        self.toolbar_height = panel.response.rect.height();
     }
 
     pub(super) fn status_bar(&mut self, ui: &mut egui::Ui) {

@@ -1,7 +1,21 @@
 //! Drawing a figure with plotters: bars, curves, the reward–KL plane,
 //! markers and legends.
 
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
 use super::*;
+
+/// Grid lines as solid light greys: an SVG element's opacity is drawn
+/// solid black by some renderers, so no style here uses `mix`.
+const GRID_FINE: RGBColor = RGBColor(236, 236, 236);
+const GRID_BOLD: RGBColor = RGBColor(206, 206, 206);
+
+/// Behind the focus answer's slot.
+const FOCUS_BAND: RGBColor = RGBColor(255, 240, 200);
+
+/// Smallest text on a figure, in pixels: readable from the back of a room
+/// at 1200×700.
+const MIN_TEXT: f64 = 14.0;
 
 fn color(kind: SeriesKind) -> RGBColor {
     let [r, g, b] = palette::rgb(kind);
@@ -52,7 +66,7 @@ where
 
 fn text_size<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> f64 {
     let (w, h) = area.dim_in_pixel();
-    (w.min(h) as f64 * 0.035).clamp(11.0, 28.0)
+    (w.min(h) as f64 * 0.035).clamp(MIN_TEXT, 28.0)
 }
 
 fn draw_marker<DB: DrawingBackend>(
@@ -218,8 +232,20 @@ where
         .max()
         .unwrap_or(4)
         .max(1) as f64;
-    let label_size = (slot / (0.55 * longest)).clamp(10.0, size);
-    let label_room = (label_size * 2.2) as u32;
+    // Horizontal when every name fits its slot at 14 px or more; else
+    // turned upright at 14–18 px, as tall as the longest name needs.
+    let fitted = (slot / (0.55 * longest)).min(size);
+    let upright = fitted < MIN_TEXT;
+    let label_size = if upright {
+        size.clamp(MIN_TEXT, 18.0)
+    } else {
+        fitted
+    };
+    let label_room = if upright {
+        (label_size * (0.6 * longest + 1.5)) as u32
+    } else {
+        (label_size * 2.2) as u32
+    };
     let name_of = |x: &f64| {
         let i = x.round();
         if (x - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < names.len() {
@@ -233,7 +259,37 @@ where
         .margin(10)
         .x_label_area_size(label_room)
         .y_label_area_size((size * 4.5) as u32);
-    let label_style = TextStyle::from((FONT, label_size)).color(&BLACK);
+    let label_style = if upright {
+        TextStyle::from(
+            (FONT, label_size)
+                .into_font()
+                .transform(FontTransform::Rotate90),
+        )
+        .color(&BLACK)
+    } else {
+        TextStyle::from((FONT, label_size)).color(&BLACK)
+    };
+    // The focus answer: its slot, its name and the first trained method's
+    // ratio to π_ref, written above it.
+    let focus = data.focus.and_then(|f| shown.iter().position(|&y| y == f));
+    let focus_text = data.focus.map(|f| {
+        let ratio = data
+            .series
+            .first()
+            .map(|s| (s.log_probs[f] - data.problem.log_ref[f]).exp());
+        match ratio {
+            Some(r) => format!(
+                "{}  {}",
+                data.problem.space.name(f),
+                crate::numerics::ratio(r)
+            ),
+            None => data.problem.space.name(f),
+        }
+    });
+    let tallest = |x: usize| table.iter().map(|t| t[x]).fold(0.0, f64::max);
+    let focus_style = TextStyle::from((FONT, size * 1.1))
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
     if min < 0.02 {
         let floor = 10f64.powf((min.max(1e-12)).log10().floor());
         let mut chart = builder.build_cartesian_2d(-0.5..n - 0.5, (floor..1.0).log_scale())?;
@@ -247,13 +303,31 @@ where
             .label_style((FONT, size))
             .x_label_style(label_style)
             .axis_desc_style((FONT, size))
+            .light_line_style(GRID_FINE)
+            .bold_line_style(GRID_BOLD)
             .draw()?;
+        if let Some(x) = focus {
+            let x = x as f64;
+            chart.draw_series([Rectangle::new(
+                [(x - 0.48, floor), (x + 0.48, 1.0)],
+                FOCUS_BAND.filled(),
+            )])?;
+        }
         for (si, k) in kinds.iter().enumerate() {
             let c = color(*k);
             chart.draw_series(table[si].iter().enumerate().map(|(x, &p)| {
                 let x0 = x as f64 - 0.4 + width * si as f64;
                 Rectangle::new([(x0, floor), (x0 + width * 0.95, p.max(floor))], c.filled())
             }))?;
+        }
+        if let (Some(x), Some(text)) = (focus, &focus_text) {
+            // Above its tallest bar, or inside the top when that is near 1.
+            let top = (tallest(x) * 4.0).min(0.9).max(floor);
+            chart.draw_series([Text::new(
+                text.clone(),
+                (x as f64, top),
+                focus_style.clone(),
+            )])?;
         }
     } else {
         let mut chart = builder.build_cartesian_2d(-0.5..n - 0.5, 0.0..1.0)?;
@@ -267,13 +341,30 @@ where
             .label_style((FONT, size))
             .x_label_style(label_style)
             .axis_desc_style((FONT, size))
+            .light_line_style(GRID_FINE)
+            .bold_line_style(GRID_BOLD)
             .draw()?;
+        if let Some(x) = focus {
+            let x = x as f64;
+            chart.draw_series([Rectangle::new(
+                [(x - 0.48, 0.0), (x + 0.48, 1.0)],
+                FOCUS_BAND.filled(),
+            )])?;
+        }
         for (si, k) in kinds.iter().enumerate() {
             let c = color(*k);
             chart.draw_series(table[si].iter().enumerate().map(|(x, &p)| {
                 let x0 = x as f64 - 0.4 + width * si as f64;
                 Rectangle::new([(x0, 0.0), (x0 + width * 0.95, p)], c.filled())
             }))?;
+        }
+        if let (Some(x), Some(text)) = (focus, &focus_text) {
+            let top = (tallest(x) + 0.04).min(0.93);
+            chart.draw_series([Text::new(
+                text.clone(),
+                (x as f64, top),
+                focus_style.clone(),
+            )])?;
         }
     }
     Ok(())
@@ -316,7 +407,7 @@ where
             Some(data.optimum_metrics.ood_mass),
         ),
     ];
-    let size = text_size(area) * 0.8;
+    let size = (text_size(area) * 0.8).max(MIN_TEXT);
     let cells = area.split_evenly((2, 2));
     let max_step = data
         .series
@@ -347,6 +438,8 @@ where
             .y_label_formatter(&|v| tick(*v))
             .label_style((FONT, size))
             .axis_desc_style((FONT, size))
+            .light_line_style(GRID_FINE)
+            .bold_line_style(GRID_BOLD)
             .draw()?;
         if let Some(r) = reference {
             let c = color(Some(MethodKind::Optimal));
@@ -362,7 +455,7 @@ where
             let c = color(Some(s.kind));
             chart.draw_series(LineSeries::new(
                 s.history.iter().map(|(k, m)| (*k as f64, pick(m))),
-                c.stroke_width(1),
+                c.stroke_width(2),
             ))?;
             // The series' marker along the line and at its end, as the app
             // draws it: shape, not only colour, tells the methods apart.
@@ -405,18 +498,25 @@ where
         .iter()
         .map(|f| (f.kl_to_ref, f.expected_reward))
         .collect();
-    let (x_lo, x_hi) = padded(
+    // π_ref: the frontier's start, at KL 0 and the reference's reward.
+    let reference = (
+        0.0,
+        data.problem
+            .log_ref
+            .iter()
+            .zip(&data.problem.reward)
+            .filter(|(lp, _)| lp.is_finite())
+            .map(|(lp, r)| lp.exp() * r)
+            .sum::<f64>(),
+    );
+    let all = || {
         front
             .iter()
             .chain(paths.iter().flat_map(|p| p.1.iter()))
-            .map(|p| p.0),
-    );
-    let (y_lo, y_hi) = padded(
-        front
-            .iter()
-            .chain(paths.iter().flat_map(|p| p.1.iter()))
-            .map(|p| p.1),
-    );
+            .chain([&reference])
+    };
+    let (x_lo, x_hi) = padded(all().map(|p| p.0));
+    let (y_lo, y_hi) = padded(all().map(|p| p.1));
     let mut chart = ChartBuilder::on(area)
         .margin(10)
         .x_label_area_size((size * 2.8) as u32)
@@ -430,7 +530,12 @@ where
         .y_label_formatter(&|v| tick(*v))
         .label_style((FONT, size))
         .axis_desc_style((FONT, size))
+        .light_line_style(GRID_FINE)
+        .bold_line_style(GRID_BOLD)
         .draw()?;
+    let (bx, by) = chart.plotting_area().map_coordinate(&reference);
+    let (ox, oy) = area.get_base_pixel();
+    draw_marker(area, (bx - ox, by - oy), None, (size * 0.45) as i32)?;
     let c = color(Some(MethodKind::Optimal));
     chart.draw_series(DashedLineSeries::new(front, 8, 6, c.stroke_width(2)))?;
     let here = crate::optimal::point(&data.optimum, &data.problem.log_ref, &data.problem.reward);
@@ -446,12 +551,7 @@ where
     )?;
     for (kind, path) in &paths {
         let c = color(Some(*kind));
-        // One-pixel paths: thick polylines get miter spikes at the sharp
-        // turns of a noisy (online) path.
-        chart.draw_series(LineSeries::new(
-            path.iter().copied(),
-            c.mix(0.6).stroke_width(1),
-        ))?;
+        chart.draw_series(LineSeries::new(path.iter().copied(), c.stroke_width(2)))?;
         if let Some(&end) = path.last() {
             // The end point with the series' own marker (shape, not only
             // colour, tells the methods apart).

@@ -44,11 +44,17 @@ fn every_slider_to_its_extremes_never_panics() {
             "β (KL weight)",
             "learning rate",
             "total steps",
+            "seconds per run",
             "steps / frame",
             "seed",
             "resample every",
             "bars shown",
         ] {
+            // The steps-per-frame slider shows when that pace is chosen.
+            if label == "steps / frame" {
+                per_frame(&mut h, 5);
+                h.run_steps(1);
+            }
             for value in [-1e12, 1e12, f64::NAN] {
                 slider(&h, label).set_value_accesskit(value);
                 h.run_steps(1);
@@ -210,7 +216,7 @@ fn moving_beta_keeps_the_effective_step_and_still_converges() {
         s.lr
     );
     assert!(h.query_by_label_contains("effective step").is_some());
-    h.state_mut().settings.steps_per_frame = 1000;
+    fast(&mut h);
     h.get_by_label("Play").click();
     for _ in 0..200 {
         h.run_steps(1);
@@ -230,7 +236,7 @@ fn moving_beta_keeps_the_effective_step_and_still_converges() {
 fn a_settings_change_keeps_the_previous_runs_as_a_ghost_and_says_what_was_reset() {
     let mut h = harness(None);
     h.run_steps(2);
-    h.state_mut().settings.steps_per_frame = 100;
+    per_frame(&mut h, 100);
     h.get_by_label("Play").click();
     h.run_steps(5);
     let before = h

@@ -118,7 +118,7 @@ fn online_vs_offline_table_shows_the_exact_win_rate() {
     let mut h = harness(None);
     h.run_steps(1);
     pick_lesson(&mut h, &stop_title(6));
-    h.state_mut().settings.steps_per_frame = 1000;
+    fast(&mut h);
     h.get_by_label("Play").click();
     h.run_steps(20);
     let hh = crate::app::compare::current(h.state().session()).expect("both methods run");

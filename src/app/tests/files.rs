@@ -176,7 +176,7 @@ fn readme_screenshots() {
         wait_for_experiment(&mut h);
         // As the app opens each stop (stop 6 in log scale: its focus is
         // tiny), then played.
-        h.state_mut().settings.steps_per_frame = 50;
+        per_frame(&mut h, 50);
         if steps > 0 {
             h.get_by_label("Play").click();
             h.run_steps(steps / 50 + 2);
@@ -193,7 +193,7 @@ fn readme_screenshots() {
     let mut h = shooter(1024.0, 768.0);
     h.run_steps(1);
     pick_lesson(&mut h, &stop_title(5));
-    h.state_mut().settings.steps_per_frame = 50;
+    per_frame(&mut h, 50);
     h.get_by_label("Play").click();
     h.run_steps(10);
     h.get_by_label("Present").click();

@@ -10,6 +10,7 @@ use egui_kittest::kittest::Queryable;
 use dpo_lab::method::MethodKind;
 
 use super::DpoLabApp;
+use super::settings::Playback;
 use approx::assert_abs_diff_eq;
 pub(super) use dpo_lab::lesson::Stop;
 use dpo_lab::tolerance::{IDENTITY_ABS, ROUNDING_ABS};
@@ -36,6 +37,18 @@ fn harness(scenario: Option<&str>) -> Harness<'static, DpoLabApp> {
         .with_size(egui::vec2(1280.0, 720.0))
         .with_step_dt(1.0 / 60.0)
         .build_ui_state(|ui, app: &mut DpoLabApp| app.frame(ui), app(scenario))
+}
+
+/// Plays at a fixed `n` updates a frame (the default paces by time).
+fn per_frame(h: &mut Harness<'static, DpoLabApp>, n: usize) {
+    let s = &mut h.state_mut().settings;
+    s.playback = Playback::PerFrame;
+    s.steps_per_frame = n;
+}
+
+/// Plays as fast as the frame budget allows (200 updates a frame in tests).
+fn fast(h: &mut Harness<'static, DpoLabApp>) {
+    h.state_mut().settings.playback = Playback::Fast;
 }
 
 fn slider<'a>(h: &'a Harness<'static, DpoLabApp>, label: &'a str) -> egui_kittest::Node<'a> {
@@ -103,6 +116,29 @@ fn painted_texts(h: &Harness<'static, DpoLabApp>) -> Vec<(String, egui::Pos2)> {
     let mut out = Vec::new();
     for c in &h.output().shapes {
         walk(&c.shape, &mut out);
+    }
+    out
+}
+
+/// Texts the last frame painted (visibly, inside their clip) past the
+/// right or bottom edge of `screen`.
+fn texts_past_edge(h: &Harness<'static, DpoLabApp>, screen: egui::Rect) -> Vec<String> {
+    fn walk(shape: &egui::Shape, clip: egui::Rect, screen: egui::Rect, out: &mut Vec<String>) {
+        match shape {
+            egui::Shape::Text(t) => {
+                let r = t.galley.rect.translate(t.pos.to_vec2()).intersect(clip);
+                let visible = r.is_positive() && !t.galley.text().trim().is_empty();
+                if visible && (r.max.x > screen.max.x + 1.0 || r.max.y > screen.max.y + 1.0) {
+                    out.push(format!("{:?} at {r:?}", t.galley.text()));
+                }
+            }
+            egui::Shape::Vec(v) => v.iter().for_each(|s| walk(s, clip, screen, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for c in &h.output().shapes {
+        walk(&c.shape, c.clip_rect, screen, &mut out);
     }
     out
 }

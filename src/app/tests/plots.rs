@@ -181,6 +181,7 @@ fn every_series_is_drawn_with_its_own_marker_not_only_its_colour() {
         s.rloo = true;
         s.steps = 40;
         s.steps_per_frame = 40;
+        s.playback = Playback::PerFrame;
     }
     let ctx = h.ctx.clone();
     h.state_mut().apply(&ctx, crate::app::Command::Rebuild);

@@ -34,7 +34,7 @@ fn projector_layouts_keep_every_label_on_screen() {
                 h.state_mut().apply(&ctx, crate::app::Command::Guided(i));
                 h.run_steps(2);
                 h.state_mut().settings.zoom = zoom;
-                h.state_mut().settings.steps_per_frame = 100_000;
+                fast(&mut h);
                 if !h.state().session().runs.is_empty() {
                     h.get_by_label("Play").click();
                 }
@@ -50,6 +50,42 @@ fn projector_layouts_keep_every_label_on_screen() {
                 let mut fail = |what: String| failures.push(format!("{at}: {what}"));
                 let on_screen = |r: egui::Rect| screen.expand(1.0).contains_rect(r);
                 let texts = painted_texts(&h);
+                // Nothing spills past the window.
+                for t in texts_past_edge(&h, h.ctx.content_rect()) {
+                    fail(format!("text past the window's edge: {t}"));
+                }
+                // The stop opens on its own tab, with the toolbar and the
+                // lesson strip in at most a quarter of the height (at zoom
+                // 1; zoomed, Present keeps to it: its own test).
+                if h.state().settings.tab != lesson.tab {
+                    fail(format!("opened on {:?}", h.state().settings.tab));
+                }
+                let quarter = h.ctx.content_rect().height() / 4.0;
+                if zoom == 1.0 && h.state().toolbar_height > quarter {
+                    fail(format!(
+                        "toolbar and strip {:.0} points tall, over a quarter ({quarter:.0})",
+                        h.state().toolbar_height
+                    ));
+                }
+                // A small focus answer (opened in log scale) is seen at a
+                // glance: its bar is 20 pixels or more. (Where the focus is
+                // large, its fall may be the point, as at stop 10.)
+                if lesson.tab == crate::app::settings::Tab::Overview
+                    && h.state().settings.log_scale
+                    && let Some(px) = h.state().focus_bar.map(|p| p * h.ctx.pixels_per_point())
+                    && px < 20.0
+                {
+                    fail(format!("the focus answer's bar is {px:.1} px tall"));
+                }
+                // Results shown are this scenario's.
+                if lesson.tab == crate::app::settings::Tab::Experiments {
+                    let name = h.state().session().scenario.name().to_string();
+                    if h.query_by_label_contains(&format!("Computed on {name} at"))
+                        .is_none()
+                    {
+                        fail(format!("no result computed on {name}"));
+                    }
+                }
                 if lesson.tab == crate::app::settings::Tab::Overview {
                     let s = &h.state().session().scenario;
                     for &y in &s.focus_responses {
@@ -293,6 +329,61 @@ fn nice_grid_labels_a_one_two_five_step_that_fits() {
             .iter()
             .all(|m| (m.value / finest - (m.value / finest).round()).abs() < 1e-6)
     );
+}
+
+/// Stop 6's point is "the the the" leaving 0.0002 for 0.0137: at
+/// 1024×768 its bar is at least 20 pixels tall, with its ratio written on
+/// the plot, in the normal view and in Present (where the key curve sits
+/// beside it and the toolbar keeps to a quarter of the height).
+#[test]
+fn stop_6_shows_its_focus_bar_and_ratio_in_both_views() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 768.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_ui_state(|ui, app: &mut DpoLabApp| app.frame(ui), app(None));
+    h.run_steps(1);
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, crate::app::Command::Guided(5));
+    h.run_steps(2);
+    fast(&mut h);
+    h.get_by_label("Play").click();
+    h.run_steps(1);
+    while h.state().playing() {
+        h.run_steps(1);
+    }
+    h.run_steps(2);
+    let s = h.state().session();
+    let y = s.scenario.focus_responses[0];
+    let run = s.runs.first().expect("offline DPO");
+    let ratio = format!(
+        "'{}' {}",
+        s.scenario.problem.space.name(y),
+        dpo_lab::numerics::ratio((run.log_probs[y] - s.scenario.problem.log_ref[y]).exp())
+    );
+    for present in [false, true] {
+        if present {
+            h.get_by_label("Present").click();
+            h.run_steps(3);
+        }
+        let px = h.state().focus_bar.expect("focus bar drawn") * h.ctx.pixels_per_point();
+        assert!(px >= 20.0, "present {present}: the focus bar is {px:.1} px");
+        assert!(
+            painted_texts(&h).iter().any(|(t, _)| *t == ratio),
+            "present {present}: {ratio} on the plot"
+        );
+        let quarter = h.ctx.content_rect().height() / 4.0;
+        assert!(
+            h.state().toolbar_height <= quarter,
+            "present {present}: toolbar {} > {quarter}",
+            h.state().toolbar_height
+        );
+    }
+    let key = crate::app::curves::curve_titles(h.state().session())
+        .into_iter()
+        .find(|(c, _)| *c == stops()[5].lesson.key_curve)
+        .expect("stop 6's key curve is drawn")
+        .1;
+    assert!(h.query_all_by_label_contains(key).next().is_some());
 }
 
 #[test]
