@@ -100,8 +100,10 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
                 .text("total steps"),
         )
         .changed();
-    // The pace and its one number on one row.
+    // The pace and its one number on one row (a short slider: the panel
+    // is narrow).
     ui.horizontal(|ui| {
+        ui.spacing_mut().slider_width = 70.0;
         combo(
             ui,
             "playback",
@@ -114,7 +116,8 @@ pub fn ui(ui: &mut egui::Ui, s: &mut Settings, sequences: bool, out: &mut Vec<Co
                 ui.add(
                     egui::Slider::new(&mut s.play_seconds, 2.0..=60.0)
                         .logarithmic(true)
-                        .text("seconds per run"),
+                        .suffix(" s")
+                        .text("per run"),
                 )
                 .on_hover_text("How long a paced run plays; a slow machine may take longer");
             }

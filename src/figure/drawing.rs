@@ -137,7 +137,9 @@ where
 {
     let line = (size * 1.6) as i32;
     let mut y = (size * 2.0) as i32;
-    let style = TextStyle::from((FONT, size)).color(&BLACK);
+    let style = TextStyle::from((FONT, size))
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Left, VPos::Center));
     for &k in kinds {
         draw_marker(area, (12, y), k, (size * 0.35) as i32)?;
         let label = if figure == FigureKind::Frontier && k == Some(MethodKind::Optimal) {
@@ -145,11 +147,7 @@ where
         } else {
             palette::label(k)
         };
-        area.draw(&Text::new(
-            label.to_string(),
-            (26, y - (size * 0.75) as i32),
-            style.clone(),
-        ))?;
+        area.draw(&Text::new(label.to_string(), (26, y), style.clone()))?;
         y += line;
     }
     if figure == FigureKind::Bars
@@ -222,8 +220,9 @@ where
     let names: Vec<String> = shown.iter().map(|&y| data.problem.space.name(y)).collect();
     let n = shown.len() as f64;
     let width = 0.8 / kinds.len() as f64;
-    // Names sit under their bars, horizontally, in a font small enough that
-    // the longest fits its slot (never below 10 px).
+    // Names sit under their bars, horizontally, at 14 px or more: on one
+    // row when the longest fits its slot, else on two staggered rows (each
+    // name then has two slots' width).
     let (area_w, _) = area.dim_in_pixel();
     let slot = (area_w as f64 - size * 5.0) / n.max(1.0);
     let longest = names
@@ -232,45 +231,15 @@ where
         .max()
         .unwrap_or(4)
         .max(1) as f64;
-    // Horizontal when every name fits its slot at 14 px or more; else
-    // turned upright at 14–18 px, as tall as the longest name needs.
-    let fitted = (slot / (0.55 * longest)).min(size);
-    let upright = fitted < MIN_TEXT;
-    let label_size = if upright {
-        size.clamp(MIN_TEXT, 18.0)
+    let rows = if slot / (0.55 * longest) >= MIN_TEXT {
+        1
     } else {
-        fitted
+        2
     };
-    let label_room = if upright {
-        (label_size * (0.6 * longest + 1.5)) as u32
-    } else {
-        (label_size * 2.2) as u32
-    };
-    let name_of = |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < names.len() {
-            names[i as usize].clone()
-        } else {
-            String::new()
-        }
-    };
-    let mut builder = ChartBuilder::on(area);
-    builder
-        .margin(10)
-        .x_label_area_size(label_room)
-        .y_label_area_size((size * 4.5) as u32);
-    let label_style = if upright {
-        TextStyle::from(
-            (FONT, label_size)
-                .into_font()
-                .transform(FontTransform::Rotate90),
-        )
-        .color(&BLACK)
-    } else {
-        TextStyle::from((FONT, label_size)).color(&BLACK)
-    };
-    // The focus answer: its slot, its name and the first trained method's
-    // ratio to π_ref, written above it.
+    let label_size = (rows as f64 * slot / (0.55 * longest)).clamp(MIN_TEXT, size);
+    let line = label_size * 1.3;
+    // The focus answer: its slot shaded, its name and the first trained
+    // method's ratio to π_ref written above the plot, over its slot.
     let focus = data.focus.and_then(|f| shown.iter().position(|&y| y == f));
     let focus_text = data.focus.map(|f| {
         let ratio = data
@@ -279,31 +248,40 @@ where
             .map(|s| (s.log_probs[f] - data.problem.log_ref[f]).exp());
         match ratio {
             Some(r) => format!(
-                "{}  {}",
+                "{} {}",
                 data.problem.space.name(f),
                 crate::numerics::ratio(r)
             ),
             None => data.problem.space.name(f),
         }
     });
-    let tallest = |x: usize| table.iter().map(|t| t[x]).fold(0.0, f64::max);
-    let focus_style = TextStyle::from((FONT, size * 1.1))
-        .color(&BLACK)
-        .pos(Pos::new(HPos::Center, VPos::Bottom));
-    if min < 0.02 {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin(10)
+        .margin_top((size * 1.8) as u32)
+        .x_label_area_size((rows as f64 * line + 12.0) as u32)
+        .y_label_area_size((size * 4.5) as u32);
+    // Each slot's centre at the plot's bottom, and the plot's top, in the
+    // area's pixels (names and the focus label are drawn there).
+    let (ox, oy) = area.get_base_pixel();
+    let (bottoms, top): (Vec<(i32, i32)>, i32) = if min < 0.02 {
         let floor = 10f64.powf((min.max(1e-12)).log10().floor());
         let mut chart = builder.build_cartesian_2d(-0.5..n - 0.5, (floor..1.0).log_scale())?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(shown.len())
-            .x_label_formatter(&name_of)
+            .x_labels(0)
             .y_desc("probability (log scale)")
-            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .y_label_formatter(&|v| {
+                if *v >= 1e-3 {
+                    tick(*v)
+                } else {
+                    format!("{v:.0e}")
+                }
+            })
             .label_style((FONT, size))
-            .x_label_style(label_style)
             .axis_desc_style((FONT, size))
-            .light_line_style(GRID_FINE)
+            .light_line_style(WHITE)
             .bold_line_style(GRID_BOLD)
             .draw()?;
         if let Some(x) = focus {
@@ -320,26 +298,20 @@ where
                 Rectangle::new([(x0, floor), (x0 + width * 0.95, p.max(floor))], c.filled())
             }))?;
         }
-        if let (Some(x), Some(text)) = (focus, &focus_text) {
-            // Above its tallest bar, or inside the top when that is near 1.
-            let top = (tallest(x) * 4.0).min(0.9).max(floor);
-            chart.draw_series([Text::new(
-                text.clone(),
-                (x as f64, top),
-                focus_style.clone(),
-            )])?;
-        }
+        let at = |x: f64, y: f64| chart.plotting_area().map_coordinate(&(x, y));
+        (
+            (0..shown.len()).map(|x| at(x as f64, floor)).collect(),
+            at(0.0, 1.0).1,
+        )
     } else {
         let mut chart = builder.build_cartesian_2d(-0.5..n - 0.5, 0.0..1.0)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(shown.len())
-            .x_label_formatter(&name_of)
+            .x_labels(0)
             .y_desc("probability")
             .y_label_formatter(&|v| tick(*v))
             .label_style((FONT, size))
-            .x_label_style(label_style)
             .axis_desc_style((FONT, size))
             .light_line_style(GRID_FINE)
             .bold_line_style(GRID_BOLD)
@@ -358,14 +330,32 @@ where
                 Rectangle::new([(x0, 0.0), (x0 + width * 0.95, p)], c.filled())
             }))?;
         }
-        if let (Some(x), Some(text)) = (focus, &focus_text) {
-            let top = (tallest(x) + 0.04).min(0.93);
-            chart.draw_series([Text::new(
-                text.clone(),
-                (x as f64, top),
-                focus_style.clone(),
-            )])?;
-        }
+        let at = |x: f64, y: f64| chart.plotting_area().map_coordinate(&(x, y));
+        (
+            (0..shown.len()).map(|x| at(x as f64, 0.0)).collect(),
+            at(0.0, 1.0).1,
+        )
+    };
+    let name_style = TextStyle::from((FONT, label_size))
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    for (x, ((px, py), name)) in bottoms.iter().zip(&names).enumerate() {
+        let row = (x % rows) as f64;
+        area.draw(&Text::new(
+            name.clone(),
+            (px - ox, py - oy + 6 + (row * line) as i32),
+            name_style.clone(),
+        ))?;
+    }
+    if let (Some(x), Some(text)) = (focus, &focus_text) {
+        let style = TextStyle::from((FONT, size * 1.1))
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
+        area.draw(&Text::new(
+            text.clone(),
+            (bottoms[x].0 - ox, top - oy - 4),
+            style,
+        ))?;
     }
     Ok(())
 }

@@ -199,6 +199,9 @@ pub fn check_side(field: &str, v: u32) -> Result<u32> {
 
 const FONT: &str = "sans-serif";
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/Ubuntu-Light.ttf");
+/// The shipped font's typographic family (its face is Light: resvg takes
+/// the nearest weight), what resvg finds for "sans-serif".
+const FONT_FAMILY: &str = "Ubuntu";
 
 fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -225,18 +228,27 @@ pub fn write_figure(
             std::fs::write(path, svg).map_err(|e| fail(&e))
         }
         Format::Png => {
-            register_font();
-            // Open the file first: an I/O error (a missing folder, no
-            // permission) is then the system's own one-line message, not
-            // the PNG encoder's debug text.
-            if std::fs::metadata(path).map_or(true, |m| m.is_file()) {
-                std::fs::File::create(path).map_err(|e| fail(&e))?;
-            }
-            let root = BitMapBackend::new(path, size).into_drawing_area();
-            draw(&root, data, kind).map_err(|e| fail(&e))?;
-            root.present().map_err(|e| fail(&e))
+            let png = render_png(data, kind, size)?;
+            std::fs::write(path, png).map_err(|e| fail(&e))
         }
     }
+}
+
+/// The figure as PNG bytes: the SVG rasterised by resvg, its text in the
+/// shipped font.
+pub fn render_png(data: &FigureData, kind: FigureKind, size: (u32, u32)) -> Result<Vec<u8>> {
+    use resvg::{tiny_skia, usvg};
+    let svg = render_svg(data, kind, size)?;
+    let failed = |e: &dyn std::fmt::Display| Error::Unsupported(format!("drawing failed: {e}"));
+    let mut options = usvg::Options::default();
+    let fonts = options.fontdb_mut();
+    fonts.load_font_data(FONT_BYTES.to_vec());
+    fonts.set_sans_serif_family(FONT_FAMILY);
+    let tree = usvg::Tree::from_str(&svg, &options).map_err(|e| failed(&e))?;
+    let mut pixmap =
+        tiny_skia::Pixmap::new(size.0, size.1).ok_or_else(|| failed(&"an empty picture"))?;
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| failed(&e))
 }
 
 /// The figure as SVG text.
@@ -249,7 +261,9 @@ pub fn render_svg(data: &FigureData, kind: FigureKind, size: (u32, u32)) -> Resu
         root.present()
             .map_err(|e| Error::Unsupported(format!("drawing failed: {e}")))?;
     }
-    Ok(svg)
+    // Every element is opaque: plotters writes `opacity="1"` on each, which
+    // some renderers mishandle; the colours alone carry the look.
+    Ok(svg.replace(" opacity=\"1\"", ""))
 }
 
 pub use crate::numerics::tick;

@@ -44,7 +44,7 @@ fn every_slider_to_its_extremes_never_panics() {
             "β (KL weight)",
             "learning rate",
             "total steps",
-            "seconds per run",
+            "per run",
             "steps / frame",
             "seed",
             "resample every",

@@ -143,16 +143,16 @@ fn the_file_dialog_falls_back_to_the_path_field_without_a_portal() {
 #[test]
 #[ignore = "writes assets/*.png; run on purpose to refresh the README screenshots"]
 fn readme_screenshots() {
-    let shots: [(usize, &str, usize, Option<&str>); 9] = [
-        (5, "screenshot-the-the-the.png", 400, None),
-        (5, "screenshot-derivation.png", 400, Some("Derivation")),
-        (1, "screenshot-frontier.png", 0, None),
-        (6, "screenshot-online-vs-offline.png", 1000, None),
-        (10, "screenshot-best-of-n.png", 0, None),
-        (9, "screenshot-likelihood-displacement.png", 200, None),
-        (13, "screenshot-squeezing.png", 0, None),
-        (14, "screenshot-negative-chosen-rewards.png", 2000, None),
-        (15, "screenshot-over-optimisation.png", 0, None),
+    let shots: [(usize, &str, bool, Option<&str>); 9] = [
+        (5, "screenshot-the-the-the.png", true, None),
+        (5, "screenshot-derivation.png", true, Some("Derivation")),
+        (1, "screenshot-frontier.png", false, None),
+        (6, "screenshot-online-vs-offline.png", true, None),
+        (10, "screenshot-best-of-n.png", false, None),
+        (9, "screenshot-likelihood-displacement.png", true, None),
+        (13, "screenshot-squeezing.png", false, None),
+        (14, "screenshot-negative-chosen-rewards.png", true, None),
+        (15, "screenshot-over-optimisation.png", false, None),
     ];
     // A rendering harness of the given size, and a shot saved to assets/.
     let shooter = |w: f32, hgt: f32| {
@@ -169,17 +169,20 @@ fn readme_screenshots() {
             .join(file);
         image.save(&path).expect("write png");
     };
-    for (lesson, file, steps, tab) in shots {
+    for (lesson, file, play, tab) in shots {
         let mut h = shooter(1280.0, 720.0);
         h.run_steps(1);
         pick_lesson(&mut h, &stop_title(lesson));
         wait_for_experiment(&mut h);
         // As the app opens each stop (stop 6 in log scale: its focus is
-        // tiny), then played.
-        per_frame(&mut h, 50);
-        if steps > 0 {
+        // tiny), then played at the default pace to the end (a simulated
+        // clock).
+        if play {
             h.get_by_label("Play").click();
-            h.run_steps(steps / 50 + 2);
+            h.run_steps(1);
+            while h.state().playing() {
+                h.run_steps(1);
+            }
         }
         if let Some(tab) = tab {
             h.get_by_label(tab).click();
@@ -193,9 +196,11 @@ fn readme_screenshots() {
     let mut h = shooter(1024.0, 768.0);
     h.run_steps(1);
     pick_lesson(&mut h, &stop_title(5));
-    per_frame(&mut h, 50);
     h.get_by_label("Play").click();
-    h.run_steps(10);
+    h.run_steps(1);
+    while h.state().playing() {
+        h.run_steps(1);
+    }
     h.get_by_label("Present").click();
     h.run_steps(4);
     save(&mut h, "screenshot-present.png");
