@@ -219,6 +219,11 @@ fn projector_layouts_keep_every_label_on_screen() {
                             Some(("(online DPO against offline DPO):", "step")),
                         ),
                         _ if lesson.experiment
+                            == Some(crate::app::experiments::Experiment::Remedies) =>
+                        {
+                            (&["dpo:rpo", "dpo:dpop", "online-dpo", "rlhf"][..], None)
+                        }
+                        _ if lesson.experiment
                             == Some(crate::app::experiments::Experiment::Resampling) =>
                         {
                             (
@@ -366,6 +371,11 @@ fn stop_6_shows_its_focus_bar_and_ratio_in_both_views() {
             h.run_steps(3);
         }
         let px = h.state().focus_bar.expect("focus bar drawn") * h.ctx.pixels_per_point();
+        eprintln!(
+            "present {present}: focus bar {px:.0} px, toolbar {:.0} of {:.0} points",
+            h.state().toolbar_height,
+            h.ctx.content_rect().height()
+        );
         assert!(px >= 20.0, "present {present}: the focus bar is {px:.1} px");
         assert!(
             painted_texts(&h).iter().any(|(t, _)| *t == ratio),
