@@ -74,7 +74,7 @@ impl DpoLabApp {
         // Presenter mode: a slide — the bars and the stop's key
         // curve side by side, as large as the window.
         let top = if self.presenter.is_some() {
-            (h - 150.0).max(120.0)
+            (h - 110.0).max(120.0)
         } else if compact {
             (h * 0.55).max(110.0)
         } else {
@@ -136,6 +136,10 @@ impl DpoLabApp {
             } else if self.pinned.len() < dpo_lab::scenario::MAX_FOCUS {
                 self.pinned.push(y);
             }
+        }
+        // A slide shows the bars and the key curve, nothing else.
+        if self.presenter.is_some() {
+            return;
         }
         // One line each in a small window (the rest on hover).
         let info_line = |ui: &mut egui::Ui, text: String| {
