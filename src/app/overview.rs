@@ -6,7 +6,7 @@ use super::*;
 
 /// After a single Step: per run, the pairs of that step, most weight first
 /// (at most 6, repeats counted), on one line each.
-fn slow_motion(ui: &mut egui::Ui, session: &Session, compact: bool) {
+fn slow_motion(ui: &mut egui::Ui, session: &Session) {
     let space = &session.scenario.problem.space;
     for r in session.runs.iter().filter(|r| !r.before_step.is_empty()) {
         let pairs = r.run.last_pairs();
@@ -59,7 +59,6 @@ fn slow_motion(ui: &mut egui::Ui, session: &Session, compact: bool) {
         );
         // One line a run, whatever the window: the plots keep their room
         // (the whole list on hover).
-        let _ = compact;
         ui.add(egui::Label::new(text).truncate());
     }
 }
@@ -222,7 +221,7 @@ impl DpoLabApp {
         // Slow motion: after a single Step, the pairs each run
         // trained on (online DPO's as its annotator judged them).
         if self.presenter.is_none() {
-            slow_motion(ui, &self.session, compact);
+            slow_motion(ui, &self.session);
         }
         if self.presenter.is_none() && !compact {
             let rest = ui.available_height();

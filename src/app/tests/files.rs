@@ -178,11 +178,7 @@ fn readme_screenshots() {
         // tiny), then played at the default pace to the end (a simulated
         // clock).
         if play {
-            h.get_by_label("Play").click();
-            h.run_steps(1);
-            while h.state().playing() {
-                h.run_steps(1);
-            }
+            play_to_end(&mut h, u32::MAX);
         }
         if let Some(tab) = tab {
             h.get_by_label(tab).click();
@@ -196,11 +192,7 @@ fn readme_screenshots() {
     let mut h = shooter(1024.0, 768.0);
     h.run_steps(1);
     pick_lesson(&mut h, &stop_title(5));
-    h.get_by_label("Play").click();
-    h.run_steps(1);
-    while h.state().playing() {
-        h.run_steps(1);
-    }
+    play_to_end(&mut h, u32::MAX);
     h.get_by_label("Present").click();
     h.run_steps(4);
     save(&mut h, "screenshot-present.png");

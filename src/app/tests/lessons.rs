@@ -184,13 +184,7 @@ fn as_fast_as_possible_plays_through_in_a_few_hundred_frames() {
     h.run_steps(1);
     pick_lesson(&mut h, &stop_title(8));
     fast(&mut h);
-    h.get_by_label("Play").click();
-    h.run_steps(1);
-    let mut frames = 1;
-    while h.state().playing() && frames < 2000 {
-        h.run_steps(1);
-        frames += 1;
-    }
+    let frames = play_to_end(&mut h, 2000);
     assert!(
         h.state().session().finished(),
         "not finished after {frames} frames"

@@ -51,6 +51,19 @@ fn fast(h: &mut Harness<'static, DpoLabApp>) {
     h.state_mut().settings.playback = Playback::Fast;
 }
 
+/// Presses Play and runs frames until the runs stop (at most `max`
+/// frames); returns the frames run.
+fn play_to_end(h: &mut Harness<'static, DpoLabApp>, max: u32) -> u32 {
+    h.get_by_label("Play").click();
+    h.run_steps(1);
+    let mut frames = 1;
+    while h.state().playing() && frames < max {
+        h.run_steps(1);
+        frames += 1;
+    }
+    frames
+}
+
 fn slider<'a>(h: &'a Harness<'static, DpoLabApp>, label: &'a str) -> egui_kittest::Node<'a> {
     h.get_by_role_and_label(egui::accesskit::Role::Slider, label)
 }

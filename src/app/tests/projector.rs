@@ -351,11 +351,7 @@ fn stop_6_shows_its_focus_bar_and_ratio_in_both_views() {
     h.state_mut().apply(&ctx, crate::app::Command::Guided(5));
     h.run_steps(2);
     fast(&mut h);
-    h.get_by_label("Play").click();
-    h.run_steps(1);
-    while h.state().playing() {
-        h.run_steps(1);
-    }
+    play_to_end(&mut h, u32::MAX);
     h.run_steps(2);
     let s = h.state().session();
     let y = s.scenario.focus_responses[0];
